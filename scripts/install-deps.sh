@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Idempotently installs the system packages HBF needs to build and test.
+# Installs nothing (and skips `apt-get update`) when everything is present.
+# Usage: scripts/install-deps.sh [extra-apt-package...]   e.g. `scripts/install-deps.sh wrk`
+# Used by `make deps` (and thus `make test`/`make run`) and by .ci/run.
+set -euo pipefail
+
+APT_PACKAGES=(cmake clang libclang-dev "$@") # checked with `dpkg -s`
+declare -A COMMANDS=([curl]=curl [python3]=python3) # command -> apt package
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    if dpkg -s "$pkg" >/dev/null 2>&1; then
+        echo "install-deps: $pkg: installed"
+    else
+        echo "install-deps: $pkg: missing"
+        missing+=("$pkg")
+    fi
+done
+for cmd in "${!COMMANDS[@]}"; do
+    if command -v "$cmd" >/dev/null 2>&1; then
+        echo "install-deps: $cmd: found at $(command -v "$cmd")"
+    else
+        echo "install-deps: $cmd: missing"
+        missing+=("${COMMANDS[$cmd]}")
+    fi
+done
+
+if ((${#missing[@]})); then
+    command -v apt-get >/dev/null 2>&1 ||
+        { echo "install-deps: no apt-get; install manually: ${missing[*]}" >&2; exit 1; }
+    SUDO=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 ||
+            { echo "install-deps: not root and no sudo; install manually: ${missing[*]}" >&2; exit 1; }
+        SUDO=(sudo)
+        [[ -t 0 ]] || SUDO+=(-n) # never hang on a password prompt when unattended
+    fi
+    echo "install-deps: + ${SUDO[*]:+${SUDO[*]} }apt-get update"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    echo "install-deps: + ${SUDO[*]:+${SUDO[*]} }apt-get install -y --no-install-recommends ${missing[*]}"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+    echo "install-deps: all system packages present; nothing to install"
+fi
+
+# `make test` also needs the rustfmt and clippy cargo subcommands.
+command -v cargo >/dev/null 2>&1 ||
+    { echo "install-deps: cargo not found; install Rust via https://rustup.rs" >&2; exit 1; }
+for comp in rustfmt clippy; do
+    sub=${comp/rustfmt/fmt}
+    if cargo "$sub" --version >/dev/null 2>&1; then
+        echo "install-deps: cargo $sub: present"
+    elif command -v rustup >/dev/null 2>&1; then
+        echo "install-deps: + rustup component add $comp"
+        rustup component add "$comp"
+    else
+        echo "install-deps: cargo $sub missing and no rustup to add it" >&2
+        exit 1
+    fi
+done

@@ -1,0 +1,349 @@
+//! Every tunable of the server in one struct, with its default and its documentation.
+//!
+//! `Config` is both the library's configuration and the `hbf serve` command line: clap derives
+//! the flags, their `HBF_*` environment variables and `--help` from the attributes below, so a
+//! default is written exactly once. `Config::default()` is what `hbf serve` with no flags gives.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, ValueEnum};
+
+use crate::http::Limits;
+
+/// Log verbosity, lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// `timestamp level message key=value ...`, for a terminal.
+    Text,
+}
+
+/// Server configuration: listener, storage, workers, and every protocol limit and timeout.
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// TCP port to listen on (0 picks a free port).
+    #[arg(long = "port", env = "HBF_PORT", default_value_t = 5309)]
+    pub port: u16,
+
+    /// Address to bind; use 0.0.0.0 in containers.
+    #[arg(long = "bind", env = "HBF_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// Directory holding the henv SQLite files (created 0700 if missing).
+    #[arg(long = "storage_dir", env = "HBF_STORAGE_DIR", default_value = "./henvs")]
+    pub storage_dir: PathBuf,
+
+    /// Minimum level of log lines written to stderr.
+    #[arg(long = "log_level", env = "HBF_LOG_LEVEL", value_enum, default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
+
+    /// Format of log lines.
+    #[arg(long = "log_format", env = "HBF_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+
+    /// Write one access-log line per request (at info level).
+    #[arg(long = "access_log", env = "HBF_ACCESS_LOG", default_value_t = true, action = clap::ArgAction::Set)]
+    pub access_log: bool,
+
+    /// Development mode: error details (stacks) in response bodies.
+    #[arg(long = "dev", env = "HBF_DEV")]
+    pub dev: bool,
+
+    /// Worker threads running request handlers (0 = number of CPU cores).
+    #[arg(long = "workers", env = "HBF_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+
+    /// Requests waiting for a worker before new ones get 503 (0 = 64 per worker).
+    #[arg(long = "queue_capacity", env = "HBF_QUEUE_CAPACITY", default_value_t = 0)]
+    pub queue_capacity: usize,
+
+    /// Open client connections; past it a new connection gets 503 and is closed.
+    #[arg(long = "max_conn", env = "HBF_MAX_CONN", default_value_t = 10_000)]
+    pub max_conn: usize,
+
+    /// Concurrent connections from one client IP (0 = unlimited); past it, 429.
+    #[arg(long = "max_conn_per_ip", env = "HBF_MAX_CONN_PER_IP", default_value_t = 0)]
+    pub max_conn_per_ip: usize,
+
+    /// Sustained requests per second from one client IP (0 = unlimited); past it, 429.
+    #[arg(long = "rate_limit_rps", env = "HBF_RATE_LIMIT_RPS", default_value_t = 0.0)]
+    pub rate_limit_rps: f64,
+
+    /// Burst size of the per-IP request rate limiter (token bucket capacity).
+    #[arg(long = "rate_limit_burst", env = "HBF_RATE_LIMIT_BURST", default_value_t = 50.0)]
+    pub rate_limit_burst: f64,
+
+    /// SQLite connections open at once across all henvs (LRU beyond).
+    #[arg(long = "db_max_open", env = "HBF_DB_MAX_OPEN", default_value_t = 100)]
+    pub db_max_open: usize,
+
+    /// Memory limit of one JavaScript runtime, in MiB.
+    #[arg(long = "qjs_mem_mb", env = "HBF_QJS_MEM_MB", default_value_t = 64)]
+    pub qjs_mem_mb: usize,
+
+    /// Deadline of one request handler in milliseconds; past it the client gets 504.
+    #[arg(long = "qjs_timeout_ms", env = "HBF_QJS_TIMEOUT_MS", default_value_t = 5_000)]
+    pub qjs_timeout_ms: u64,
+
+    /// On SIGTERM/SIGINT, time given to in-flight requests to finish, in milliseconds.
+    #[arg(long = "shutdown_timeout_ms", env = "HBF_SHUTDOWN_TIMEOUT_MS", default_value_t = 10_000)]
+    pub shutdown_timeout_ms: u64,
+
+    /// Time a client has to send a complete request head, in milliseconds (slowloris guard).
+    #[arg(long = "header_timeout_ms", env = "HBF_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+
+    /// Longest pause allowed between two reads of a request body, in milliseconds.
+    #[arg(long = "body_timeout_ms", env = "HBF_BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    pub body_timeout_ms: u64,
+
+    /// Idle time before a keep-alive connection is closed, in milliseconds.
+    #[arg(long = "keepalive_timeout_ms", env = "HBF_KEEPALIVE_TIMEOUT_MS", default_value_t = 15_000)]
+    pub keepalive_timeout_ms: u64,
+
+    /// Longest time a response write may make no progress, in milliseconds.
+    #[arg(long = "write_timeout_ms", env = "HBF_WRITE_TIMEOUT_MS", default_value_t = 30_000)]
+    pub write_timeout_ms: u64,
+
+    /// After a response that closes the connection, how long to wait for the client to close
+    /// its side (discarding its input) before closing ours, in milliseconds. This keeps a final
+    /// error response from being destroyed by a TCP reset.
+    #[arg(long = "linger_timeout_ms", env = "HBF_LINGER_TIMEOUT_MS", default_value_t = 2_000)]
+    pub linger_timeout_ms: u64,
+
+    /// Requests served on one connection before it is closed.
+    #[arg(long = "max_requests_per_conn", env = "HBF_MAX_REQUESTS_PER_CONN", default_value_t = 1_000)]
+    pub max_requests_per_conn: u32,
+
+    /// Longest request line (method, target, version), in bytes; past it, 414.
+    #[arg(long = "max_request_line_bytes", env = "HBF_MAX_REQUEST_LINE_BYTES", default_value_t = 8 * 1024)]
+    pub max_request_line_bytes: usize,
+
+    /// Longest single header line, in bytes; past it, 431.
+    #[arg(long = "max_header_line_bytes", env = "HBF_MAX_HEADER_LINE_BYTES", default_value_t = 8 * 1024)]
+    pub max_header_line_bytes: usize,
+
+    /// All header lines of one request together, in bytes; past it, 431.
+    #[arg(long = "max_header_bytes", env = "HBF_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    pub max_header_bytes: usize,
+
+    /// Header fields in one request; past it, 431.
+    #[arg(long = "max_headers", env = "HBF_MAX_HEADERS", default_value_t = 100)]
+    pub max_headers: usize,
+
+    /// Largest request body, in bytes; past it, 413 before the body is read.
+    #[arg(long = "max_body_bytes", env = "HBF_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_body_bytes: u64,
+
+    /// Longest chunk-size line (size plus extensions) of a chunked body, in bytes; past it, 400.
+    #[arg(long = "max_chunk_line_bytes", env = "HBF_MAX_CHUNK_LINE_BYTES", default_value_t = 1024)]
+    pub max_chunk_line_bytes: usize,
+
+    /// All trailer lines of a chunked body together, in bytes (trailers are discarded); past it, 431.
+    #[arg(long = "max_trailer_bytes", env = "HBF_MAX_TRAILER_BYTES", default_value_t = 8 * 1024)]
+    pub max_trailer_bytes: usize,
+
+    /// Send `Server: hbf` on every response.
+    #[arg(long = "server_header", env = "HBF_SERVER_HEADER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub server_header: bool,
+
+    /// After accept() fails for lack of file descriptors, pause accepting this long, in milliseconds.
+    #[arg(long = "accept_backoff_ms", env = "HBF_ACCEPT_BACKOFF_MS", default_value_t = 100)]
+    pub accept_backoff_ms: u64,
+}
+
+/// Wrapper so `Config::default()` can reuse clap's defaults (and `HBF_*` variables).
+#[derive(Parser)]
+#[command(name = "hbf")]
+struct DefaultsOnly {
+    #[command(flatten)]
+    config: Config,
+}
+
+impl Default for Config {
+    /// The configuration `hbf serve` would run with no flags: the documented defaults,
+    /// overridden by any `HBF_*` environment variables that are set.
+    fn default() -> Self {
+        DefaultsOnly::parse_from(["hbf"]).config
+    }
+}
+
+impl Config {
+    /// A configuration for tests and embedders: defaults, ephemeral port on loopback, quiet logs.
+    pub fn ephemeral(storage_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            port: 0,
+            bind: IpAddr::from([127, 0, 0, 1]),
+            storage_dir: storage_dir.into(),
+            log_level: LogLevel::Warn,
+            ..Config::default()
+        }
+    }
+
+    /// Worker thread count after resolving 0 to the number of cores.
+    pub fn worker_count(&self) -> usize {
+        if self.workers > 0 {
+            return self.workers;
+        }
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+
+    /// Worker queue capacity after resolving 0 to 64 per worker.
+    pub fn queue_len(&self) -> usize {
+        if self.queue_capacity > 0 {
+            self.queue_capacity
+        } else {
+            64 * self.worker_count()
+        }
+    }
+
+    /// The HTTP parser's limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_request_line: self.max_request_line_bytes,
+            max_header_line: self.max_header_line_bytes,
+            max_header_bytes: self.max_header_bytes,
+            max_headers: self.max_headers,
+            max_body: self.max_body_bytes,
+            max_chunk_line: self.max_chunk_line_bytes,
+            max_trailer_bytes: self.max_trailer_bytes,
+        }
+    }
+
+    /// Checks values clap cannot check on its own. The error names the flag.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive: [(&'static str, u64); 12] = [
+            ("--max_conn", self.max_conn as u64),
+            ("--qjs_timeout_ms", self.qjs_timeout_ms),
+            ("--qjs_mem_mb", self.qjs_mem_mb as u64),
+            ("--header_timeout_ms", self.header_timeout_ms),
+            ("--body_timeout_ms", self.body_timeout_ms),
+            ("--keepalive_timeout_ms", self.keepalive_timeout_ms),
+            ("--write_timeout_ms", self.write_timeout_ms),
+            ("--max_requests_per_conn", u64::from(self.max_requests_per_conn)),
+            ("--max_request_line_bytes", self.max_request_line_bytes as u64),
+            ("--max_header_line_bytes", self.max_header_line_bytes as u64),
+            ("--max_header_bytes", self.max_header_bytes as u64),
+            ("--max_headers", self.max_headers as u64),
+        ];
+        for (flag, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::Invalid { flag, reason: "must be greater than 0".into() });
+            }
+        }
+        if self.max_chunk_line_bytes < 3 {
+            return Err(ConfigError::Invalid {
+                flag: "--max_chunk_line_bytes",
+                reason: "must be at least 3 (a size digit and CRLF)".into(),
+            });
+        }
+        if self.rate_limit_rps < 0.0 || !self.rate_limit_rps.is_finite() {
+            return Err(ConfigError::Invalid {
+                flag: "--rate_limit_rps",
+                reason: "must be a finite number >= 0".into(),
+            });
+        }
+        if self.rate_limit_burst < 1.0 || !self.rate_limit_burst.is_finite() {
+            return Err(ConfigError::Invalid {
+                flag: "--rate_limit_burst",
+                reason: "must be a finite number >= 1".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Creates the storage directory (mode 0700) if needed and proves it is writable.
+    pub fn prepare_storage_dir(&self) -> Result<(), ConfigError> {
+        let dir = &self.storage_dir;
+        let fail = |e: std::io::Error| ConfigError::StorageDir {
+            path: dir.clone(),
+            reason: e.to_string(),
+        };
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).map_err(fail)?;
+        }
+        let probe = dir.join(format!(".hbf-write-probe-{}", std::process::id()));
+        std::fs::write(&probe, b"").map_err(fail)?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(())
+    }
+
+    pub(crate) fn header_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_timeout_ms)
+    }
+    pub(crate) fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms)
+    }
+    pub(crate) fn keepalive_timeout(&self) -> Duration {
+        Duration::from_millis(self.keepalive_timeout_ms)
+    }
+    pub(crate) fn write_timeout(&self) -> Duration {
+        Duration::from_millis(self.write_timeout_ms)
+    }
+    pub(crate) fn handler_timeout(&self) -> Duration {
+        Duration::from_millis(self.qjs_timeout_ms)
+    }
+    pub(crate) fn shutdown_timeout(&self) -> Duration {
+        Duration::from_millis(self.shutdown_timeout_ms)
+    }
+}
+
+/// A configuration value that cannot be used. `Display` names the flag and the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{flag}: {reason}")]
+    Invalid { flag: &'static str, reason: String },
+    #[error("--storage_dir: cannot use {}: {reason}", path.display())]
+    StorageDir { path: PathBuf, reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_values() {
+        let c = Config::default();
+        assert_eq!(c.port, 5309);
+        assert_eq!(c.bind.to_string(), "127.0.0.1");
+        assert_eq!(c.max_conn, 10_000);
+        assert_eq!(c.db_max_open, 100);
+        assert_eq!(c.qjs_mem_mb, 64);
+        assert_eq!(c.qjs_timeout_ms, 5_000);
+        assert_eq!(c.max_request_line_bytes, 8192);
+        assert_eq!(c.max_header_bytes, 32768);
+        assert_eq!(c.max_headers, 100);
+        assert_eq!(c.max_body_bytes, 10 * 1024 * 1024);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn zero_limits_are_rejected_with_the_flag_name() {
+        let c = Config { max_headers: 0, ..Config::default() };
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.starts_with("--max_headers:"), "{err}");
+    }
+
+    #[test]
+    fn unwritable_storage_dir_is_named() {
+        let c = Config { storage_dir: "/proc/hbf-cannot-exist".into(), ..Config::default() };
+        let err = c.prepare_storage_dir().unwrap_err().to_string();
+        assert!(err.starts_with("--storage_dir: cannot use /proc/hbf-cannot-exist"), "{err}");
+    }
+}

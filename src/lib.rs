@@ -1,0 +1,21 @@
+//! HBF: a single-binary web compute server.
+//!
+//! Data flow: socket → `net` (event loop, connection state machine) → `http` (parser, limits)
+//! → `worker` (pool, handler seam) → application runtime → response → `net` (writer).
+//! See `ARCHITECTURE.md` for the codemap and the invariants each layer keeps.
+
+mod builtin;
+pub mod config;
+pub mod http;
+mod net;
+pub mod observe;
+mod server;
+pub mod worker;
+
+pub use config::{Config, ConfigError, LogFormat, LogLevel};
+pub use observe::{Event, Hook, Metrics};
+pub use server::{Server, ServerHandle, StartError};
+pub use worker::{Handler, WorkerHandler};
+
+/// The crate version, as reported by `/health` and `hbf --version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

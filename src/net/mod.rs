@@ -1,0 +1,469 @@
+//! The event loop: one thread, one `mio::Poll`, the listener and every connection.
+//!
+//! The loop accepts, hands readiness to each connection's state machine (`conn.rs`), routes
+//! complete requests (built-ins answered here, the rest queued for a worker), delivers worker
+//! replies, and enforces every deadline with a coarse sweep. It never blocks and never runs
+//! application code. Sockets are registered once for read and write, edge-triggered; the
+//! connection's state decides what it does with each event.
+
+mod conn;
+mod limiter;
+
+use std::io::{self, ErrorKind};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+
+use crate::builtin::{self, Snapshot};
+use crate::http::{Limits, Request, RequestHead, Response};
+use crate::observe::{rss_bytes, Event, Field};
+use crate::server::{Shared, WAKER};
+use crate::worker::{Job, Pool, Reply};
+use conn::{Admission, Conn, Ctx, Progress};
+use limiter::PerIp;
+
+const LISTENER: Token = Token(usize::MAX - 2);
+/// How often deadlines are checked; timeouts fire within this much of their value.
+const SWEEP_EVERY: Duration = Duration::from_millis(50);
+/// Extra slab room for connections being refused (503/429 then lingering close).
+const REJECT_SLACK: usize = 256;
+
+/// The loop's state. Fields are split so a connection can be borrowed mutably alongside
+/// the rest.
+pub(crate) struct EventLoop {
+    poll: Poll,
+    listener: Option<TcpListener>,
+    conns: Slab<Conn>,
+    jobs: Option<Sender<Job>>,
+    replies: Receiver<Reply>,
+    shared: Arc<Shared>,
+    limits: Limits,
+    per_ip: PerIp,
+    scratch: Vec<u8>,
+    date: DateCache,
+    snapshot: Snapshot,
+    next_serial: u64,
+    accept_paused_until: Option<Instant>,
+    stop_deadline: Option<Instant>,
+    next_sweep: Instant,
+    next_snapshot: Instant,
+    sweep_tokens: Vec<usize>,
+}
+
+impl EventLoop {
+    pub fn new(
+        poll: Poll,
+        mut listener: TcpListener,
+        jobs: Sender<Job>,
+        replies: Receiver<Reply>,
+        shared: Arc<Shared>,
+    ) -> io::Result<Self> {
+        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        let c = &shared.config;
+        let now = Instant::now();
+        Ok(EventLoop {
+            limits: c.limits(),
+            per_ip: PerIp::new(c.max_conn_per_ip, c.rate_limit_rps, c.rate_limit_burst),
+            conns: Slab::with_capacity(c.max_conn.min(1024)),
+            poll,
+            listener: Some(listener),
+            jobs: Some(jobs),
+            replies,
+            scratch: vec![0; 64 * 1024],
+            date: DateCache::new(),
+            snapshot: Snapshot { uptime: Duration::ZERO, rss_bytes: rss_bytes() },
+            next_serial: 0,
+            accept_paused_until: None,
+            stop_deadline: None,
+            next_sweep: now + SWEEP_EVERY,
+            next_snapshot: now + Duration::from_secs(1),
+            sweep_tokens: Vec::new(),
+            shared,
+        })
+    }
+
+    /// Runs until a graceful stop completes; then stops the workers.
+    pub fn run(mut self, pool: Pool) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let result = loop {
+            if let Err(e) = self.poll.poll(&mut events, self.poll_timeout()) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                break Err(e);
+            }
+            let now = Instant::now();
+            self.date.refresh();
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept(now),
+                    WAKER => {}
+                    Token(t) => self.drive(t, now),
+                }
+            }
+            self.deliver_replies(now);
+            if self.shared.stop.load(Ordering::SeqCst) && self.stop_deadline.is_none() {
+                self.begin_stop(now);
+            }
+            if self.accept_paused_until.is_some_and(|t| now >= t) {
+                self.accept_paused_until = None;
+                self.accept(now);
+            }
+            if now >= self.next_sweep {
+                self.sweep(now);
+            }
+            if let Some(deadline) = self.stop_deadline {
+                if self.conns.is_empty() || now >= deadline {
+                    break Ok(());
+                }
+            }
+        };
+        self.finish(pool);
+        result
+    }
+
+    fn poll_timeout(&self) -> Option<Duration> {
+        let now = Instant::now();
+        let mut wake: Option<Instant> = None;
+        let mut consider = |t: Instant| wake = Some(wake.map_or(t, |w| w.min(t)));
+        if !self.conns.is_empty() || self.stop_deadline.is_some() {
+            consider(self.next_sweep);
+        }
+        if let Some(t) = self.accept_paused_until {
+            consider(t);
+        }
+        if let Some(t) = self.stop_deadline {
+            consider(t);
+        }
+        wake.map(|t| t.saturating_duration_since(now))
+    }
+
+    /// Accepts until the backlog is empty, the descriptor limit is hit, or we are stopping.
+    fn accept(&mut self, now: Instant) {
+        if self.accept_paused_until.is_some() {
+            return;
+        }
+        loop {
+            let Some(listener) = &self.listener else { return };
+            match listener.accept() {
+                Ok((stream, peer)) => self.admit_connection(stream, peer, now),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) => {
+                    // Out of descriptors: existing connections keep being served; retry later.
+                    let kind = if e.raw_os_error() == Some(libc::EMFILE) { "emfile" } else { "enfile" };
+                    self.shared.emit(&Event::AcceptError { kind });
+                    self.shared.log.warn("accept paused: out of file descriptors", &[("error", Field::Str(&e.to_string()))]);
+                    self.accept_paused_until = Some(now + Duration::from_millis(self.shared.config.accept_backoff_ms));
+                    return;
+                }
+                Err(e) => {
+                    // ECONNABORTED and friends concern one connection, not the listener.
+                    self.shared.emit(&Event::AcceptError { kind: "other" });
+                    self.shared.log.debug("accept failed", &[("error", Field::Str(&e.to_string()))]);
+                }
+            }
+        }
+    }
+
+    fn admit_connection(&mut self, mut stream: TcpStream, peer: SocketAddr, now: Instant) {
+        let _ = stream.set_nodelay(true);
+        let max_conn = self.shared.config.max_conn;
+        let refusal = if self.conns.len() >= max_conn {
+            Some(("max_conn", Response::error(503, "server at connection limit").with_header("Retry-After", "1")))
+        } else if !self.per_ip.open(peer.ip()) {
+            Some(("per_ip", Response::error(429, "too many connections from your address").with_header("Retry-After", "1")))
+        } else {
+            None
+        };
+        if refusal.is_some() && self.conns.len() >= max_conn + REJECT_SLACK {
+            // Too many refusals in flight already: drop without a word.
+            self.shared.emit(&Event::ConnectionRejected { reason: "max_conn" });
+            return;
+        }
+        self.next_serial += 1;
+        let serial = self.next_serial;
+        let entry = self.conns.vacant_entry();
+        let token = entry.key();
+        if let Err(e) = self.poll.registry().register(&mut stream, Token(token), Interest::READABLE | Interest::WRITABLE) {
+            self.shared.log.warn("cannot register connection", &[("error", Field::Str(&e.to_string()))]);
+            if refusal.is_none() {
+                self.per_ip.close(peer.ip());
+            }
+            return;
+        }
+        let conn = match refusal {
+            Some((reason, resp)) => {
+                self.shared.emit(&Event::ConnectionRejected { reason });
+                let mut admission = NoAdmission;
+                let ctx = Ctx {
+                    now,
+                    shared: &self.shared,
+                    limits: &self.limits,
+                    date: self.date.get(),
+                    stopping: true,
+                    scratch: &mut self.scratch,
+                    admission: &mut admission,
+                };
+                Conn::rejected(stream, peer, serial, &resp, &ctx)
+            }
+            None => {
+                let mut conn = Conn::new(stream, peer, serial, now, self.shared.config.header_timeout());
+                conn.counted_per_ip = self.per_ip.counts_connections();
+                conn
+            }
+        };
+        entry.insert(conn);
+        self.shared.emit(&Event::ConnectionOpened);
+    }
+
+    /// Steps connection `token` until it waits, closes, or produces a request.
+    fn drive(&mut self, token: usize, now: Instant) {
+        let mut progress = {
+            let Some(conn) = self.conns.get_mut(token) else { return };
+            let mut admission = LoopAdmission { per_ip: &mut self.per_ip, jobs: self.jobs.as_ref(), now };
+            let mut ctx = Ctx {
+                now,
+                shared: &self.shared,
+                limits: &self.limits,
+                date: self.date.get(),
+                stopping: self.stop_deadline.is_some(),
+                scratch: &mut self.scratch,
+                admission: &mut admission,
+            };
+            conn.on_ready(&mut ctx)
+        };
+        loop {
+            progress = match progress {
+                Progress::Idle => return,
+                Progress::Close => return self.close(token),
+                Progress::Request { id, head, body, received_at } => {
+                    match self.route(token, id, head, body, received_at, now) {
+                        Some(resp) => self.with_conn(token, now, |conn, ctx| conn.respond(resp, ctx)),
+                        None => return,
+                    }
+                }
+            };
+        }
+    }
+
+    /// Runs `f` on connection `token` with a fresh context.
+    fn with_conn(&mut self, token: usize, now: Instant, f: impl FnOnce(&mut Conn, &mut Ctx<'_>) -> Progress) -> Progress {
+        let Some(conn) = self.conns.get_mut(token) else { return Progress::Idle };
+        let mut admission = LoopAdmission { per_ip: &mut self.per_ip, jobs: self.jobs.as_ref(), now };
+        let mut ctx = Ctx {
+            now,
+            shared: &self.shared,
+            limits: &self.limits,
+            date: self.date.get(),
+            stopping: self.stop_deadline.is_some(),
+            scratch: &mut self.scratch,
+            admission: &mut admission,
+        };
+        f(conn, &mut ctx)
+    }
+
+    /// Answers built-ins here; queues everything else for a worker. `Some` is an immediate
+    /// response; `None` means a worker has it.
+    fn route(
+        &mut self,
+        token: usize,
+        id: u64,
+        head: RequestHead,
+        body: Vec<u8>,
+        received_at: Instant,
+        now: Instant,
+    ) -> Option<Response> {
+        if let Some(resp) = builtin::answer(&head, &self.shared.metrics, &self.snapshot) {
+            return Some(resp);
+        }
+        let conn = self.conns.get(token)?;
+        let deadline = now + self.shared.config.handler_timeout();
+        let job = Job {
+            token,
+            serial: conn.serial,
+            request: Request { id, head, body, peer: conn.peer, secure: false, received_at, deadline },
+        };
+        let Some(jobs) = &self.jobs else {
+            self.shared.emit(&Event::Overload { reason: "shutting_down" });
+            return Some(Response::error(503, "server is shutting down").with_header("Retry-After", "1"));
+        };
+        match jobs.try_send(job) {
+            Ok(()) => {
+                self.shared.emit(&Event::Queued);
+                if let Some(conn) = self.conns.get_mut(token) {
+                    conn.set_handler_deadline(deadline);
+                }
+                None
+            }
+            Err(TrySendError::Full(_)) => {
+                self.shared.emit(&Event::Overload { reason: "queue_full" });
+                Some(Response::error(503, "server busy: worker queue full").with_header("Retry-After", "1"))
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.shared.emit(&Event::Overload { reason: "shutting_down" });
+                Some(Response::error(503, "server is shutting down").with_header("Retry-After", "1"))
+            }
+        }
+    }
+
+    /// Hands worker replies to their connections; replies for connections that timed out or
+    /// closed meanwhile are dropped.
+    fn deliver_replies(&mut self, now: Instant) {
+        while let Ok(reply) = self.replies.try_recv() {
+            let current = self
+                .conns
+                .get(reply.token)
+                .is_some_and(|c| c.serial == reply.serial && c.handling_request() == Some(reply.request_id));
+            if !current {
+                continue;
+            }
+            let mut progress = self.with_conn(reply.token, now, |conn, ctx| conn.respond(reply.response, ctx));
+            // A pipelined request may follow immediately.
+            loop {
+                progress = match progress {
+                    Progress::Idle => break,
+                    Progress::Close => {
+                        self.close(reply.token);
+                        break;
+                    }
+                    Progress::Request { id, head, body, received_at } => {
+                        match self.route(reply.token, id, head, body, received_at, now) {
+                            Some(resp) => self.with_conn(reply.token, now, |conn, ctx| conn.respond(resp, ctx)),
+                            None => break,
+                        }
+                    }
+                };
+            }
+        }
+    }
+
+    fn close(&mut self, token: usize) {
+        if let Some(mut conn) = self.conns.try_remove(token) {
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+            if conn.counted_per_ip {
+                self.per_ip.close(conn.peer.ip());
+            }
+            self.shared.emit(&Event::ConnectionClosed);
+        }
+    }
+
+    /// Fires every passed deadline; refreshes the once-a-second snapshot.
+    fn sweep(&mut self, now: Instant) {
+        self.next_sweep = now + SWEEP_EVERY;
+        if now >= self.next_snapshot {
+            self.next_snapshot = now + Duration::from_secs(1);
+            self.snapshot = Snapshot { uptime: now - self.shared.started_at, rss_bytes: rss_bytes() };
+            self.per_ip.forget_idle(now);
+        }
+        let mut expired = std::mem::take(&mut self.sweep_tokens);
+        expired.clear();
+        expired.extend(self.conns.iter().filter(|(_, c)| c.deadline().is_some_and(|d| d <= now)).map(|(t, _)| t));
+        for &token in &expired {
+            let progress = self.with_conn(token, now, |conn, ctx| conn.on_timeout(ctx));
+            match progress {
+                Progress::Close => self.close(token),
+                Progress::Idle => {}
+                Progress::Request { .. } => unreachable!("a timeout never completes a request"),
+            }
+        }
+        self.sweep_tokens = expired;
+    }
+
+    /// Stops accepting and closes idle connections; busy ones finish (with `Connection: close`).
+    fn begin_stop(&mut self, now: Instant) {
+        self.stop_deadline = Some(now + self.shared.config.shutdown_timeout());
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+        self.accept_paused_until = None;
+        let idle: Vec<usize> = self.conns.iter().filter(|(_, c)| c.is_idle()).map(|(t, _)| t).collect();
+        for token in idle {
+            self.close(token);
+        }
+        self.shared.log.info(
+            "stopping",
+            &[("open_connections", Field::U64(self.conns.len() as u64)), ("timeout_ms", Field::U64(self.shared.config.shutdown_timeout_ms))],
+        );
+    }
+
+    /// Closes what is left and stops the workers.
+    fn finish(mut self, pool: Pool) {
+        let left: Vec<usize> = self.conns.iter().map(|(t, _)| t).collect();
+        for token in left {
+            self.close(token);
+        }
+        self.jobs = None; // closing the channel lets idle workers exit
+        let deadline = Instant::now() + Duration::from_millis(self.shared.config.shutdown_timeout_ms.min(1_000));
+        let detached = pool.join_until(deadline);
+        if detached > 0 {
+            self.shared.log.warn("workers still busy at stop; detached", &[("workers", Field::U64(detached as u64))]);
+        }
+        self.shared.log.info("stopped", &[]);
+    }
+}
+
+/// Admission as the loop applies it: the per-IP rate limit, and room in the worker queue
+/// before promising `100 Continue`.
+struct LoopAdmission<'a> {
+    per_ip: &'a mut PerIp,
+    jobs: Option<&'a Sender<Job>>,
+    now: Instant,
+}
+
+impl Admission for LoopAdmission<'_> {
+    fn admit(&mut self, head: &RequestHead, peer: std::net::IpAddr) -> Option<Response> {
+        if let Err(retry_after) = self.per_ip.take_request(peer, self.now) {
+            return Some(
+                Response::error(429, "too many requests from your address")
+                    .with_header("Retry-After", retry_after.to_string()),
+            );
+        }
+        if head.expect_continue && self.jobs.is_none_or(|j| j.is_full()) {
+            return Some(Response::error(503, "server busy: worker queue full").with_header("Retry-After", "1"));
+        }
+        None
+    }
+}
+
+/// For refused connections, which never reach a head.
+struct NoAdmission;
+
+impl Admission for NoAdmission {
+    fn admit(&mut self, _: &RequestHead, _: std::net::IpAddr) -> Option<Response> {
+        None
+    }
+}
+
+/// The `Date` header value, formatted once per second.
+struct DateCache {
+    second: u64,
+    value: String,
+}
+
+impl DateCache {
+    fn new() -> Self {
+        let mut d = DateCache { second: u64::MAX, value: String::new() };
+        d.refresh();
+        d
+    }
+
+    fn refresh(&mut self) {
+        let now = SystemTime::now();
+        let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if second != self.second {
+            self.second = second;
+            self.value = httpdate::fmt_http_date(now);
+        }
+    }
+
+    fn get(&self) -> &str {
+        &self.value
+    }
+}

@@ -1,0 +1,177 @@
+//! The public seams: `Server` (configure and start) and `ServerHandle` (address, metrics, stop).
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use mio::{Poll, Token, Waker};
+
+use crate::config::{Config, ConfigError};
+use crate::net::EventLoop;
+use crate::observe::{Event, Hook, Logger, Metrics};
+use crate::worker::{Handler, NotFound, Pool};
+
+/// Token of the waker that workers and `ServerHandle::stop` use to interrupt `poll`.
+pub(crate) const WAKER: Token = Token(usize::MAX - 1);
+
+/// State shared by the loop, the workers and the handle.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub metrics: Arc<Metrics>,
+    hooks: Vec<Arc<dyn Hook>>,
+    pub log: Logger,
+    pub waker: Waker,
+    pub stop: AtomicBool,
+    pub started_at: Instant,
+    request_ids: AtomicU64,
+}
+
+impl Shared {
+    /// Reports an event to the built-in metrics and every registered hook.
+    pub fn emit(&self, event: &Event<'_>) {
+        self.metrics.on_event(event);
+        for hook in &self.hooks {
+            hook.on_event(event);
+        }
+    }
+
+    /// A new server-unique request id.
+    pub fn next_request_id(&self) -> u64 {
+        self.request_ids.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// Why a server could not start. `Display` says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("--bind/--port: cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: io::Error },
+    #[error("cannot start server: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// A configured, not yet running server.
+pub struct Server {
+    config: Config,
+    handler: Arc<dyn Handler>,
+    hooks: Vec<Arc<dyn Hook>>,
+}
+
+impl Server {
+    /// A server with the built-in routes and a JSON 404 for everything else.
+    pub fn new(config: Config) -> Self {
+        Server { config, handler: Arc::new(NotFound), hooks: Vec::new() }
+    }
+
+    /// Sets the handler that runs requests on the worker threads.
+    pub fn handler(mut self, handler: impl Handler) -> Self {
+        self.handler = Arc::new(handler);
+        self
+    }
+
+    /// Adds a hook that receives every counter event.
+    pub fn hook(mut self, hook: Arc<dyn Hook>) -> Self {
+        self.hooks.push(hook);
+        self
+    }
+
+    /// Validates the configuration, binds the listener, starts the workers and the event loop.
+    pub fn start(self) -> Result<ServerHandle, StartError> {
+        let config = self.config;
+        config.validate()?;
+        config.prepare_storage_dir()?;
+        let addr = SocketAddr::new(config.bind, config.port);
+        let listener = mio::net::TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+        let local_addr = listener.local_addr()?;
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let shared = Arc::new(Shared {
+            log: Logger::new(config.log_level, config.log_format)?,
+            config,
+            metrics: Arc::new(Metrics::new()),
+            hooks: self.hooks,
+            waker,
+            stop: AtomicBool::new(false),
+            started_at: Instant::now(),
+            request_ids: AtomicU64::new(0),
+        });
+        let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(shared.config.queue_len());
+        let (replies_tx, replies_rx) = crossbeam_channel::unbounded();
+        let pool = Pool::start(shared.config.worker_count(), self.handler, jobs_rx, replies_tx, shared.clone())?;
+        let event_loop = EventLoop::new(poll, listener, jobs_tx, replies_rx, shared.clone())?;
+        shared.log.info(
+            "listening",
+            &[
+                ("addr", crate::observe::Field::Str(&local_addr.to_string())),
+                ("workers", crate::observe::Field::U64(shared.config.worker_count() as u64)),
+                ("version", crate::observe::Field::Str(crate::VERSION)),
+            ],
+        );
+        let thread = std::thread::Builder::new()
+            .name("hbf-loop".into())
+            .spawn(move || event_loop.run(pool))?;
+        Ok(ServerHandle { local_addr, shared, thread: Some(thread) })
+    }
+}
+
+/// A running server. Dropping it stops the server gracefully and waits for it.
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl ServerHandle {
+    /// The address the listener is bound to (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The built-in counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// The configuration the server runs with.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Begins a graceful stop: no new connections, in-flight requests finish within
+    /// `--shutdown_timeout_ms`, idle connections close. Returns at once.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        let _ = self.shared.waker.wake();
+    }
+
+    /// Whether the event loop has exited.
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Waits for the server to stop (after `stop()` or a fatal loop error).
+    pub fn wait(mut self) -> io::Result<()> {
+        self.join()
+    }
+
+    fn join(&mut self) -> io::Result<()> {
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|_| Err(io::Error::other("event loop panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.stop();
+            let _ = self.join();
+        }
+    }
+}
