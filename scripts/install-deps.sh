@@ -6,7 +6,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(cmake clang libclang-dev "$@") # checked with `dpkg -s`
-declare -A COMMANDS=([curl]=curl [python3]=python3) # command -> apt package
+declare -A COMMANDS=([curl]=curl [python3]=python3 [promtool]=prometheus) # command -> apt package (promtool validates /metrics in tests)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
