@@ -28,7 +28,11 @@ pub(crate) fn answer(head: &RequestHead, metrics: &Metrics, snap: &Snapshot) -> 
         _ => Response::new(200)
             .with_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             .with_header("Cache-Control", "no-store")
-            .with_body(metrics.render_prometheus(snap.uptime, snap.rss_bytes).into_bytes()),
+            .with_body(
+                metrics
+                    .render_prometheus(snap.uptime, snap.rss_bytes)
+                    .into_bytes(),
+            ),
     })
 }
 

@@ -42,7 +42,11 @@ pub struct Config {
     pub bind: IpAddr,
 
     /// Directory holding the henv SQLite files (created 0700 if missing).
-    #[arg(long = "storage_dir", env = "HBF_STORAGE_DIR", default_value = "./henvs")]
+    #[arg(
+        long = "storage_dir",
+        env = "HBF_STORAGE_DIR",
+        default_value = "./henvs"
+    )]
     pub storage_dir: PathBuf,
 
     /// Minimum level of log lines written to stderr.
@@ -66,7 +70,11 @@ pub struct Config {
     pub workers: usize,
 
     /// Requests waiting for a worker before new ones get 503 (0 = 64 per worker).
-    #[arg(long = "queue_capacity", env = "HBF_QUEUE_CAPACITY", default_value_t = 0)]
+    #[arg(
+        long = "queue_capacity",
+        env = "HBF_QUEUE_CAPACITY",
+        default_value_t = 0
+    )]
     pub queue_capacity: usize,
 
     /// Open client connections; past it a new connection gets 503 and is closed.
@@ -74,15 +82,27 @@ pub struct Config {
     pub max_conn: usize,
 
     /// Concurrent connections from one client IP (0 = unlimited); past it, 429.
-    #[arg(long = "max_conn_per_ip", env = "HBF_MAX_CONN_PER_IP", default_value_t = 0)]
+    #[arg(
+        long = "max_conn_per_ip",
+        env = "HBF_MAX_CONN_PER_IP",
+        default_value_t = 0
+    )]
     pub max_conn_per_ip: usize,
 
     /// Sustained requests per second from one client IP (0 = unlimited); past it, 429.
-    #[arg(long = "rate_limit_rps", env = "HBF_RATE_LIMIT_RPS", default_value_t = 0.0)]
+    #[arg(
+        long = "rate_limit_rps",
+        env = "HBF_RATE_LIMIT_RPS",
+        default_value_t = 0.0
+    )]
     pub rate_limit_rps: f64,
 
     /// Burst size of the per-IP request rate limiter (token bucket capacity).
-    #[arg(long = "rate_limit_burst", env = "HBF_RATE_LIMIT_BURST", default_value_t = 50.0)]
+    #[arg(
+        long = "rate_limit_burst",
+        env = "HBF_RATE_LIMIT_BURST",
+        default_value_t = 50.0
+    )]
     pub rate_limit_burst: f64,
 
     /// SQLite connections open at once across all henvs (LRU beyond).
@@ -94,37 +114,69 @@ pub struct Config {
     pub qjs_mem_mb: usize,
 
     /// Deadline of one request handler in milliseconds; past it the client gets 504.
-    #[arg(long = "qjs_timeout_ms", env = "HBF_QJS_TIMEOUT_MS", default_value_t = 5_000)]
+    #[arg(
+        long = "qjs_timeout_ms",
+        env = "HBF_QJS_TIMEOUT_MS",
+        default_value_t = 5_000
+    )]
     pub qjs_timeout_ms: u64,
 
     /// On SIGTERM/SIGINT, time given to in-flight requests to finish, in milliseconds.
-    #[arg(long = "shutdown_timeout_ms", env = "HBF_SHUTDOWN_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(
+        long = "shutdown_timeout_ms",
+        env = "HBF_SHUTDOWN_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
     pub shutdown_timeout_ms: u64,
 
     /// Time a client has to send a complete request head, in milliseconds (slowloris guard).
-    #[arg(long = "header_timeout_ms", env = "HBF_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(
+        long = "header_timeout_ms",
+        env = "HBF_HEADER_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
     pub header_timeout_ms: u64,
 
     /// Longest pause allowed between two reads of a request body, in milliseconds.
-    #[arg(long = "body_timeout_ms", env = "HBF_BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    #[arg(
+        long = "body_timeout_ms",
+        env = "HBF_BODY_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
     pub body_timeout_ms: u64,
 
     /// Idle time before a keep-alive connection is closed, in milliseconds.
-    #[arg(long = "keepalive_timeout_ms", env = "HBF_KEEPALIVE_TIMEOUT_MS", default_value_t = 15_000)]
+    #[arg(
+        long = "keepalive_timeout_ms",
+        env = "HBF_KEEPALIVE_TIMEOUT_MS",
+        default_value_t = 15_000
+    )]
     pub keepalive_timeout_ms: u64,
 
     /// Longest time a response write may make no progress, in milliseconds.
-    #[arg(long = "write_timeout_ms", env = "HBF_WRITE_TIMEOUT_MS", default_value_t = 30_000)]
+    #[arg(
+        long = "write_timeout_ms",
+        env = "HBF_WRITE_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
     pub write_timeout_ms: u64,
 
     /// After a response that closes the connection, how long to wait for the client to close
     /// its side (discarding its input) before closing ours, in milliseconds. This keeps a final
     /// error response from being destroyed by a TCP reset.
-    #[arg(long = "linger_timeout_ms", env = "HBF_LINGER_TIMEOUT_MS", default_value_t = 2_000)]
+    #[arg(
+        long = "linger_timeout_ms",
+        env = "HBF_LINGER_TIMEOUT_MS",
+        default_value_t = 2_000
+    )]
     pub linger_timeout_ms: u64,
 
     /// Requests served on one connection before it is closed.
-    #[arg(long = "max_requests_per_conn", env = "HBF_MAX_REQUESTS_PER_CONN", default_value_t = 1_000)]
+    #[arg(
+        long = "max_requests_per_conn",
+        env = "HBF_MAX_REQUESTS_PER_CONN",
+        default_value_t = 1_000
+    )]
     pub max_requests_per_conn: u32,
 
     /// Longest request line (method, target, version), in bytes; past it, 414.
@@ -148,7 +200,11 @@ pub struct Config {
     pub max_body_bytes: u64,
 
     /// Longest chunk-size line (size plus extensions) of a chunked body, in bytes; past it, 400.
-    #[arg(long = "max_chunk_line_bytes", env = "HBF_MAX_CHUNK_LINE_BYTES", default_value_t = 1024)]
+    #[arg(
+        long = "max_chunk_line_bytes",
+        env = "HBF_MAX_CHUNK_LINE_BYTES",
+        default_value_t = 1024
+    )]
     pub max_chunk_line_bytes: usize,
 
     /// All trailer lines of a chunked body together, in bytes (trailers are discarded); past it, 431.
@@ -160,7 +216,11 @@ pub struct Config {
     pub server_header: bool,
 
     /// After accept() fails for lack of file descriptors, pause accepting this long, in milliseconds.
-    #[arg(long = "accept_backoff_ms", env = "HBF_ACCEPT_BACKOFF_MS", default_value_t = 100)]
+    #[arg(
+        long = "accept_backoff_ms",
+        env = "HBF_ACCEPT_BACKOFF_MS",
+        default_value_t = 100
+    )]
     pub accept_backoff_ms: u64,
 }
 
@@ -232,15 +292,24 @@ impl Config {
             ("--body_timeout_ms", self.body_timeout_ms),
             ("--keepalive_timeout_ms", self.keepalive_timeout_ms),
             ("--write_timeout_ms", self.write_timeout_ms),
-            ("--max_requests_per_conn", u64::from(self.max_requests_per_conn)),
-            ("--max_request_line_bytes", self.max_request_line_bytes as u64),
+            (
+                "--max_requests_per_conn",
+                u64::from(self.max_requests_per_conn),
+            ),
+            (
+                "--max_request_line_bytes",
+                self.max_request_line_bytes as u64,
+            ),
             ("--max_header_line_bytes", self.max_header_line_bytes as u64),
             ("--max_header_bytes", self.max_header_bytes as u64),
             ("--max_headers", self.max_headers as u64),
         ];
         for (flag, value) in positive {
             if value == 0 {
-                return Err(ConfigError::Invalid { flag, reason: "must be greater than 0".into() });
+                return Err(ConfigError::Invalid {
+                    flag,
+                    reason: "must be greater than 0".into(),
+                });
             }
         }
         if self.max_chunk_line_bytes < 3 {
@@ -335,15 +404,24 @@ mod tests {
 
     #[test]
     fn zero_limits_are_rejected_with_the_flag_name() {
-        let c = Config { max_headers: 0, ..Config::default() };
+        let c = Config {
+            max_headers: 0,
+            ..Config::default()
+        };
         let err = c.validate().unwrap_err().to_string();
         assert!(err.starts_with("--max_headers:"), "{err}");
     }
 
     #[test]
     fn unwritable_storage_dir_is_named() {
-        let c = Config { storage_dir: "/proc/hbf-cannot-exist".into(), ..Config::default() };
+        let c = Config {
+            storage_dir: "/proc/hbf-cannot-exist".into(),
+            ..Config::default()
+        };
         let err = c.prepare_storage_dir().unwrap_err().to_string();
-        assert!(err.starts_with("--storage_dir: cannot use /proc/hbf-cannot-exist"), "{err}");
+        assert!(
+            err.starts_with("--storage_dir: cannot use /proc/hbf-cannot-exist"),
+            "{err}"
+        );
     }
 }

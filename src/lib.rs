@@ -14,7 +14,7 @@ pub mod worker;
 
 pub use config::{Config, ConfigError, LogFormat, LogLevel};
 pub use observe::{Event, Hook, Metrics};
-pub use server::{Server, ServerHandle, StartError};
+pub use server::{Server, ServerHandle, StartError, StopHandle};
 pub use worker::{Handler, WorkerHandler};
 
 /// The crate version, as reported by `/health` and `hbf --version`.

@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use hbf::{Config, Server};
 
 #[derive(Parser)]
-#[command(name = "hbf", version, about = "HBF: many small JavaScript web apps, each one SQLite file, in one binary.")]
+#[command(
+    name = "hbf",
+    version,
+    about = "HBF: many small JavaScript web apps, each one SQLite file, in one binary."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,7 +35,12 @@ fn main() -> ExitCode {
 /// Help and version go to stdout as usual; a bad flag becomes one line naming it.
 fn report_usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
@@ -49,41 +58,36 @@ fn serve(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let handle = std::sync::Arc::new(handle);
-    if let Err(e) = install_signal_handlers(handle.clone()) {
+    if let Err(e) = install_signal_handlers(handle.stopper()) {
         eprintln!("hbf: cannot install signal handlers: {e}");
         return ExitCode::FAILURE;
     }
-    while !handle.is_finished() {
-        std::thread::park_timeout(std::time::Duration::from_millis(200));
-    }
-    match std::sync::Arc::try_unwrap(handle) {
-        Ok(handle) => match handle.wait() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("hbf: server failed: {e}");
-                ExitCode::FAILURE
-            }
-        },
-        Err(_) => ExitCode::SUCCESS,
+    match handle.wait() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hbf: server failed: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
 /// SIGTERM/SIGINT start a graceful stop; a second one exits at once.
-fn install_signal_handlers(handle: std::sync::Arc<hbf::ServerHandle>) -> std::io::Result<()> {
+fn install_signal_handlers(handle: hbf::StopHandle) -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
-    std::thread::Builder::new().name("hbf-signals".into()).spawn(move || {
-        let mut seen = 0;
-        for _ in signals.forever() {
-            seen += 1;
-            if seen == 1 {
-                handle.stop();
-            } else {
-                eprintln!("hbf: second signal, exiting now");
-                std::process::exit(130);
+    std::thread::Builder::new()
+        .name("hbf-signals".into())
+        .spawn(move || {
+            let mut seen = 0;
+            for _ in signals.forever() {
+                seen += 1;
+                if seen == 1 {
+                    handle.stop();
+                } else {
+                    eprintln!("hbf: second signal, exiting now");
+                    std::process::exit(130);
+                }
             }
-        }
-    })?;
+        })?;
     Ok(())
 }

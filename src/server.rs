@@ -65,7 +65,11 @@ pub struct Server {
 impl Server {
     /// A server with the built-in routes and a JSON 404 for everything else.
     pub fn new(config: Config) -> Self {
-        Server { config, handler: Arc::new(NotFound), hooks: Vec::new() }
+        Server {
+            config,
+            handler: Arc::new(NotFound),
+            hooks: Vec::new(),
+        }
     }
 
     /// Sets the handler that runs requests on the worker threads.
@@ -86,7 +90,8 @@ impl Server {
         config.validate()?;
         config.prepare_storage_dir()?;
         let addr = SocketAddr::new(config.bind, config.port);
-        let listener = mio::net::TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+        let listener = mio::net::TcpListener::bind(addr)
+            .map_err(|source| StartError::Bind { addr, source })?;
         let local_addr = listener.local_addr()?;
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
@@ -102,20 +107,33 @@ impl Server {
         });
         let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(shared.config.queue_len());
         let (replies_tx, replies_rx) = crossbeam_channel::unbounded();
-        let pool = Pool::start(shared.config.worker_count(), self.handler, jobs_rx, replies_tx, shared.clone())?;
+        let pool = Pool::start(
+            shared.config.worker_count(),
+            self.handler,
+            jobs_rx,
+            replies_tx,
+            shared.clone(),
+        )?;
         let event_loop = EventLoop::new(poll, listener, jobs_tx, replies_rx, shared.clone())?;
         shared.log.info(
             "listening",
             &[
                 ("addr", crate::observe::Field::Str(&local_addr.to_string())),
-                ("workers", crate::observe::Field::U64(shared.config.worker_count() as u64)),
+                (
+                    "workers",
+                    crate::observe::Field::U64(shared.config.worker_count() as u64),
+                ),
                 ("version", crate::observe::Field::Str(crate::VERSION)),
             ],
         );
         let thread = std::thread::Builder::new()
             .name("hbf-loop".into())
             .spawn(move || event_loop.run(pool))?;
-        Ok(ServerHandle { local_addr, shared, thread: Some(thread) })
+        Ok(ServerHandle {
+            local_addr,
+            shared,
+            thread: Some(thread),
+        })
     }
 }
 
@@ -145,8 +163,15 @@ impl ServerHandle {
     /// Begins a graceful stop: no new connections, in-flight requests finish within
     /// `--shutdown_timeout_ms`, idle connections close. Returns at once.
     pub fn stop(&self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        let _ = self.shared.waker.wake();
+        self.stopper().stop();
+    }
+
+    /// A cloneable handle that can only stop the server (for signal handlers and other
+    /// threads, which must not own the `ServerHandle` itself).
+    pub fn stopper(&self) -> StopHandle {
+        StopHandle {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Whether the event loop has exited.
@@ -161,7 +186,9 @@ impl ServerHandle {
 
     fn join(&mut self) -> io::Result<()> {
         match self.thread.take() {
-            Some(t) => t.join().unwrap_or_else(|_| Err(io::Error::other("event loop panicked"))),
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("event loop panicked"))),
             None => Ok(()),
         }
     }
@@ -173,5 +200,19 @@ impl Drop for ServerHandle {
             self.stop();
             let _ = self.join();
         }
+    }
+}
+
+/// Stops a server from any thread; see `ServerHandle::stopper`.
+#[derive(Clone)]
+pub struct StopHandle {
+    shared: Arc<Shared>,
+}
+
+impl StopHandle {
+    /// Begins a graceful stop, as `ServerHandle::stop`.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        let _ = self.shared.waker.wake();
     }
 }

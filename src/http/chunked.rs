@@ -11,7 +11,11 @@ use super::Limits;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     /// Reading hex digits of a chunk size.
-    Size { digits: usize, value: u64, line: usize },
+    Size {
+        digits: usize,
+        value: u64,
+        line: usize,
+    },
     /// Reading a chunk extension after the size, up to CR.
     Extension { value: u64, line: usize },
     /// Expecting the LF that ends a chunk-size line.
@@ -101,7 +105,11 @@ impl ChunkedDecoder {
     /// A decoder for one message, bounded by `limits`.
     pub fn new(limits: &Limits) -> Self {
         ChunkedDecoder {
-            state: State::Size { digits: 0, value: 0, line: 0 },
+            state: State::Size {
+                digits: 0,
+                value: 0,
+                line: 0,
+            },
             body_len: 0,
             trailer_bytes: 0,
             max_body: limits.max_body,
@@ -121,11 +129,17 @@ impl ChunkedDecoder {
         let mut i = 0;
         while i < input.len() {
             if let State::Data { remaining } = self.state {
-                let take = usize::try_from(remaining).unwrap_or(usize::MAX).min(input.len() - i);
+                let take = usize::try_from(remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(input.len() - i);
                 out.extend_from_slice(&input[i..i + take]);
                 i += take;
                 let remaining = remaining - take as u64;
-                self.state = if remaining == 0 { State::DataCr } else { State::Data { remaining } };
+                self.state = if remaining == 0 {
+                    State::DataCr
+                } else {
+                    State::Data { remaining }
+                };
                 continue;
             }
             if self.state == State::Done {
@@ -141,7 +155,11 @@ impl ChunkedDecoder {
     fn step(&mut self, b: u8) -> Result<State, ChunkError> {
         use State::*;
         Ok(match self.state {
-            Size { digits, value, line } => {
+            Size {
+                digits,
+                value,
+                line,
+            } => {
                 let line = self.count_line(line)?;
                 match b {
                     b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => {
@@ -150,9 +168,15 @@ impl ChunkedDecoder {
                             .checked_mul(16)
                             .and_then(|v| v.checked_add(digit))
                             .ok_or(ChunkError::SizeOverflow)?;
-                        Size { digits: digits + 1, value, line }
+                        Size {
+                            digits: digits + 1,
+                            value,
+                            line,
+                        }
                     }
-                    b';' | b' ' | b'\t' | b'\r' if digits == 0 => return Err(ChunkError::EmptySize),
+                    b';' | b' ' | b'\t' | b'\r' if digits == 0 => {
+                        return Err(ChunkError::EmptySize)
+                    }
                     b';' | b' ' | b'\t' => Extension { value, line },
                     b'\r' => SizeLf { value },
                     b'\n' => return Err(ChunkError::BadLineEnding),
@@ -185,7 +209,11 @@ impl ChunkedDecoder {
             }
             Data { .. } => unreachable!("chunk data is copied in decode()"),
             DataCr if b == b'\r' => DataLf,
-            DataLf if b == b'\n' => Size { digits: 0, value: 0, line: 0 },
+            DataLf if b == b'\n' => Size {
+                digits: 0,
+                value: 0,
+                line: 0,
+            },
             DataCr | DataLf => return Err(ChunkError::MissingDataCrlf),
             TrailerStart if b == b'\r' => EndLf,
             TrailerStart | TrailerLine => {
@@ -264,28 +292,61 @@ mod tests {
     fn rejects_malformed_framing() {
         assert_eq!(decode_all(b"\r\n").unwrap_err(), ChunkError::EmptySize);
         assert_eq!(decode_all(b";ext\r\n").unwrap_err(), ChunkError::EmptySize);
-        assert_eq!(decode_all(b"5\nhello").unwrap_err(), ChunkError::BadLineEnding);
-        assert_eq!(decode_all(b"5\rXhello").unwrap_err(), ChunkError::BadLineEnding);
+        assert_eq!(
+            decode_all(b"5\nhello").unwrap_err(),
+            ChunkError::BadLineEnding
+        );
+        assert_eq!(
+            decode_all(b"5\rXhello").unwrap_err(),
+            ChunkError::BadLineEnding
+        );
         assert_eq!(decode_all(b"g\r\n").unwrap_err(), ChunkError::InvalidSize);
-        assert_eq!(decode_all(b"5\r\nhelloXX").unwrap_err(), ChunkError::MissingDataCrlf);
-        assert_eq!(decode_all(b"1;\x01\r\n").unwrap_err(), ChunkError::InvalidExtension);
-        assert_eq!(decode_all(b"0\r\nX: 1\n").unwrap_err(), ChunkError::BadLineEnding);
-        assert_eq!(decode_all(b"0\r\n\rX").unwrap_err(), ChunkError::BadLineEnding);
+        assert_eq!(
+            decode_all(b"5\r\nhelloXX").unwrap_err(),
+            ChunkError::MissingDataCrlf
+        );
+        assert_eq!(
+            decode_all(b"1;\x01\r\n").unwrap_err(),
+            ChunkError::InvalidExtension
+        );
+        assert_eq!(
+            decode_all(b"0\r\nX: 1\n").unwrap_err(),
+            ChunkError::BadLineEnding
+        );
+        assert_eq!(
+            decode_all(b"0\r\n\rX").unwrap_err(),
+            ChunkError::BadLineEnding
+        );
     }
 
     #[test]
     fn bounds_sizes() {
-        assert_eq!(decode_all(b"ffffffffffffffffff\r\n").unwrap_err(), ChunkError::SizeOverflow);
-        assert_eq!(decode_all(b"65\r\n").unwrap_err(), ChunkError::BodyTooLarge(100));
+        assert_eq!(
+            decode_all(b"ffffffffffffffffff\r\n").unwrap_err(),
+            ChunkError::SizeOverflow
+        );
+        assert_eq!(
+            decode_all(b"65\r\n").unwrap_err(),
+            ChunkError::BodyTooLarge(100)
+        );
         assert!(decode_all(b"64\r\n").is_ok());
         let two = b"40\r\n";
         let mut input = two.to_vec();
         input.extend(vec![b'a'; 0x40]);
         input.extend_from_slice(b"\r\n30\r\n");
-        assert_eq!(decode_all(&input).unwrap_err(), ChunkError::BodyTooLarge(100));
+        assert_eq!(
+            decode_all(&input).unwrap_err(),
+            ChunkError::BodyTooLarge(100)
+        );
         let long_ext = format!("1;{}\r\n", "e".repeat(40));
-        assert_eq!(decode_all(long_ext.as_bytes()).unwrap_err(), ChunkError::LineTooLong(32));
+        assert_eq!(
+            decode_all(long_ext.as_bytes()).unwrap_err(),
+            ChunkError::LineTooLong(32)
+        );
         let long_trailer = format!("0\r\nX: {}\r\n\r\n", "t".repeat(80));
-        assert_eq!(decode_all(long_trailer.as_bytes()).unwrap_err(), ChunkError::TrailersTooLarge(64));
+        assert_eq!(
+            decode_all(long_trailer.as_bytes()).unwrap_err(),
+            ChunkError::TrailersTooLarge(64)
+        );
     }
 }

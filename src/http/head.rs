@@ -274,9 +274,15 @@ fn scan_lines(buf: &[u8], limits: &Limits) -> Result<Option<usize>, HeadError> {
     let mut header_bytes = 0usize;
     loop {
         let (limit, too_long) = if line_no == 0 {
-            (limits.max_request_line, HeadError::RequestLineTooLong(limits.max_request_line))
+            (
+                limits.max_request_line,
+                HeadError::RequestLineTooLong(limits.max_request_line),
+            )
         } else {
-            (limits.max_header_line, HeadError::HeaderLineTooLong(limits.max_header_line))
+            (
+                limits.max_header_line,
+                HeadError::HeaderLineTooLong(limits.max_header_line),
+            )
         };
         let rest = &buf[pos..];
         let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
@@ -333,7 +339,10 @@ fn check_field_line(line: &[u8]) -> Result<(), HeadError> {
     if line[0] == b' ' || line[0] == b'\t' {
         return Err(HeadError::ObsFold);
     }
-    let colon = line.iter().position(|&b| b == b':').ok_or(HeadError::InvalidHeaderName)?;
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(HeadError::InvalidHeaderName)?;
     let name = &line[..colon];
     if name.is_empty() {
         return Err(HeadError::InvalidHeaderName);
@@ -563,7 +572,11 @@ pub fn valid_host(value: &str) -> bool {
         let Some((inside, after)) = rest.split_once(']') else {
             return false;
         };
-        if inside.is_empty() || !inside.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        if inside.is_empty()
+            || !inside
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
             return false;
         }
         match after {
@@ -583,12 +596,16 @@ pub fn valid_host(value: &str) -> bool {
         return false;
     }
     let reg_name_ok = value.starts_with('[')
-        || host.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b)
-        });
+        || host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b));
     let port_ok = match port {
         None | Some("") => true,
-        Some(p) => p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| n <= 65535),
+        Some(p) => {
+            p.len() <= 5
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= 65535)
+        }
     };
     reg_name_ok && port_ok
 }
@@ -599,8 +616,14 @@ fn is_tchar(b: u8) -> bool {
 }
 
 fn trim_ows(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(v.len());
-    let end = v.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
+    let start = v
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
     &v[start..end]
 }
 
@@ -647,9 +670,10 @@ mod tests {
 
     #[test]
     fn simple_get() {
-        let (h, n) = parse("GET /a/b?x=1&y=2 HTTP/1.1\r\nHost: example.com\r\nX-A:  v \r\n\r\nrest")
-            .unwrap()
-            .unwrap();
+        let (h, n) =
+            parse("GET /a/b?x=1&y=2 HTTP/1.1\r\nHost: example.com\r\nX-A:  v \r\n\r\nrest")
+                .unwrap()
+                .unwrap();
         assert_eq!(n, 58);
         assert_eq!(h.method, "GET");
         assert_eq!(h.path, "/a/b");
@@ -670,7 +694,9 @@ mod tests {
 
     #[test]
     fn leading_empty_lines_are_skipped() {
-        let (h, n) = parse("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap().unwrap();
+        let (h, n) = parse("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(h.path, "/");
         assert_eq!(n, 4 + 27);
     }
@@ -681,27 +707,57 @@ mod tests {
         assert_eq!(err(&long_target).status(), 414);
         // refused before the line is complete
         assert_eq!(err(&format!("GET /{}", "a".repeat(9000))).status(), 414);
-        let long_header = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n", "v".repeat(9000));
+        let long_header = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n",
+            "v".repeat(9000)
+        );
         assert_eq!(err(&long_header), HeadError::HeaderLineTooLong(8192));
-        let many = format!("GET / HTTP/1.1\r\nHost: a\r\n{}\r\n", "X: 1\r\n".repeat(100));
+        let many = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\n{}\r\n",
+            "X: 1\r\n".repeat(100)
+        );
         assert_eq!(err(&many), HeadError::TooManyHeaders(100));
         let exactly_100 = format!("GET / HTTP/1.1\r\nHost: a\r\n{}\r\n", "X: 1\r\n".repeat(99));
         ok(&exactly_100);
-        let big = format!("GET / HTTP/1.1\r\nHost: a\r\n{}", format!("X: {}\r\n", "v".repeat(8000)).repeat(5));
+        let big = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\n{}",
+            format!("X: {}\r\n", "v".repeat(8000)).repeat(5)
+        );
         assert_eq!(err(&big), HeadError::HeadersTooLarge(32768));
     }
 
     #[test]
     fn line_syntax_is_strict() {
         assert_eq!(err("GET / HTTP/1.1\nHost: a\n\n"), HeadError::BareLf);
-        assert_eq!(err("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n"), HeadError::BareCr);
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n"),
+            HeadError::BareCr
+        );
         assert_eq!(err("GET / HTTP/1.1\r\nHost: a\0\r\n\r\n"), HeadError::Nul);
-        assert_eq!(err("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  folded\r\n\r\n"), HeadError::ObsFold);
-        assert_eq!(err("GET / HTTP/1.1\r\nHost : a\r\n\r\n"), HeadError::WhitespaceBeforeColon);
-        assert_eq!(err("GET / HTTP/1.1\r\nHo(st: a\r\n\r\n"), HeadError::InvalidHeaderName);
-        assert_eq!(err("GET / HTTP/1.1\r\nnocolon\r\n\r\n"), HeadError::InvalidHeaderName);
-        assert_eq!(err("GET  / HTTP/1.1\r\nHost: a\r\n\r\n"), HeadError::BadRequestLine);
-        assert_eq!(err("G@T / HTTP/1.1\r\nHost: a\r\n\r\n"), HeadError::InvalidMethod);
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  folded\r\n\r\n"),
+            HeadError::ObsFold
+        );
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost : a\r\n\r\n"),
+            HeadError::WhitespaceBeforeColon
+        );
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHo(st: a\r\n\r\n"),
+            HeadError::InvalidHeaderName
+        );
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nnocolon\r\n\r\n"),
+            HeadError::InvalidHeaderName
+        );
+        assert_eq!(
+            err("GET  / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadError::BadRequestLine
+        );
+        assert_eq!(
+            err("G@T / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadError::InvalidMethod
+        );
         assert_eq!(err("GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n").status(), 400);
     }
 
@@ -721,29 +777,64 @@ mod tests {
     #[test]
     fn host_rules() {
         assert_eq!(err("GET / HTTP/1.1\r\n\r\n"), HeadError::MissingHost);
-        assert_eq!(err("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"), HeadError::DuplicateHost);
-        assert_eq!(err("GET / HTTP/1.1\r\nHost: localhost:8o8o\r\n\r\n"), HeadError::InvalidHost);
-        assert_eq!(err("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), HeadError::InvalidHost);
-        assert_eq!(err("GET / HTTP/1.1\r\nHost: a:70000\r\n\r\n"), HeadError::InvalidHost);
-        assert_eq!(ok("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n").host.as_deref(), Some("[::1]:8080"));
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"),
+            HeadError::DuplicateHost
+        );
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost: localhost:8o8o\r\n\r\n"),
+            HeadError::InvalidHost
+        );
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
+            HeadError::InvalidHost
+        );
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost: a:70000\r\n\r\n"),
+            HeadError::InvalidHost
+        );
+        assert_eq!(
+            ok("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n")
+                .host
+                .as_deref(),
+            Some("[::1]:8080")
+        );
         assert_eq!(ok("GET / HTTP/1.1\r\nHost: \r\n\r\n").host, None);
         let h = ok("GET http://Other.example:81/p?q HTTP/1.1\r\nHost: a\r\n\r\n");
         assert_eq!(h.host.as_deref(), Some("Other.example:81"));
         assert_eq!(h.path, "/p");
         assert_eq!(h.query.as_deref(), Some("q"));
-        assert_eq!(ok("GET https://x.test HTTP/1.1\r\nHost: x.test\r\n\r\n").path, "/");
-        assert_eq!(err("GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n"), HeadError::InvalidTarget);
-        assert_eq!(err("GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n"), HeadError::InvalidTarget);
+        assert_eq!(
+            ok("GET https://x.test HTTP/1.1\r\nHost: x.test\r\n\r\n").path,
+            "/"
+        );
+        assert_eq!(
+            err("GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+            HeadError::InvalidTarget
+        );
+        assert_eq!(
+            err("GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+            HeadError::InvalidTarget
+        );
         assert_eq!(ok("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").path, "*");
-        assert_eq!(err("GET * HTTP/1.1\r\nHost: a\r\n\r\n"), HeadError::InvalidTarget);
-        assert_eq!(err("CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n").status(), 501);
+        assert_eq!(
+            err("GET * HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadError::InvalidTarget
+        );
+        assert_eq!(
+            err("CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n").status(),
+            501
+        );
     }
 
     #[test]
     fn content_length_rules() {
         let h = ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n");
         assert_eq!(h.framing, BodyFraming::Length(10));
-        assert_eq!(ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").framing, BodyFraming::None);
+        assert_eq!(
+            ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").framing,
+            BodyFraming::None
+        );
         ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n");
         assert_eq!(
             err("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
@@ -753,9 +844,13 @@ mod tests {
             let req = format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {bad}\r\n\r\n");
             assert_eq!(err(&req), HeadError::InvalidContentLength, "{bad:?}");
         }
-        let overflow = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n";
+        let overflow =
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n";
         assert_eq!(err(overflow), HeadError::InvalidContentLength);
-        assert_eq!(err("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1025\r\n\r\n").status(), 413);
+        assert_eq!(
+            err("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1025\r\n\r\n").status(),
+            413
+        );
         ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1024\r\n\r\n");
     }
 
@@ -768,15 +863,27 @@ mod tests {
             err("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
             HeadError::ContentLengthWithTransferEncoding
         );
-        assert_eq!(err("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n").status(), 501);
-        assert_eq!(err("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").status(), 501);
-        assert_eq!(err("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n").status(), 400);
+        assert_eq!(
+            err("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n").status(),
+            501
+        );
+        assert_eq!(
+            err("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").status(),
+            501
+        );
+        assert_eq!(
+            err("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n").status(),
+            400
+        );
         assert_eq!(
             err("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n")
                 .status(),
             400
         );
-        assert_eq!(err("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \r\n\r\n").status(), 400);
+        assert_eq!(
+            err("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \r\n\r\n").status(),
+            400
+        );
         assert_eq!(
             err("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
             HeadError::TransferEncodingInHttp10
@@ -785,10 +892,14 @@ mod tests {
 
     #[test]
     fn expectations() {
-        let h = ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+        let h =
+            ok("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
         assert!(h.expect_continue);
         assert!(!ok("GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n").expect_continue);
-        assert_eq!(err("GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n").status(), 417);
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n").status(),
+            417
+        );
         ok("GET / HTTP/1.0\r\nExpect: teapot\r\n\r\n");
     }
 

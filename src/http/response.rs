@@ -19,7 +19,11 @@ pub struct Response {
 impl Response {
     /// An empty response with this status.
     pub fn new(status: u16) -> Self {
-        Response { status, headers: Vec::new(), body: Vec::new() }
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
     /// Adds a header field.
@@ -32,12 +36,17 @@ impl Response {
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
         let mut body = value.to_string().into_bytes();
         body.push(b'\n');
-        Response::new(status).with_header("Content-Type", "application/json").with_body(body)
+        Response::new(status)
+            .with_header("Content-Type", "application/json")
+            .with_body(body)
     }
 
     /// A JSON error body `{"error": message, "status": status}`.
     pub fn error(status: u16, message: &str) -> Self {
-        Response::json(status, &serde_json::json!({ "error": message, "status": status }))
+        Response::json(
+            status,
+            &serde_json::json!({ "error": message, "status": status }),
+        )
     }
 
     /// Plain text.
@@ -83,7 +92,11 @@ pub struct EncodeOptions<'a> {
 
 /// Appends the wire form of `resp` to `out`. Returns the number of body bytes written.
 pub fn encode_response(resp: &Response, opts: &EncodeOptions<'_>, out: &mut Vec<u8>) -> usize {
-    let status = if (100..=999).contains(&resp.status) { resp.status } else { 500 };
+    let status = if (100..=999).contains(&resp.status) {
+        resp.status
+    } else {
+        500
+    };
     let no_body = Response::status_forbids_body(status);
     out.reserve(128 + resp.body.len());
     out.extend_from_slice(opts.version.as_str().as_bytes());
@@ -128,15 +141,25 @@ pub fn encode_response(resp: &Response, opts: &EncodeOptions<'_>, out: &mut Vec<
 
 /// Headers only the encoder may write.
 fn is_framing_header(name: &str) -> bool {
-    ["content-length", "transfer-encoding", "connection", "keep-alive", "date"]
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+    [
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "date",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
 }
 
 fn header_is_safe(name: &str, value: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-        && value.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && value
+            .bytes()
+            .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
 /// The standard reason phrase of a status code ("" for unknown codes).

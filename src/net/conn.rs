@@ -39,7 +39,12 @@ pub(crate) enum Progress {
     /// Wait for the next readiness event or deadline.
     Idle,
     /// A complete request: the connection is now `Handling` and waits for `respond`.
-    Request { id: u64, head: RequestHead, body: Vec<u8>, received_at: Instant },
+    Request {
+        id: u64,
+        head: RequestHead,
+        body: Vec<u8>,
+        received_at: Instant,
+    },
     /// Remove and drop the connection.
     Close,
 }
@@ -104,11 +109,23 @@ enum State {
     Handshake { deadline: Instant },
     /// Reading a request head (`body: None`) or its body. The deadline is the header deadline
     /// for the head and the idle deadline for the body.
-    Reading { deadline: Instant, body: Option<Box<BodyRead>> },
+    Reading {
+        deadline: Instant,
+        body: Option<Box<BodyRead>>,
+    },
     /// Request handed to a worker (or to the loop's own router); no reads.
-    Handling { exchange: Exchange, deadline: Instant },
+    Handling {
+        exchange: Exchange,
+        deadline: Instant,
+    },
     /// Writing `out[pos..]`; the deadline moves on every bit of progress.
-    Writing { out: Vec<u8>, pos: usize, deadline: Instant, then: AfterWrite, done: Option<(Exchange, u16)> },
+    Writing {
+        out: Vec<u8>,
+        pos: usize,
+        deadline: Instant,
+        then: AfterWrite,
+        done: Option<(Exchange, u16)>,
+    },
     /// Idle between requests.
     KeepAlive { deadline: Instant },
     /// Response sent, write side shut: discard input until the peer closes (lingering close),
@@ -137,13 +154,22 @@ pub(crate) struct Conn {
 
 impl Conn {
     /// A new connection, waiting for its first request head.
-    pub fn new(stream: TcpStream, peer: SocketAddr, serial: u64, now: Instant, header_timeout: Duration) -> Self {
+    pub fn new(
+        stream: TcpStream,
+        peer: SocketAddr,
+        serial: u64,
+        now: Instant,
+        header_timeout: Duration,
+    ) -> Self {
         Conn {
             stream,
             peer,
             serial,
             counted_per_ip: false,
-            state: State::Reading { deadline: now + header_timeout, body: None },
+            state: State::Reading {
+                deadline: now + header_timeout,
+                body: None,
+            },
             inbuf: Vec::new(),
             spare_out: Vec::new(),
             served: 0,
@@ -153,7 +179,13 @@ impl Conn {
     }
 
     /// A connection refused at accept: it gets `resp`, then a lingering close.
-    pub fn rejected(stream: TcpStream, peer: SocketAddr, serial: u64, resp: &Response, ctx: &Ctx<'_>) -> Self {
+    pub fn rejected(
+        stream: TcpStream,
+        peer: SocketAddr,
+        serial: u64,
+        resp: &Response,
+        ctx: &Ctx<'_>,
+    ) -> Self {
         let mut conn = Conn::new(stream, peer, serial, ctx.now, Duration::ZERO);
         let mut out = Vec::new();
         let opts = EncodeOptions {
@@ -229,7 +261,11 @@ impl Conn {
             }
             State::Handling { .. } => {
                 shared.emit(&Event::Timeout { kind: "handler" });
-                self.respond_with(Response::error(504, "handler did not answer in time"), false, ctx);
+                self.respond_with(
+                    Response::error(504, "handler did not answer in time"),
+                    false,
+                    ctx,
+                );
                 self.on_ready(ctx)
             }
             State::Writing { .. } => {
@@ -274,7 +310,8 @@ impl Conn {
     }
 
     fn respond_with(&mut self, resp: Response, keep_alive_ok: bool, ctx: &Ctx<'_>) {
-        let State::Handling { exchange, .. } = std::mem::replace(&mut self.state, State::Closed) else {
+        let State::Handling { exchange, .. } = std::mem::replace(&mut self.state, State::Closed)
+        else {
             return;
         };
         let keep_alive = keep_alive_ok
@@ -299,7 +336,11 @@ impl Conn {
             out,
             pos: 0,
             deadline: ctx.now + ctx.shared.config.write_timeout(),
-            then: if keep_alive { AfterWrite::NextRequest } else { AfterWrite::Close },
+            then: if keep_alive {
+                AfterWrite::NextRequest
+            } else {
+                AfterWrite::Close
+            },
             done: Some((exchange, resp.status)),
         };
     }
@@ -312,12 +353,23 @@ impl Conn {
 
     /// An exchange record for a request refused before (or while) its head was understood.
     fn exchange_for_error(&mut self, ctx: &Ctx<'_>) -> Exchange {
-        let (method, path, version, id, received_at) = match std::mem::replace(&mut self.state, State::Closed) {
-            State::Reading { body: Some(b), .. } => {
-                (b.head.method, b.head.path, b.head.version, b.id, b.received_at)
-            }
-            _ => (String::new(), String::new(), Version::Http11, ctx.shared.next_request_id(), ctx.now),
-        };
+        let (method, path, version, id, received_at) =
+            match std::mem::replace(&mut self.state, State::Closed) {
+                State::Reading { body: Some(b), .. } => (
+                    b.head.method,
+                    b.head.path,
+                    b.head.version,
+                    b.id,
+                    b.received_at,
+                ),
+                _ => (
+                    String::new(),
+                    String::new(),
+                    Version::Http11,
+                    ctx.shared.next_request_id(),
+                    ctx.now,
+                ),
+            };
         Exchange {
             id,
             method,
@@ -349,12 +401,21 @@ impl Conn {
             Ok(0) => Step::Wait,
             Ok(n) => {
                 self.bytes_in += n as u64;
-                ctx.shared.metrics.bytes_in.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                ctx.shared
+                    .metrics
+                    .bytes_in
+                    .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
                 match &mut self.state {
                     State::KeepAlive { .. } => {
-                        self.state = State::Reading { deadline: ctx.now + ctx.shared.config.header_timeout(), body: None };
+                        self.state = State::Reading {
+                            deadline: ctx.now + ctx.shared.config.header_timeout(),
+                            body: None,
+                        };
                     }
-                    State::Reading { deadline, body: Some(_) } => {
+                    State::Reading {
+                        deadline,
+                        body: Some(_),
+                    } => {
                         *deadline = ctx.now + ctx.shared.config.body_timeout();
                     }
                     _ => {}
@@ -393,7 +454,9 @@ impl Conn {
         let head_cap = limits.max_request_line + limits.max_header_bytes + 4096;
         match &self.state {
             State::Reading { body: Some(b), .. } => match &b.decoder {
-                BodyDecoder::Length { remaining } => usize::try_from(*remaining).unwrap_or(usize::MAX).max(head_cap),
+                BodyDecoder::Length { remaining } => usize::try_from(*remaining)
+                    .unwrap_or(usize::MAX)
+                    .max(head_cap),
                 BodyDecoder::Chunked(_) => head_cap.max(64 * 1024),
             },
             _ => head_cap,
@@ -405,10 +468,21 @@ impl Conn {
         if reading_body {
             return self.read_body(ctx);
         }
+        if matches!(self.state, State::KeepAlive { .. }) {
+            // Stray CRLFs between requests (RFC 9112 §2.2) do not start a request.
+            let stray = self.inbuf.chunks(2).take_while(|c| *c == b"\r\n").count() * 2;
+            if stray == self.inbuf.len() {
+                self.inbuf.clear();
+                return Step::Wait;
+            }
+        }
         match parse_head(&self.inbuf, ctx.limits) {
             Ok(None) => {
                 if let State::KeepAlive { .. } = self.state {
-                    self.state = State::Reading { deadline: ctx.now + ctx.shared.config.header_timeout(), body: None };
+                    self.state = State::Reading {
+                        deadline: ctx.now + ctx.shared.config.header_timeout(),
+                        body: None,
+                    };
                 }
                 Step::Wait
             }
@@ -426,7 +500,13 @@ impl Conn {
 
     fn refuse_head(&mut self, ctx: &Ctx<'_>, e: &HeadError) {
         ctx.shared.emit(&Event::ParseError { kind: e.kind() });
-        ctx.shared.log.debug("request refused", &[("peer", Field::Str(&self.peer.to_string())), ("reason", Field::Str(e.kind()))]);
+        ctx.shared.log.debug(
+            "request refused",
+            &[
+                ("peer", Field::Str(&self.peer.to_string())),
+                ("reason", Field::Str(e.kind())),
+            ],
+        );
         self.inbuf.clear();
         self.fail(ctx, e.status(), &e.to_string(), e.kind());
     }
@@ -438,7 +518,10 @@ impl Conn {
             // The body (if any) is unread: the connection cannot be reused.
             let keep = head.framing == BodyFraming::None;
             let exchange = exchange_from(&head, id, ctx.now, self.bytes_in);
-            self.state = State::Handling { exchange, deadline: ctx.now };
+            self.state = State::Handling {
+                exchange,
+                deadline: ctx.now,
+            };
             self.respond_with(refusal, keep, ctx);
             return Step::Continue;
         }
@@ -452,7 +535,13 @@ impl Conn {
             _ => 0,
         };
         let expect_continue = head.expect_continue;
-        let read = Box::new(BodyRead { head, id, decoder, body: Vec::with_capacity(capacity), received_at: ctx.now });
+        let read = Box::new(BodyRead {
+            head,
+            id,
+            decoder,
+            body: Vec::with_capacity(capacity),
+            received_at: ctx.now,
+        });
         if expect_continue {
             self.state = State::Writing {
                 out: b"HTTP/1.1 100 Continue\r\n\r\n".to_vec(),
@@ -462,18 +551,26 @@ impl Conn {
                 done: None,
             };
         } else {
-            self.state = State::Reading { deadline: ctx.now + ctx.shared.config.body_timeout(), body: Some(read) };
+            self.state = State::Reading {
+                deadline: ctx.now + ctx.shared.config.body_timeout(),
+                body: Some(read),
+            };
         }
         Step::Continue
     }
 
     fn read_body(&mut self, ctx: &mut Ctx<'_>) -> Step {
-        let State::Reading { body: Some(read), .. } = &mut self.state else {
+        let State::Reading {
+            body: Some(read), ..
+        } = &mut self.state
+        else {
             return Step::Wait;
         };
         let finished = match &mut read.decoder {
             BodyDecoder::Length { remaining } => {
-                let take = usize::try_from(*remaining).unwrap_or(usize::MAX).min(self.inbuf.len());
+                let take = usize::try_from(*remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(self.inbuf.len());
                 read.body.extend_from_slice(&self.inbuf[..take]);
                 self.inbuf.drain(..take);
                 *remaining -= take as u64;
@@ -493,10 +590,19 @@ impl Conn {
         if !finished {
             return Step::Wait;
         }
-        let State::Reading { body: Some(read), .. } = std::mem::replace(&mut self.state, State::Closed) else {
+        let State::Reading {
+            body: Some(read), ..
+        } = std::mem::replace(&mut self.state, State::Closed)
+        else {
             return Step::Wait;
         };
-        let BodyRead { head, id, body, received_at, .. } = *read;
+        let BodyRead {
+            head,
+            id,
+            body,
+            received_at,
+            ..
+        } = *read;
         self.complete(head, body, id, received_at)
     }
 
@@ -507,16 +613,33 @@ impl Conn {
     }
 
     /// A whole request is in: hand it to the loop.
-    fn complete(&mut self, head: RequestHead, body: Vec<u8>, id: u64, received_at: Instant) -> Step {
+    fn complete(
+        &mut self,
+        head: RequestHead,
+        body: Vec<u8>,
+        id: u64,
+        received_at: Instant,
+    ) -> Step {
         let bytes_in = self.bytes_in + body.len() as u64;
         let exchange = exchange_from(&head, id, received_at, bytes_in);
         // The loop sets the real deadline when it dispatches; until then it answers at once.
-        self.state = State::Handling { exchange, deadline: received_at };
-        Step::Done(Progress::Request { id, head, body, received_at })
+        self.state = State::Handling {
+            exchange,
+            deadline: received_at,
+        };
+        Step::Done(Progress::Request {
+            id,
+            head,
+            body,
+            received_at,
+        })
     }
 
     fn flush(&mut self, ctx: &mut Ctx<'_>) -> Step {
-        let State::Writing { out, pos, deadline, .. } = &mut self.state else {
+        let State::Writing {
+            out, pos, deadline, ..
+        } = &mut self.state
+        else {
             return Step::Wait;
         };
         while *pos < out.len() {
@@ -535,7 +658,9 @@ impl Conn {
             }
         }
         self.finish_exchange(ctx, true);
-        let State::Writing { mut out, then, .. } = std::mem::replace(&mut self.state, State::Closed) else {
+        let State::Writing { mut out, then, .. } =
+            std::mem::replace(&mut self.state, State::Closed)
+        else {
             return Step::Wait;
         };
         if out.capacity() <= KEEP_BUFFER_CAPACITY {
@@ -544,17 +669,33 @@ impl Conn {
         }
         match then {
             AfterWrite::ReadBody(read) => {
-                self.state = State::Reading { deadline: ctx.now + ctx.shared.config.body_timeout(), body: Some(read) };
+                self.state = State::Reading {
+                    deadline: ctx.now + ctx.shared.config.body_timeout(),
+                    body: Some(read),
+                };
             }
             AfterWrite::NextRequest => {
                 self.bytes_in = 0;
                 if self.inbuf.capacity() > KEEP_BUFFER_CAPACITY && self.inbuf.is_empty() {
                     self.inbuf = Vec::new();
                 }
+                if self.inbuf.chunks(2).all(|c| c == b"\r\n") {
+                    self.inbuf.clear(); // only stray CRLFs: idle, not a partial request
+                }
+                if ctx.stopping && self.inbuf.is_empty() {
+                    // Idle now and the server is stopping: close it, as `begin_stop` closes the
+                    // connections that were idle when the stop began.
+                    return Step::Done(Progress::Close);
+                }
                 self.state = if self.inbuf.is_empty() {
-                    State::KeepAlive { deadline: ctx.now + ctx.shared.config.keepalive_timeout() }
+                    State::KeepAlive {
+                        deadline: ctx.now + ctx.shared.config.keepalive_timeout(),
+                    }
                 } else {
-                    State::Reading { deadline: ctx.now + ctx.shared.config.header_timeout(), body: None }
+                    State::Reading {
+                        deadline: ctx.now + ctx.shared.config.header_timeout(),
+                        body: None,
+                    }
                 };
             }
             AfterWrite::Close => {
@@ -582,7 +723,12 @@ impl Conn {
         let bytes_out = *pos as u64;
         let shared = ctx.shared;
         let duration = exchange.received_at.elapsed();
-        shared.emit(&Event::RequestDone { status, duration, bytes_in: exchange.bytes_in, bytes_out });
+        shared.emit(&Event::RequestDone {
+            status,
+            duration,
+            bytes_in: exchange.bytes_in,
+            bytes_out,
+        });
         if shared.config.access_log && shared.log.enabled(crate::config::LogLevel::Info) {
             let peer = self.peer.to_string();
             shared.log.info(

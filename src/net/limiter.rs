@@ -24,7 +24,13 @@ pub(crate) struct PerIp {
 
 impl PerIp {
     pub fn new(max_conns: usize, rate: f64, burst: f64) -> Self {
-        PerIp { max_conns, rate, burst, conns: HashMap::new(), buckets: HashMap::new() }
+        PerIp {
+            max_conns,
+            rate,
+            burst,
+            conns: HashMap::new(),
+            buckets: HashMap::new(),
+        }
     }
 
     /// Takes a connection slot for `ip`; false if it already has `max_conns`.
@@ -61,7 +67,10 @@ impl PerIp {
             return Ok(());
         }
         let (rate, burst) = (self.rate, self.burst);
-        let bucket = self.buckets.entry(ip).or_insert(Bucket { tokens: burst, last: now });
+        let bucket = self.buckets.entry(ip).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
         bucket.last = now;
@@ -75,7 +84,8 @@ impl PerIp {
 
     /// Drops buckets that have refilled, bounding memory to recently active clients.
     pub fn forget_idle(&mut self, now: Instant) {
-        self.buckets.retain(|_, b| now.saturating_duration_since(b.last) < BUCKET_IDLE_FORGET);
+        self.buckets
+            .retain(|_, b| now.saturating_duration_since(b.last) < BUCKET_IDLE_FORGET);
     }
 }
 

@@ -64,7 +64,8 @@ impl EventLoop {
         replies: Receiver<Reply>,
         shared: Arc<Shared>,
     ) -> io::Result<Self> {
-        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
         let c = &shared.config;
         let now = Instant::now();
         Ok(EventLoop {
@@ -77,7 +78,10 @@ impl EventLoop {
             replies,
             scratch: vec![0; 64 * 1024],
             date: DateCache::new(),
-            snapshot: Snapshot { uptime: Duration::ZERO, rss_bytes: rss_bytes() },
+            snapshot: Snapshot {
+                uptime: Duration::ZERO,
+                rss_bytes: rss_bytes(),
+            },
             next_serial: 0,
             accept_paused_until: None,
             stop_deadline: None,
@@ -150,23 +154,35 @@ impl EventLoop {
             return;
         }
         loop {
-            let Some(listener) = &self.listener else { return };
+            let Some(listener) = &self.listener else {
+                return;
+            };
             match listener.accept() {
                 Ok((stream, peer)) => self.admit_connection(stream, peer, now),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) => {
                     // Out of descriptors: existing connections keep being served; retry later.
-                    let kind = if e.raw_os_error() == Some(libc::EMFILE) { "emfile" } else { "enfile" };
+                    let kind = if e.raw_os_error() == Some(libc::EMFILE) {
+                        "emfile"
+                    } else {
+                        "enfile"
+                    };
                     self.shared.emit(&Event::AcceptError { kind });
-                    self.shared.log.warn("accept paused: out of file descriptors", &[("error", Field::Str(&e.to_string()))]);
-                    self.accept_paused_until = Some(now + Duration::from_millis(self.shared.config.accept_backoff_ms));
+                    self.shared.log.warn(
+                        "accept paused: out of file descriptors",
+                        &[("error", Field::Str(&e.to_string()))],
+                    );
+                    self.accept_paused_until =
+                        Some(now + Duration::from_millis(self.shared.config.accept_backoff_ms));
                     return;
                 }
                 Err(e) => {
                     // ECONNABORTED and friends concern one connection, not the listener.
                     self.shared.emit(&Event::AcceptError { kind: "other" });
-                    self.shared.log.debug("accept failed", &[("error", Field::Str(&e.to_string()))]);
+                    self.shared
+                        .log
+                        .debug("accept failed", &[("error", Field::Str(&e.to_string()))]);
                 }
             }
         }
@@ -176,23 +192,39 @@ impl EventLoop {
         let _ = stream.set_nodelay(true);
         let max_conn = self.shared.config.max_conn;
         let refusal = if self.conns.len() >= max_conn {
-            Some(("max_conn", Response::error(503, "server at connection limit").with_header("Retry-After", "1")))
+            Some((
+                "max_conn",
+                Response::error(503, "server at connection limit").with_header("Retry-After", "1"),
+            ))
         } else if !self.per_ip.open(peer.ip()) {
-            Some(("per_ip", Response::error(429, "too many connections from your address").with_header("Retry-After", "1")))
+            Some((
+                "per_ip",
+                Response::error(429, "too many connections from your address")
+                    .with_header("Retry-After", "1"),
+            ))
         } else {
             None
         };
-        if refusal.is_some() && self.conns.len() >= max_conn + REJECT_SLACK {
-            // Too many refusals in flight already: drop without a word.
-            self.shared.emit(&Event::ConnectionRejected { reason: "max_conn" });
-            return;
+        if let Some((reason, _)) = &refusal {
+            if self.conns.len() >= max_conn + REJECT_SLACK {
+                // Too many refusals in flight already: drop without a word.
+                self.shared.emit(&Event::ConnectionRejected { reason });
+                return;
+            }
         }
         self.next_serial += 1;
         let serial = self.next_serial;
         let entry = self.conns.vacant_entry();
         let token = entry.key();
-        if let Err(e) = self.poll.registry().register(&mut stream, Token(token), Interest::READABLE | Interest::WRITABLE) {
-            self.shared.log.warn("cannot register connection", &[("error", Field::Str(&e.to_string()))]);
+        if let Err(e) = self.poll.registry().register(
+            &mut stream,
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            self.shared.log.warn(
+                "cannot register connection",
+                &[("error", Field::Str(&e.to_string()))],
+            );
             if refusal.is_none() {
                 self.per_ip.close(peer.ip());
             }
@@ -214,7 +246,13 @@ impl EventLoop {
                 Conn::rejected(stream, peer, serial, &resp, &ctx)
             }
             None => {
-                let mut conn = Conn::new(stream, peer, serial, now, self.shared.config.header_timeout());
+                let mut conn = Conn::new(
+                    stream,
+                    peer,
+                    serial,
+                    now,
+                    self.shared.config.header_timeout(),
+                );
                 conn.counted_per_ip = self.per_ip.counts_connections();
                 conn
             }
@@ -226,8 +264,15 @@ impl EventLoop {
     /// Steps connection `token` until it waits, closes, or produces a request.
     fn drive(&mut self, token: usize, now: Instant) {
         let mut progress = {
-            let Some(conn) = self.conns.get_mut(token) else { return };
-            let mut admission = LoopAdmission { per_ip: &mut self.per_ip, jobs: self.jobs.as_ref(), now };
+            let Some(conn) = self.conns.get_mut(token) else {
+                return;
+            };
+            let mut admission = LoopAdmission {
+                per_ip: &mut self.per_ip,
+                jobs: self.jobs.as_ref(),
+                shared: &self.shared,
+                now,
+            };
             let mut ctx = Ctx {
                 now,
                 shared: &self.shared,
@@ -243,20 +288,35 @@ impl EventLoop {
             progress = match progress {
                 Progress::Idle => return,
                 Progress::Close => return self.close(token),
-                Progress::Request { id, head, body, received_at } => {
-                    match self.route(token, id, head, body, received_at, now) {
-                        Some(resp) => self.with_conn(token, now, |conn, ctx| conn.respond(resp, ctx)),
-                        None => return,
-                    }
-                }
+                Progress::Request {
+                    id,
+                    head,
+                    body,
+                    received_at,
+                } => match self.route(token, id, head, body, received_at, now) {
+                    Some(resp) => self.with_conn(token, now, |conn, ctx| conn.respond(resp, ctx)),
+                    None => return,
+                },
             };
         }
     }
 
     /// Runs `f` on connection `token` with a fresh context.
-    fn with_conn(&mut self, token: usize, now: Instant, f: impl FnOnce(&mut Conn, &mut Ctx<'_>) -> Progress) -> Progress {
-        let Some(conn) = self.conns.get_mut(token) else { return Progress::Idle };
-        let mut admission = LoopAdmission { per_ip: &mut self.per_ip, jobs: self.jobs.as_ref(), now };
+    fn with_conn(
+        &mut self,
+        token: usize,
+        now: Instant,
+        f: impl FnOnce(&mut Conn, &mut Ctx<'_>) -> Progress,
+    ) -> Progress {
+        let Some(conn) = self.conns.get_mut(token) else {
+            return Progress::Idle;
+        };
+        let mut admission = LoopAdmission {
+            per_ip: &mut self.per_ip,
+            jobs: self.jobs.as_ref(),
+            shared: &self.shared,
+            now,
+        };
         let mut ctx = Ctx {
             now,
             shared: &self.shared,
@@ -288,11 +348,23 @@ impl EventLoop {
         let job = Job {
             token,
             serial: conn.serial,
-            request: Request { id, head, body, peer: conn.peer, secure: false, received_at, deadline },
+            request: Request {
+                id,
+                head,
+                body,
+                peer: conn.peer,
+                secure: false,
+                received_at,
+                deadline,
+            },
         };
         let Some(jobs) = &self.jobs else {
-            self.shared.emit(&Event::Overload { reason: "shutting_down" });
-            return Some(Response::error(503, "server is shutting down").with_header("Retry-After", "1"));
+            self.shared.emit(&Event::Overload {
+                reason: "shutting_down",
+            });
+            return Some(
+                Response::error(503, "server is shutting down").with_header("Retry-After", "1"),
+            );
         };
         match jobs.try_send(job) {
             Ok(()) => {
@@ -303,12 +375,21 @@ impl EventLoop {
                 None
             }
             Err(TrySendError::Full(_)) => {
-                self.shared.emit(&Event::Overload { reason: "queue_full" });
-                Some(Response::error(503, "server busy: worker queue full").with_header("Retry-After", "1"))
+                self.shared.emit(&Event::Overload {
+                    reason: "queue_full",
+                });
+                Some(
+                    Response::error(503, "server busy: worker queue full")
+                        .with_header("Retry-After", "1"),
+                )
             }
             Err(TrySendError::Disconnected(_)) => {
-                self.shared.emit(&Event::Overload { reason: "shutting_down" });
-                Some(Response::error(503, "server is shutting down").with_header("Retry-After", "1"))
+                self.shared.emit(&Event::Overload {
+                    reason: "shutting_down",
+                });
+                Some(
+                    Response::error(503, "server is shutting down").with_header("Retry-After", "1"),
+                )
             }
         }
     }
@@ -317,14 +398,15 @@ impl EventLoop {
     /// closed meanwhile are dropped.
     fn deliver_replies(&mut self, now: Instant) {
         while let Ok(reply) = self.replies.try_recv() {
-            let current = self
-                .conns
-                .get(reply.token)
-                .is_some_and(|c| c.serial == reply.serial && c.handling_request() == Some(reply.request_id));
+            let current = self.conns.get(reply.token).is_some_and(|c| {
+                c.serial == reply.serial && c.handling_request() == Some(reply.request_id)
+            });
             if !current {
                 continue;
             }
-            let mut progress = self.with_conn(reply.token, now, |conn, ctx| conn.respond(reply.response, ctx));
+            let mut progress = self.with_conn(reply.token, now, |conn, ctx| {
+                conn.respond(reply.response, ctx)
+            });
             // A pipelined request may follow immediately.
             loop {
                 progress = match progress {
@@ -333,12 +415,17 @@ impl EventLoop {
                         self.close(reply.token);
                         break;
                     }
-                    Progress::Request { id, head, body, received_at } => {
-                        match self.route(reply.token, id, head, body, received_at, now) {
-                            Some(resp) => self.with_conn(reply.token, now, |conn, ctx| conn.respond(resp, ctx)),
-                            None => break,
+                    Progress::Request {
+                        id,
+                        head,
+                        body,
+                        received_at,
+                    } => match self.route(reply.token, id, head, body, received_at, now) {
+                        Some(resp) => {
+                            self.with_conn(reply.token, now, |conn, ctx| conn.respond(resp, ctx))
                         }
-                    }
+                        None => break,
+                    },
                 };
             }
         }
@@ -359,12 +446,20 @@ impl EventLoop {
         self.next_sweep = now + SWEEP_EVERY;
         if now >= self.next_snapshot {
             self.next_snapshot = now + Duration::from_secs(1);
-            self.snapshot = Snapshot { uptime: now - self.shared.started_at, rss_bytes: rss_bytes() };
+            self.snapshot = Snapshot {
+                uptime: now - self.shared.started_at,
+                rss_bytes: rss_bytes(),
+            };
             self.per_ip.forget_idle(now);
         }
         let mut expired = std::mem::take(&mut self.sweep_tokens);
         expired.clear();
-        expired.extend(self.conns.iter().filter(|(_, c)| c.deadline().is_some_and(|d| d <= now)).map(|(t, _)| t));
+        expired.extend(
+            self.conns
+                .iter()
+                .filter(|(_, c)| c.deadline().is_some_and(|d| d <= now))
+                .map(|(t, _)| t),
+        );
         for &token in &expired {
             let progress = self.with_conn(token, now, |conn, ctx| conn.on_timeout(ctx));
             match progress {
@@ -383,13 +478,24 @@ impl EventLoop {
             let _ = self.poll.registry().deregister(&mut listener);
         }
         self.accept_paused_until = None;
-        let idle: Vec<usize> = self.conns.iter().filter(|(_, c)| c.is_idle()).map(|(t, _)| t).collect();
+        let idle: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.is_idle())
+            .map(|(t, _)| t)
+            .collect();
         for token in idle {
             self.close(token);
         }
         self.shared.log.info(
             "stopping",
-            &[("open_connections", Field::U64(self.conns.len() as u64)), ("timeout_ms", Field::U64(self.shared.config.shutdown_timeout_ms))],
+            &[
+                ("open_connections", Field::U64(self.conns.len() as u64)),
+                (
+                    "timeout_ms",
+                    Field::U64(self.shared.config.shutdown_timeout_ms),
+                ),
+            ],
         );
     }
 
@@ -400,10 +506,14 @@ impl EventLoop {
             self.close(token);
         }
         self.jobs = None; // closing the channel lets idle workers exit
-        let deadline = Instant::now() + Duration::from_millis(self.shared.config.shutdown_timeout_ms.min(1_000));
+        let deadline = Instant::now()
+            + Duration::from_millis(self.shared.config.shutdown_timeout_ms.min(1_000));
         let detached = pool.join_until(deadline);
         if detached > 0 {
-            self.shared.log.warn("workers still busy at stop; detached", &[("workers", Field::U64(detached as u64))]);
+            self.shared.log.warn(
+                "workers still busy at stop; detached",
+                &[("workers", Field::U64(detached as u64))],
+            );
         }
         self.shared.log.info("stopped", &[]);
     }
@@ -414,19 +524,27 @@ impl EventLoop {
 struct LoopAdmission<'a> {
     per_ip: &'a mut PerIp,
     jobs: Option<&'a Sender<Job>>,
+    shared: &'a Shared,
     now: Instant,
 }
 
 impl Admission for LoopAdmission<'_> {
     fn admit(&mut self, head: &RequestHead, peer: std::net::IpAddr) -> Option<Response> {
         if let Err(retry_after) = self.per_ip.take_request(peer, self.now) {
+            self.shared.emit(&Event::RateLimited);
             return Some(
                 Response::error(429, "too many requests from your address")
                     .with_header("Retry-After", retry_after.to_string()),
             );
         }
         if head.expect_continue && self.jobs.is_none_or(|j| j.is_full()) {
-            return Some(Response::error(503, "server busy: worker queue full").with_header("Retry-After", "1"));
+            self.shared.emit(&Event::Overload {
+                reason: "queue_full",
+            });
+            return Some(
+                Response::error(503, "server busy: worker queue full")
+                    .with_header("Retry-After", "1"),
+            );
         }
         None
     }
@@ -449,7 +567,10 @@ struct DateCache {
 
 impl DateCache {
     fn new() -> Self {
-        let mut d = DateCache { second: u64::MAX, value: String::new() };
+        let mut d = DateCache {
+            second: u64::MAX,
+            value: String::new(),
+        };
         d.refresh();
         d
     }

@@ -74,7 +74,13 @@ impl Logger {
         let writer = std::thread::Builder::new()
             .name("hbf-log".into())
             .spawn(move || write_lines(rx))?;
-        Ok(Logger { level, format, tx: Some(tx), dropped: AtomicU64::new(0), writer: Some(writer) })
+        Ok(Logger {
+            level,
+            format,
+            tx: Some(tx),
+            dropped: AtomicU64::new(0),
+            writer: Some(writer),
+        })
     }
 
     /// Whether a line at `level` would be written.
@@ -282,7 +288,11 @@ mod tests {
             UNIX_EPOCH,
             LogLevel::Info,
             "req \"x\"\n",
-            &[("path", Field::Str("/a\u{1}b")), ("status", Field::U64(200)), ("ms", Field::F64(1.5))],
+            &[
+                ("path", Field::Str("/a\u{1}b")),
+                ("status", Field::U64(200)),
+                ("ms", Field::F64(1.5)),
+            ],
         );
         let v: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
         assert_eq!(v["msg"], "req \"x\"\n");

@@ -35,9 +35,17 @@ pub enum Event<'a> {
     /// A worker took a request off the queue.
     Dequeued,
     /// A handler finished running a request.
-    HandlerDone { duration: Duration, henv: Option<&'a str> },
+    HandlerDone {
+        duration: Duration,
+        henv: Option<&'a str>,
+    },
     /// A response was fully written (or the connection died trying).
-    RequestDone { status: u16, duration: Duration, bytes_in: u64, bytes_out: u64 },
+    RequestDone {
+        status: u16,
+        duration: Duration,
+        bytes_in: u64,
+        bytes_out: u64,
+    },
 }
 
 /// Receives every event. Implementations must be cheap and must not block: they run on the
@@ -47,8 +55,9 @@ pub trait Hook: Send + Sync {
 }
 
 /// Latency buckets in seconds (upper bounds), Prometheus style.
-const BUCKETS: [f64; 14] =
-    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// A fixed-bucket histogram of durations.
 #[derive(Default)]
@@ -60,7 +69,10 @@ pub struct Histogram {
 impl Histogram {
     pub fn observe(&self, d: Duration) {
         let secs = d.as_secs_f64();
-        let i = BUCKETS.iter().position(|&b| secs <= b).unwrap_or(BUCKETS.len());
+        let i = BUCKETS
+            .iter()
+            .position(|&b| secs <= b)
+            .unwrap_or(BUCKETS.len());
         self.counts[i].fetch_add(1, Relaxed);
         self.sum_micros.fetch_add(d.as_micros() as u64, Relaxed);
     }
@@ -131,38 +143,109 @@ impl Metrics {
 
     /// Requests answered with this status class (2 for 2xx, ...).
     pub fn requests_in_class(&self, class: usize) -> u64 {
-        self.requests_by_class.get(class).map_or(0, |c| c.load(Relaxed))
+        self.requests_by_class
+            .get(class)
+            .map_or(0, |c| c.load(Relaxed))
     }
 
     /// Prometheus text exposition format 0.0.4.
     pub fn render_prometheus(&self, uptime: Duration, rss_bytes: u64) -> String {
         let mut out = String::with_capacity(4096);
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
         };
         let gauge = |out: &mut String, name: &str, help: &str, v: i64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         };
-        counter(&mut out, "hbf_connections_accepted_total", "TCP connections accepted.", self.connections_opened.load(Relaxed));
-        counter(&mut out, "hbf_connections_closed_total", "TCP connections closed.", self.connections_closed.load(Relaxed));
-        gauge(&mut out, "hbf_connections_active", "TCP connections open now.", self.connections_active.load(Relaxed));
+        counter(
+            &mut out,
+            "hbf_connections_accepted_total",
+            "TCP connections accepted.",
+            self.connections_opened.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "hbf_connections_closed_total",
+            "TCP connections closed.",
+            self.connections_closed.load(Relaxed),
+        );
+        gauge(
+            &mut out,
+            "hbf_connections_active",
+            "TCP connections open now.",
+            self.connections_active.load(Relaxed),
+        );
         let _ = writeln!(out, "# HELP hbf_requests_total Responses sent, by status class.\n# TYPE hbf_requests_total counter");
         for class in 1..=5 {
-            let _ = writeln!(out, "hbf_requests_total{{class=\"{class}xx\"}} {}", self.requests_by_class[class].load(Relaxed));
+            let _ = writeln!(
+                out,
+                "hbf_requests_total{{class=\"{class}xx\"}} {}",
+                self.requests_by_class[class].load(Relaxed)
+            );
         }
-        counter(&mut out, "hbf_received_bytes_total", "Request bytes received (heads and bodies).", self.bytes_in.load(Relaxed));
-        counter(&mut out, "hbf_sent_bytes_total", "Response bytes sent.", self.bytes_out.load(Relaxed));
-        gauge(&mut out, "hbf_worker_queue_depth", "Requests waiting for a worker.", self.queue_depth.load(Relaxed));
-        counter(&mut out, "hbf_rate_limited_total", "Requests refused with 429 by the per-IP limiter.", self.rate_limited.load(Relaxed));
-        gauge(&mut out, "hbf_active_henvs", "Henvs with open state.", self.active_henvs.load(Relaxed) as i64);
-        gauge(&mut out, "hbf_db_connections", "Open SQLite connections.", self.db_connections.load(Relaxed) as i64);
-        gauge(&mut out, "hbf_resident_memory_bytes", "Resident set size of the process.", rss_bytes as i64);
+        counter(
+            &mut out,
+            "hbf_received_bytes_total",
+            "Request bytes received (heads and bodies).",
+            self.bytes_in.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "hbf_sent_bytes_total",
+            "Response bytes sent.",
+            self.bytes_out.load(Relaxed),
+        );
+        gauge(
+            &mut out,
+            "hbf_worker_queue_depth",
+            "Requests waiting for a worker.",
+            self.queue_depth.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "hbf_rate_limited_total",
+            "Requests refused with 429 by the per-IP limiter.",
+            self.rate_limited.load(Relaxed),
+        );
+        gauge(
+            &mut out,
+            "hbf_active_henvs",
+            "Henvs with open state.",
+            self.active_henvs.load(Relaxed) as i64,
+        );
+        gauge(
+            &mut out,
+            "hbf_db_connections",
+            "Open SQLite connections.",
+            self.db_connections.load(Relaxed) as i64,
+        );
+        gauge(
+            &mut out,
+            "hbf_resident_memory_bytes",
+            "Resident set size of the process.",
+            rss_bytes as i64,
+        );
         let _ = writeln!(out, "# HELP hbf_uptime_seconds Seconds since the server started.\n# TYPE hbf_uptime_seconds gauge\nhbf_uptime_seconds {}", uptime.as_secs());
         let families: [(&str, &str, &str); 6] = [
-            ("parse_errors", "kind", "Requests refused while parsing, by reason."),
+            (
+                "parse_errors",
+                "kind",
+                "Requests refused while parsing, by reason.",
+            ),
             ("timeouts", "kind", "Deadlines that passed, by kind."),
-            ("overload", "reason", "Requests answered 503 without running, by reason."),
-            ("connections_rejected", "reason", "Connections refused at accept, by reason."),
+            (
+                "overload",
+                "reason",
+                "Requests answered 503 without running, by reason.",
+            ),
+            (
+                "connections_rejected",
+                "reason",
+                "Connections refused at accept, by reason.",
+            ),
             ("accept_errors", "kind", "accept() failures, by kind."),
             ("handshakes", "result", "TLS handshakes, by result."),
         ];
@@ -176,8 +259,16 @@ impl Metrics {
                 }
             }
         }
-        self.request_duration.render(&mut out, "hbf_request_duration_seconds", "Time from complete request head to response written.");
-        self.handler_duration.render(&mut out, "hbf_handler_duration_seconds", "Time a worker spent running a handler.");
+        self.request_duration.render(
+            &mut out,
+            "hbf_request_duration_seconds",
+            "Time from complete request head to response written.",
+        );
+        self.handler_duration.render(
+            &mut out,
+            "hbf_handler_duration_seconds",
+            "Time a worker spent running a handler.",
+        );
         out
     }
 }
@@ -208,7 +299,12 @@ impl Hook for Metrics {
                 self.queue_depth.fetch_sub(1, Relaxed);
             }
             Event::HandlerDone { duration, .. } => self.handler_duration.observe(duration),
-            Event::RequestDone { status, duration, bytes_in, bytes_out } => {
+            Event::RequestDone {
+                status,
+                duration,
+                bytes_in,
+                bytes_out,
+            } => {
                 let class = usize::from(status / 100).min(5);
                 self.requests_by_class[class].fetch_add(1, Relaxed);
                 self.bytes_in.fetch_add(bytes_in, Relaxed);
@@ -251,7 +347,10 @@ mod tests {
                     .or_else(|| name.strip_suffix("_sum"))
                     .or_else(|| name.strip_suffix("_count"))
                     .unwrap_or(name);
-                assert!(declared.contains(name) || declared.contains(base), "undeclared {line}");
+                assert!(
+                    declared.contains(name) || declared.contains(base),
+                    "undeclared {line}"
+                );
                 let value = line.rsplit(' ').next().unwrap();
                 assert!(value.parse::<f64>().is_ok(), "bad value in {line}");
             }

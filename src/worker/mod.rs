@@ -43,7 +43,10 @@ impl Handler for NotFound {
 
 impl WorkerHandler for NotFound {
     fn handle(&mut self, req: &Request) -> Response {
-        Response::error(404, &format!("no route for {} {}", req.head.method, req.head.path))
+        Response::error(
+            404,
+            &format!("no route for {} {}", req.head.method, req.head.path),
+        )
     }
 }
 
@@ -81,14 +84,19 @@ impl Pool {
         let (exited_tx, exited) = crossbeam_channel::bounded(count);
         let mut threads = Vec::with_capacity(count);
         for index in 0..count {
-            let (handler, jobs, replies, shared, exited_tx) =
-                (handler.clone(), jobs.clone(), replies.clone(), shared.clone(), exited_tx.clone());
-            let thread = std::thread::Builder::new().name(format!("hbf-worker-{index}")).spawn(
-                move || {
+            let (handler, jobs, replies, shared, exited_tx) = (
+                handler.clone(),
+                jobs.clone(),
+                replies.clone(),
+                shared.clone(),
+                exited_tx.clone(),
+            );
+            let thread = std::thread::Builder::new()
+                .name(format!("hbf-worker-{index}"))
+                .spawn(move || {
                     run_worker(index, &*handler, &jobs, &replies, &shared);
                     let _ = exited_tx.send(());
-                },
-            )?;
+                })?;
             threads.push(thread);
         }
         Ok(Pool { threads, exited })
@@ -133,16 +141,22 @@ fn run_worker(
         let response = match catch_unwind(AssertUnwindSafe(|| state.handle(&job.request))) {
             Ok(response) => response,
             Err(panic) => {
-                let what = panic_message(&panic);
+                let what = panic_message(&*panic);
                 shared.log.error(
                     "handler panicked; worker state rebuilt",
-                    &[("request_id", Field::U64(job.request.id)), ("panic", Field::Str(&what))],
+                    &[
+                        ("request_id", Field::U64(job.request.id)),
+                        ("panic", Field::Str(&what)),
+                    ],
                 );
                 state = handler.worker(index);
                 Response::error(500, "internal server error")
             }
         };
-        shared.emit(&Event::HandlerDone { duration: started.elapsed(), henv: None });
+        shared.emit(&Event::HandlerDone {
+            duration: started.elapsed(),
+            henv: None,
+        });
         let reply = Reply {
             token: job.token,
             serial: job.serial,
@@ -162,4 +176,20 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_message_reads_str_and_string_payloads() {
+        let payload = catch_unwind(|| panic!("static message")).unwrap_err();
+        assert_eq!(panic_message(&*payload), "static message");
+        let n = 7;
+        let payload = catch_unwind(|| panic!("formatted {n}")).unwrap_err();
+        assert_eq!(panic_message(&*payload), "formatted 7");
+        let payload = catch_unwind(|| std::panic::panic_any(42u8)).unwrap_err();
+        assert_eq!(panic_message(&*payload), "unknown panic");
+    }
 }
