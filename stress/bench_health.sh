@@ -85,42 +85,40 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Two distinct free loopback ports (both sockets held open while choosing).
-read -r P1 P2 < <(python3 -c '
-import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1])')
+# Both servers bind port 0 and report the port they got: picking a "free" port first and
+# polling it with curl can make curl connect to itself (TCP self-connect) and steal the port.
+HBF_CMD=("$HBF_BIN" serve --port 0 --storage_dir "$STORAGE_DIR" --log_level info --access_log false $HBF_ARGS)
+CEILING_CMD=("$CEILING_BIN" "127.0.0.1:0")
 
-# shellcheck disable=SC2206  # HBF_ARGS is intentionally word-split
-HBF_CMD=("$HBF_BIN" serve --port "$P1" --storage_dir "$STORAGE_DIR" --log_level warn $HBF_ARGS)
-CEILING_CMD=("$CEILING_BIN" "127.0.0.1:$P2")
-
-start_server() { # name url log cmd...
-    local name=$1 url=$2 log=$3; shift 3
+start_server() { # name log pattern cmd... ; sets PORT from the first log line matching pattern
+    local name=$1 log=$2 pattern=$3; shift 3
     "$@" >"$log" 2>&1 &
     local pid=$!
     PIDS+=("$pid")
     local deadline=$(( SECONDS + STARTUP_TIMEOUT ))
-    until curl -sf -o /dev/null --max-time 2 "$url"; do
+    PORT=""
+    until [[ -n "$PORT" ]] && curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/health"; do
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "bench_health: $name exited during startup; log:" >&2
             tail -n 30 "$log" >&2
             exit 2
         fi
         if (( SECONDS >= deadline )); then
-            echo "bench_health: $name did not answer $url within ${STARTUP_TIMEOUT}s; log:" >&2
+            echo "bench_health: $name did not answer within ${STARTUP_TIMEOUT}s; log:" >&2
             tail -n 30 "$log" >&2
             exit 2
         fi
-        sleep 0.2
+        PORT=$(grep -oE "$pattern" "$log" | head -n1 | grep -oE '[0-9]+$' || true)
+        sleep 0.1
     done
 }
 
+start_server hbf "$WORK/hbf.log" '"addr":"127\.0\.0\.1:[0-9]+' "${HBF_CMD[@]}"
+P1=$PORT
+start_server ceiling "$WORK/ceiling.log" 'listening on http://127\.0\.0\.1:[0-9]+' "${CEILING_CMD[@]}"
+P2=$PORT
 HBF_URL="http://127.0.0.1:$P1/health"
 CEILING_URL="http://127.0.0.1:$P2/health"
-start_server hbf "$HBF_URL" "$WORK/hbf.log" "${HBF_CMD[@]}"
-start_server ceiling "$CEILING_URL" "$WORK/ceiling.log" "${CEILING_CMD[@]}"
 
 # ---- load --------------------------------------------------------------------
 COMMANDS=()
