@@ -49,6 +49,14 @@ pub struct Config {
     )]
     pub storage_dir: PathBuf,
 
+    /// Hostname whose henv serves requests for hosts that have none (local development).
+    #[arg(
+        long = "default_host",
+        env = "HBF_DEFAULT_HOST",
+        default_value = "localhost"
+    )]
+    pub default_host: String,
+
     /// Minimum level of log lines written to stderr.
     #[arg(long = "log_level", env = "HBF_LOG_LEVEL", value_enum, default_value_t = LogLevel::Info)]
     pub log_level: LogLevel,

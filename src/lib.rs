@@ -6,16 +6,20 @@
 
 mod builtin;
 pub mod config;
+pub mod db;
+pub mod henv;
 pub mod http;
+pub mod js;
 mod net;
 pub mod observe;
 mod server;
+mod util;
 pub mod worker;
 
 pub use config::{Config, ConfigError, LogFormat, LogLevel};
 pub use observe::{Event, Hook, Metrics};
 pub use server::{Server, ServerHandle, StartError, StopHandle};
-pub use worker::{Handler, WorkerHandler};
+pub use worker::{Handler, WorkerEnv, WorkerHandler};
 
 /// The crate version, as reported by `/health` and `hbf --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -22,7 +22,7 @@ pub(crate) struct Shared {
     pub config: Config,
     pub metrics: Arc<Metrics>,
     hooks: Vec<Arc<dyn Hook>>,
-    pub log: Logger,
+    pub log: Arc<Logger>,
     pub waker: Waker,
     pub stop: AtomicBool,
     pub started_at: Instant,
@@ -96,7 +96,7 @@ impl Server {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
         let shared = Arc::new(Shared {
-            log: Logger::new(config.log_level, config.log_format)?,
+            log: Arc::new(Logger::new(config.log_level, config.log_format)?),
             config,
             metrics: Arc::new(Metrics::new()),
             hooks: self.hooks,

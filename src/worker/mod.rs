@@ -14,15 +14,26 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::http::{Request, Response};
-use crate::observe::{Event, Field};
+use crate::observe::{Event, Field, Logger, Metrics};
 use crate::server::Shared;
 
 /// The seam between the network core and application code: builds one `WorkerHandler` per
 /// worker thread. Implemented by the JavaScript runtime and by embedders.
 pub trait Handler: Send + Sync + 'static {
-    /// Called on worker thread `index` before it takes its first job (and again after a
+    /// Called on each worker thread before it takes its first job (and again after a
     /// handler panicked, to start from fresh state).
-    fn worker(&self, index: usize) -> Box<dyn WorkerHandler>;
+    fn worker(&self, env: &WorkerEnv) -> Box<dyn WorkerHandler>;
+}
+
+/// What a worker thread's handler may use from the server.
+#[derive(Clone)]
+pub struct WorkerEnv {
+    /// 0-based index of the worker thread.
+    pub index: usize,
+    /// The server's logger.
+    pub log: Arc<Logger>,
+    /// The server's counters (handlers update `active_henvs`, `db_connections`).
+    pub metrics: Arc<Metrics>,
 }
 
 /// Per-thread request handling. Not `Send`: it may hold thread-bound state.
@@ -36,7 +47,7 @@ pub trait WorkerHandler {
 pub struct NotFound;
 
 impl Handler for NotFound {
-    fn worker(&self, _index: usize) -> Box<dyn WorkerHandler> {
+    fn worker(&self, _env: &WorkerEnv) -> Box<dyn WorkerHandler> {
         Box::new(NotFound)
     }
 }
@@ -130,7 +141,12 @@ fn run_worker(
     replies: &Sender<Reply>,
     shared: &Shared,
 ) {
-    let mut state = handler.worker(index);
+    let env = WorkerEnv {
+        index,
+        log: shared.log.clone(),
+        metrics: shared.metrics.clone(),
+    };
+    let mut state = handler.worker(&env);
     while let Ok(job) = jobs.recv() {
         shared.emit(&Event::Dequeued);
         if Instant::now() >= job.request.deadline {
@@ -149,7 +165,7 @@ fn run_worker(
                         ("panic", Field::Str(&what)),
                     ],
                 );
-                state = handler.worker(index);
+                state = handler.worker(&env);
                 Response::error(500, "internal server error")
             }
         };

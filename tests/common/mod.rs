@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hbf::http::{Request, Response};
-use hbf::{Config, Handler, Server, ServerHandle, WorkerHandler};
+use hbf::{Config, Handler, Server, ServerHandle, WorkerEnv, WorkerHandler};
 
 /// Longest a test waits for any single network event.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,7 +60,7 @@ pub struct TestHandler {
 }
 
 impl Handler for TestHandler {
-    fn worker(&self, _index: usize) -> Box<dyn WorkerHandler> {
+    fn worker(&self, _env: &WorkerEnv) -> Box<dyn WorkerHandler> {
         Box::new(TestWorker {
             probe: self.probe.clone(),
         })

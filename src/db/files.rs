@@ -1,0 +1,144 @@
+//! App files stored in the henv (`server.js`, `www/**`, modules, templates): BLOB content
+//! plus its SHA-256, computed once at write time and used as the ETag.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+/// A stored file with its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub content: Vec<u8>,
+    /// Lowercase hex SHA-256 of `content`.
+    pub hash: String,
+    /// Unix seconds of the last write.
+    pub modified_at: i64,
+}
+
+/// A stored file without its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMeta {
+    pub path: String,
+    pub hash: String,
+    pub size: u64,
+    pub modified_at: i64,
+}
+
+/// Whether `path` is a clean relative path: `a/b.c`, no `..`, no empty or dot segments.
+pub fn valid_file_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 1024
+        && !path.contains(['\\', '\0'])
+        && path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
+/// Writes (or replaces) a file. Returns its hash.
+pub fn put_file(conn: &Connection, path: &str, content: &[u8]) -> rusqlite::Result<String> {
+    if !valid_file_path(path) {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "invalid file path {path:?}"
+        )));
+    }
+    let hash = hex(&Sha256::digest(content));
+    conn.prepare_cached(
+        "INSERT INTO _hbf_files (path, content, hash, size, modified_at) VALUES (?1, ?2, ?3, ?4, unixepoch())
+         ON CONFLICT(path) DO UPDATE SET content = excluded.content, hash = excluded.hash,
+             size = excluded.size, modified_at = excluded.modified_at
+         WHERE _hbf_files.hash <> excluded.hash",
+    )?
+    .execute(params![path, content, hash, content.len() as i64])?;
+    Ok(hash)
+}
+
+/// Reads a file, or `None` if there is none at `path`.
+pub fn read_file(conn: &Connection, path: &str) -> rusqlite::Result<Option<StoredFile>> {
+    conn.prepare_cached("SELECT content, hash, modified_at FROM _hbf_files WHERE path = ?1")?
+        .query_row([path], |r| {
+            Ok(StoredFile {
+                content: r.get(0)?,
+                hash: r.get(1)?,
+                modified_at: r.get(2)?,
+            })
+        })
+        .optional()
+}
+
+/// The hash of a file, without reading its content.
+pub fn file_hash(conn: &Connection, path: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT hash FROM _hbf_files WHERE path = ?1")?
+        .query_row([path], |r| r.get(0))
+        .optional()
+}
+
+/// Every file, ordered by path.
+pub fn list_files(conn: &Connection) -> rusqlite::Result<Vec<FileMeta>> {
+    let mut st =
+        conn.prepare_cached("SELECT path, hash, size, modified_at FROM _hbf_files ORDER BY path")?;
+    let rows = st.query_map([], |r| {
+        Ok(FileMeta {
+            path: r.get(0)?,
+            hash: r.get(1)?,
+            size: r.get::<_, i64>(2)? as u64,
+            modified_at: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Deletes a file; true if it existed.
+pub fn delete_file(conn: &Connection, path: &str) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM _hbf_files WHERE path = ?1")?
+        .execute([path])?
+        > 0)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_round_trip_with_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::super::open(&dir.path().join("f.db")).unwrap();
+        let bytes: Vec<u8> = (0..=255u8).chain([0, 0, 13, 10]).collect();
+        let hash = put_file(&conn, "www/img/x.bin", &bytes).unwrap();
+        assert_eq!(hash.len(), 64);
+        let f = read_file(&conn, "www/img/x.bin").unwrap().unwrap();
+        assert_eq!(f.content, bytes);
+        assert_eq!(f.hash, hash);
+        let kind: String = conn
+            .query_row(
+                "SELECT typeof(content) FROM _hbf_files WHERE path = 'www/img/x.bin'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kind, "blob");
+        assert_eq!(list_files(&conn).unwrap()[0].size, bytes.len() as u64);
+        assert!(delete_file(&conn, "www/img/x.bin").unwrap());
+        assert!(read_file(&conn, "www/img/x.bin").unwrap().is_none());
+    }
+
+    #[test]
+    fn paths_cannot_escape() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../b",
+            "a//b",
+            "a/./b",
+            "a\\b",
+            "a/",
+        ] {
+            assert!(!valid_file_path(bad), "{bad:?}");
+        }
+        assert!(valid_file_path("www/index.html"));
+    }
+}

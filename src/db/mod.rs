@@ -1,0 +1,218 @@
+//! A henv's SQLite file: opening with the right pragmas, versioned migrations, app files.
+//!
+//! Every connection is opened through `open`, which sets WAL, `foreign_keys`, `synchronous`
+//! and `busy_timeout` and brings the schema to the current version in one transaction, so a
+//! half-migrated file is never observed. Queries elsewhere use `prepare_cached` with bound
+//! parameters only.
+
+mod files;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use files::{
+    delete_file, file_hash, list_files, put_file, read_file, valid_file_path, FileMeta, StoredFile,
+};
+
+/// Busy timeout: writers wait for each other instead of failing with SQLITE_BUSY.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Versioned migrations, applied in order, each once.
+const MIGRATIONS: &[(u32, &str, &str)] = &[(
+    1,
+    "document graph, system tables, app files",
+    include_str!("schema_v1.sql"),
+)];
+
+/// The schema version this build expects.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+/// A database problem, with the henv file it concerns where known.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("migration {version} ({description}) failed: {source}")]
+    Migration {
+        version: u32,
+        description: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("{path} has schema version {found}, newer than this hbf ({expected}); upgrade hbf")]
+    TooNew {
+        path: String,
+        found: u32,
+        expected: u32,
+    },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Opens (creating if needed) a henv database and migrates it to `SCHEMA_VERSION`.
+pub fn open(path: &Path) -> Result<Connection, DbError> {
+    let display = path.display().to_string();
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|source| DbError::Open {
+        path: display.clone(),
+        source,
+    })?;
+    configure(&conn).map_err(|source| DbError::Open {
+        path: display.clone(),
+        source,
+    })?;
+    migrate(&mut conn, &display)?;
+    Ok(conn)
+}
+
+/// Per-connection settings.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Applies pending migrations in one IMMEDIATE transaction (so two processes opening a new
+/// file at once cannot both migrate it). Returns the resulting version.
+pub fn migrate(conn: &mut Connection, path: &str) -> Result<u32, DbError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS _hbf_schema_version (
+            version INTEGER PRIMARY KEY,
+            applied_at INTEGER NOT NULL DEFAULT (unixepoch()),
+            description TEXT)",
+    )?;
+    let current: u32 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM _hbf_schema_version",
+        [],
+        |r| r.get(0),
+    )?;
+    if current > SCHEMA_VERSION {
+        return Err(DbError::TooNew {
+            path: path.to_owned(),
+            found: current,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    for &(version, description, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
+        tx.execute_batch(sql).map_err(|source| DbError::Migration {
+            version,
+            description,
+            source,
+        })?;
+        tx.execute(
+            "INSERT INTO _hbf_schema_version (version, description) VALUES (?1, ?2)",
+            rusqlite::params![version, description],
+        )?;
+    }
+    tx.commit()?;
+    Ok(SCHEMA_VERSION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("t.db")).unwrap();
+        (dir, conn)
+    }
+
+    #[test]
+    fn migrations_are_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(open(&path).unwrap());
+        let mut conn = open(&path).unwrap();
+        assert_eq!(migrate(&mut conn, "t").unwrap(), SCHEMA_VERSION);
+        let n: u32 = conn
+            .query_row("SELECT COUNT(*) FROM _hbf_schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, MIGRATIONS.len() as u32);
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = open(&path).unwrap();
+        conn.execute("INSERT INTO _hbf_schema_version (version) VALUES (999)", [])
+            .unwrap();
+        drop(conn);
+        assert!(matches!(
+            open(&path),
+            Err(DbError::TooNew { found: 999, .. })
+        ));
+    }
+
+    #[test]
+    fn fts_follows_inserts_updates_and_deletes() {
+        let (_dir, conn) = temp_db();
+        let search = |q: &str| -> Vec<i64> {
+            let mut st = conn
+                .prepare("SELECT rowid FROM nodes_fts WHERE nodes_fts MATCH ?1 ORDER BY rowid")
+                .unwrap();
+            st.query_map([q], |r| r.get(0))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        conn.execute(
+            "INSERT INTO nodes (type, body) VALUES ('doc', '{\"content\":\"running foxes\"}')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO nodes (type, body) VALUES ('doc', '{\"content\":\"sleeping cats\"}')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(search("run"), vec![1], "porter stemming");
+        conn.execute(
+            "UPDATE nodes SET body = '{\"content\":\"running cats\"}' WHERE id = 2",
+            [],
+        )
+        .unwrap();
+        assert_eq!(search("cat"), vec![2]);
+        assert_eq!(search("sleeping"), Vec::<i64>::new());
+        conn.execute("DELETE FROM nodes WHERE id = 1", []).unwrap();
+        assert_eq!(search("run"), vec![2]);
+        conn.execute(
+            "INSERT INTO nodes_fts(nodes_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn default_config_is_present() {
+        let (_dir, conn) = temp_db();
+        let v: String = conn
+            .query_row(
+                "SELECT value FROM _hbf_config WHERE key = 'qjs_timeout_ms'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(v, "5000");
+    }
+}

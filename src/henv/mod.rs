@@ -1,0 +1,249 @@
+//! Henvs: one app = one SQLite file chosen by hostname. Naming, static assets, and the
+//! file operations behind `hbf init`, `hbf import` and `hbf export`.
+
+pub mod assets;
+mod name;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+pub use name::{dns_safe_hash, normalize_hostname, HostnameError, HASH_LEN};
+
+use crate::db;
+
+/// The starter app `hbf init` installs: (path in henv, content).
+pub const STARTER_FILES: &[(&str, &[u8])] = &[
+    (
+        "server.js",
+        include_bytes!("../../examples/starter/server.js"),
+    ),
+    (
+        "www/index.html",
+        include_bytes!("../../examples/starter/www/index.html"),
+    ),
+    (
+        "www/style.css",
+        include_bytes!("../../examples/starter/www/style.css"),
+    ),
+    (
+        "www/app.js",
+        include_bytes!("../../examples/starter/www/app.js"),
+    ),
+];
+
+/// `{storage_dir}/{hash}.db` for a normalised hostname.
+pub fn henv_path(storage_dir: &Path, hostname: &str) -> PathBuf {
+    storage_dir.join(format!("{}.db", dns_safe_hash(hostname)))
+}
+
+/// A henv file operation that failed, naming what it was working on.
+#[derive(Debug, thiserror::Error)]
+pub enum HenvError {
+    #[error(transparent)]
+    Hostname(#[from] HostnameError),
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("{0}: not a valid app file path (use relative paths without '..')")]
+    BadPath(String),
+}
+
+/// Opens (creating and migrating) the henv of `hostname`, with files 0600.
+pub fn open_henv(storage_dir: &Path, hostname: &str) -> Result<(Connection, PathBuf), HenvError> {
+    let host = normalize_hostname(hostname)?;
+    let path = henv_path(storage_dir, &host);
+    let conn = db::open(&path)?;
+    restrict_permissions(&path);
+    Ok((conn, path))
+}
+
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+}
+
+/// Writes the starter app's files into a henv (only those not present yet).
+pub fn install_starter(conn: &Connection) -> Result<usize, HenvError> {
+    let mut written = 0;
+    for (path, content) in STARTER_FILES {
+        let exists = db::file_hash(conn, path).map_err(|source| HenvError::Sqlite {
+            path: (*path).into(),
+            source,
+        })?;
+        if exists.is_none() {
+            db::put_file(conn, path, content).map_err(|source| HenvError::Sqlite {
+                path: (*path).into(),
+                source,
+            })?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+/// Loads every regular file under `dir` (hidden entries skipped) into the henv, in one
+/// transaction. With `prune`, henv files absent from `dir` are deleted. Returns (written, deleted).
+pub fn import_dir(
+    conn: &mut Connection,
+    dir: &Path,
+    prune: bool,
+) -> Result<(usize, usize), HenvError> {
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files)?;
+    let tx = conn.transaction().map_err(|source| HenvError::Sqlite {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    for (rel, abs) in &files {
+        let content = std::fs::read(abs).map_err(|source| HenvError::Io {
+            path: abs.display().to_string(),
+            source,
+        })?;
+        db::put_file(&tx, rel, &content).map_err(|source| HenvError::Sqlite {
+            path: rel.clone(),
+            source,
+        })?;
+    }
+    let mut deleted = 0;
+    if prune {
+        let stored = db::list_files(&tx).map_err(|source| HenvError::Sqlite {
+            path: "files".into(),
+            source,
+        })?;
+        for meta in stored
+            .iter()
+            .filter(|m| !files.iter().any(|(rel, _)| *rel == m.path))
+        {
+            db::delete_file(&tx, &meta.path).map_err(|source| HenvError::Sqlite {
+                path: meta.path.clone(),
+                source,
+            })?;
+            deleted += 1;
+        }
+    }
+    tx.commit().map_err(|source| HenvError::Sqlite {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    Ok((files.len(), deleted))
+}
+
+fn collect_files(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, PathBuf)>,
+) -> Result<(), HenvError> {
+    let io = |source, p: &Path| HenvError::Io {
+        path: p.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| io(e, dir))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| io(e, dir))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let kind = entry.file_type().map_err(|e| io(e, &path))?;
+        if kind.is_dir() {
+            collect_files(root, &path, out)?;
+        } else if kind.is_file() {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            if !db::valid_file_path(&rel) {
+                return Err(HenvError::BadPath(rel));
+            }
+            out.push((rel, path));
+        }
+    }
+    Ok(())
+}
+
+/// Writes every henv file under `dir` (creating directories). Returns the count.
+pub fn export_dir(conn: &Connection, dir: &Path) -> Result<usize, HenvError> {
+    let files = db::list_files(conn).map_err(|source| HenvError::Sqlite {
+        path: "files".into(),
+        source,
+    })?;
+    for meta in &files {
+        let file = db::read_file(conn, &meta.path)
+            .map_err(|source| HenvError::Sqlite {
+                path: meta.path.clone(),
+                source,
+            })?
+            .ok_or_else(|| HenvError::BadPath(meta.path.clone()))?;
+        let target = dir.join(&meta.path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| HenvError::Io {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+        std::fs::write(&target, &file.content).map_err(|source| HenvError::Io {
+            path: target.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(files.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_export_round_trip_is_byte_exact() {
+        let src = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(src.path().join("www/img")).unwrap();
+        std::fs::write(src.path().join("server.js"), "module.exports = 1;\n").unwrap();
+        let binary: Vec<u8> = (0..=255).collect();
+        std::fs::write(src.path().join("www/img/logo.bin"), &binary).unwrap();
+        std::fs::write(src.path().join(".hidden"), "x").unwrap();
+        let store = tempfile::tempdir().unwrap();
+        let (mut conn, _) = open_henv(store.path(), "myapp").unwrap();
+        assert_eq!(import_dir(&mut conn, src.path(), false).unwrap(), (2, 0));
+        let out = tempfile::tempdir().unwrap();
+        assert_eq!(export_dir(&conn, out.path()).unwrap(), 2);
+        assert_eq!(
+            std::fs::read(out.path().join("www/img/logo.bin")).unwrap(),
+            binary
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.path().join("server.js")).unwrap(),
+            "module.exports = 1;\n"
+        );
+        std::fs::remove_file(src.path().join("www/img/logo.bin")).unwrap();
+        assert_eq!(import_dir(&mut conn, src.path(), true).unwrap(), (1, 1));
+    }
+
+    #[test]
+    fn henv_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let store = tempfile::tempdir().unwrap();
+        let (_conn, path) = open_henv(store.path(), "localhost").unwrap();
+        assert!(path.ends_with("w8f5ws4j.db"));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}

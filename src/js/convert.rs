@@ -1,0 +1,176 @@
+//! Values between Rust and JavaScript: requests in, responses out, SQLite values both ways.
+
+use rquickjs::{Array, BigInt, Ctx, Exception, Object, TypedArray, Value};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+
+use super::ffi::{array_buffer_bytes, typed_array_bytes};
+use crate::http::{Request, Response};
+
+/// Integers beyond ±2^53 cannot round-trip through a JS number; they become BigInt.
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// The `rawReq` object `express.__handle` takes.
+pub fn request_to_js<'js>(
+    ctx: &Ctx<'js>,
+    req: &Request,
+    hostname: &str,
+) -> rquickjs::Result<Object<'js>> {
+    let obj = Object::new(ctx.clone())?;
+    let head = &req.head;
+    obj.set("method", head.method.as_str())?;
+    let url = if head.path == "*" {
+        "*".to_owned()
+    } else {
+        match &head.query {
+            Some(q) => format!("{}?{}", head.path, q),
+            None => head.path.clone(),
+        }
+    };
+    obj.set("url", url)?;
+    let headers = Object::new(ctx.clone())?;
+    let raw = Array::new(ctx.clone())?;
+    let mut set_cookie: Option<Array> = None;
+    for (i, (name, value)) in head.headers.iter().enumerate() {
+        raw.set(2 * i, name.as_str())?;
+        raw.set(2 * i + 1, value.as_str())?;
+        if name == "set-cookie" {
+            let list = match &set_cookie {
+                Some(l) => l.clone(),
+                None => Array::new(ctx.clone())?,
+            };
+            list.set(list.len(), value.as_str())?;
+            headers.set("set-cookie", list.clone())?;
+            set_cookie = Some(list);
+            continue;
+        }
+        let joined = match headers.get::<_, Option<String>>(name.as_str())? {
+            Some(prev) => format!(
+                "{prev}{}{value}",
+                if name == "cookie" { "; " } else { ", " }
+            ),
+            None => value.clone(),
+        };
+        headers.set(name.as_str(), joined)?;
+    }
+    obj.set("headers", headers)?;
+    obj.set("rawHeaders", raw)?;
+    obj.set("body", TypedArray::<u8>::new_copy(ctx.clone(), &req.body)?)?;
+    obj.set("ip", req.peer.ip().to_string())?;
+    obj.set("ips", Array::new(ctx.clone())?)?;
+    obj.set("protocol", if req.secure { "https" } else { "http" })?;
+    obj.set("hostname", hostname)?;
+    obj.set(
+        "httpVersion",
+        if head.version == crate::http::Version::Http10 {
+            "1.0"
+        } else {
+            "1.1"
+        },
+    )?;
+    Ok(obj)
+}
+
+/// Reads `{status, headers: [[name, value]...], body}` back into a `Response`.
+pub fn response_from_js(value: &Value<'_>) -> Result<Response, String> {
+    let obj = value.as_object().ok_or("handler result is not an object")?;
+    let status: f64 = obj
+        .get("status")
+        .map_err(|_| "response status is not a number")?;
+    if !(100.0..=999.0).contains(&status) || status.fract() != 0.0 {
+        return Err(format!("invalid status code {status}"));
+    }
+    let mut resp = Response::new(status as u16);
+    if let Ok(headers) = obj.get::<_, Array>("headers") {
+        for pair in headers.iter::<Array>() {
+            let pair = pair.map_err(|_| "response header is not a [name, value] pair")?;
+            let name: String = pair.get(0).map_err(|_| "header name is not a string")?;
+            let value: Value = pair.get(1).map_err(|_| "header value missing")?;
+            let value = match value.as_string() {
+                Some(s) => s.to_string().map_err(|_| "header value is not a string")?,
+                None => value_to_display(&value),
+            };
+            resp.headers.push((name, value));
+        }
+    }
+    let body: Value = obj.get("body").map_err(|_| "response body unreadable")?;
+    resp.body = bytes_of(&body).ok_or("response body is neither a string nor a Uint8Array")?;
+    Ok(resp)
+}
+
+/// Bytes of a string (UTF-8), Uint8Array, ArrayBuffer, or nothing for null/undefined.
+pub fn bytes_of(value: &Value<'_>) -> Option<Vec<u8>> {
+    if value.is_null() || value.is_undefined() {
+        return Some(Vec::new());
+    }
+    if let Some(s) = value.as_string() {
+        return s.to_string().ok().map(String::into_bytes);
+    }
+    if let Ok(arr) = TypedArray::<u8>::from_value(value.clone()) {
+        return typed_array_bytes(&arr);
+    }
+    if let Some(buf) = rquickjs::ArrayBuffer::from_value(value.clone()) {
+        return array_buffer_bytes(&buf);
+    }
+    None
+}
+
+fn value_to_display(value: &Value<'_>) -> String {
+    if let Some(n) = value.as_number() {
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            return format!("{}", n as i64);
+        }
+        return n.to_string();
+    }
+    value.as_bool().map(|b| b.to_string()).unwrap_or_default()
+}
+
+/// A JS value as an SQLite parameter.
+pub fn sql_param<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<SqlValue> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(SqlValue::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(SqlValue::Integer(i64::from(b)));
+    }
+    if let Some(i) = value.as_int() {
+        return Ok(SqlValue::Integer(i64::from(i)));
+    }
+    if let Some(f) = value.as_float() {
+        if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 {
+            return Ok(SqlValue::Integer(f as i64));
+        }
+        return Ok(SqlValue::Real(f));
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(SqlValue::Text(s.to_string()?));
+    }
+    if let Some(big) = value.as_big_int() {
+        return big.clone().to_i64().map(SqlValue::Integer);
+    }
+    if let Some(bytes) = bytes_of(value) {
+        return Ok(SqlValue::Blob(bytes));
+    }
+    Err(Exception::throw_type(
+        ctx,
+        "unsupported SQL parameter type: use null, boolean, number, bigint, string or Uint8Array",
+    ))
+}
+
+/// An SQLite column value as a JS value.
+pub fn sql_to_js<'js>(ctx: &Ctx<'js>, value: ValueRef<'_>) -> rquickjs::Result<Value<'js>> {
+    Ok(match value {
+        ValueRef::Null => Value::new_null(ctx.clone()),
+        ValueRef::Integer(i) if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) => {
+            match i32::try_from(i) {
+                Ok(small) => Value::new_int(ctx.clone(), small),
+                Err(_) => Value::new_float(ctx.clone(), i as f64),
+            }
+        }
+        ValueRef::Integer(i) => BigInt::from_i64(ctx.clone(), i)?.into_value(),
+        ValueRef::Real(f) => Value::new_float(ctx.clone(), f),
+        ValueRef::Text(t) => {
+            rquickjs::String::from_str(ctx.clone(), &String::from_utf8_lossy(t))?.into_value()
+        }
+        ValueRef::Blob(b) => TypedArray::<u8>::new_copy(ctx.clone(), b)?.into_value(),
+    })
+}

@@ -1,0 +1,307 @@
+//! Host functions the JavaScript side calls: `__hbf_host` (logging, UTF-8, randomness, SHA-1
+//! for ETags, static files) and `__hbf_db_native` (SQLite). Each closure owns what it needs:
+//! the henv's connection and the per-request log context.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rquickjs::{function::Opt, Array, Ctx, Exception, Function, Object, TypedArray, Value};
+use rusqlite::Connection;
+use sha1::{Digest, Sha1};
+
+use super::convert::{bytes_of, sql_param, sql_to_js};
+use crate::db;
+use crate::henv::assets;
+use crate::observe::{Field, Logger};
+
+/// What log lines from app code are tagged with; updated per request.
+#[derive(Default)]
+pub struct LogContext {
+    pub henv: String,
+    pub request_id: u64,
+}
+
+/// Everything the host functions of one runtime share.
+pub struct HostEnv {
+    pub conn: Rc<Connection>,
+    pub log: Arc<Logger>,
+    pub log_ctx: Rc<RefCell<LogContext>>,
+}
+
+/// Installs `globalThis.__hbf_host` and `globalThis.__hbf_db_native`.
+pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'js>> {
+    let host = Object::new(ctx.clone())?;
+
+    let (log, log_ctx) = (env.log.clone(), env.log_ctx.clone());
+    host.set(
+        "log",
+        Function::new(ctx.clone(), move |level: String, message: String| {
+            let lc = log_ctx.borrow();
+            let level = match level.as_str() {
+                "error" => crate::LogLevel::Error,
+                "warn" => crate::LogLevel::Warn,
+                "debug" => crate::LogLevel::Debug,
+                _ => crate::LogLevel::Info,
+            };
+            log.log(
+                level,
+                &message,
+                &[
+                    ("source", Field::Str("console")),
+                    ("henv", Field::Str(&lc.henv)),
+                    ("request_id", Field::U64(lc.request_id)),
+                ],
+            );
+        })?,
+    )?;
+    host.set(
+        "encodeUtf8",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, s: String| {
+            TypedArray::<u8>::new(ctx, s.into_bytes())
+        })?,
+    )?;
+    host.set(
+        "decodeUtf8",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, bytes: Value<'js>, fatal: Opt<bool>| {
+                let bytes = bytes_of(&bytes)
+                    .ok_or_else(|| Exception::throw_type(&ctx, "decodeUtf8 expects bytes"))?;
+                if fatal.0.unwrap_or(false) {
+                    String::from_utf8(bytes).map_err(|_| {
+                        Exception::throw_type(
+                            &ctx,
+                            "The encoded data was not valid for encoding utf-8",
+                        )
+                    })
+                } else {
+                    Ok(String::from_utf8_lossy(&bytes).into_owned())
+                }
+            },
+        )?,
+    )?;
+    host.set(
+        "randomBytes",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, n: usize| {
+            if n > 65_536 {
+                return Err(Exception::throw_range(
+                    &ctx,
+                    "randomBytes: at most 65536 bytes",
+                ));
+            }
+            let mut buf = vec![0u8; n];
+            getrandom::fill(&mut buf)
+                .map_err(|e| Exception::throw_internal(&ctx, &format!("no randomness: {e}")))?;
+            TypedArray::<u8>::new(ctx, buf)
+        })?,
+    )?;
+    host.set(
+        "sha1Base64",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, bytes: Value<'js>| {
+            let bytes = bytes_of(&bytes)
+                .ok_or_else(|| Exception::throw_type(&ctx, "sha1Base64 expects bytes"))?;
+            Ok::<_, rquickjs::Error>(crate::util::base64_std(&Sha1::digest(&bytes)))
+        })?,
+    )?;
+    let conn = env.conn.clone();
+    host.set(
+        "serveStatic",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, root: String, pathname: String, req: Object<'js>| {
+                serve_static(&ctx, &conn, &root, &pathname, &req)
+            },
+        )?,
+    )?;
+    ctx.globals().set("__hbf_host", host.clone())?;
+
+    let native = Object::new(ctx.clone())?;
+    let conn = env.conn.clone();
+    native.set(
+        "query",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, sql: String, params: Value<'js>, limit: Opt<i32>| {
+                query(&ctx, &conn, &sql, &params, limit.0.unwrap_or(-1))
+            },
+        )?,
+    )?;
+    let conn = env.conn.clone();
+    native.set(
+        "execute",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, sql: String, params: Value<'js>| {
+                execute(&ctx, &conn, &sql, &params)
+            },
+        )?,
+    )?;
+    ctx.globals().set("__hbf_db_native", native)?;
+    Ok(host)
+}
+
+fn sql_error(ctx: &Ctx<'_>, e: rusqlite::Error) -> rquickjs::Error {
+    Exception::throw_message(ctx, &format!("SQLite: {e}"))
+}
+
+/// Binds positional (array) or named (object) parameters.
+fn bind<'js>(
+    ctx: &Ctx<'js>,
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: &Value<'js>,
+) -> rquickjs::Result<()> {
+    let expected = stmt.parameter_count();
+    if let Some(array) = params.as_array() {
+        if array.len() != expected {
+            return Err(Exception::throw_range(
+                ctx,
+                &format!("SQL expects {expected} parameters, got {}", array.len()),
+            ));
+        }
+        for (i, v) in array.iter::<Value>().enumerate() {
+            let v = sql_param(ctx, &v?)?;
+            stmt.raw_bind_parameter(i + 1, v)
+                .map_err(|e| sql_error(ctx, e))?;
+        }
+        return Ok(());
+    }
+    let Some(object) = params.as_object() else {
+        return Err(Exception::throw_type(
+            ctx,
+            "SQL parameters must be an array or an object",
+        ));
+    };
+    for i in 1..=expected {
+        let Some(name) = stmt.parameter_name(i).map(str::to_owned) else {
+            return Err(Exception::throw_type(
+                ctx,
+                "positional '?' parameters need an array",
+            ));
+        };
+        let key = name.trim_start_matches([':', '@', '$']);
+        let v: Value = object.get(key)?;
+        if v.is_undefined() && !object.contains_key(key)? {
+            return Err(Exception::throw_reference(
+                ctx,
+                &format!("missing SQL parameter {name}"),
+            ));
+        }
+        let v = sql_param(ctx, &v)?;
+        stmt.raw_bind_parameter(i, v)
+            .map_err(|e| sql_error(ctx, e))?;
+    }
+    Ok(())
+}
+
+fn query<'js>(
+    ctx: &Ctx<'js>,
+    conn: &Connection,
+    sql: &str,
+    params: &Value<'js>,
+    limit: i32,
+) -> rquickjs::Result<Array<'js>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| sql_error(ctx, e))?;
+    bind(ctx, &mut stmt, params)?;
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    let out = Array::new(ctx.clone())?;
+    let mut rows = stmt.raw_query();
+    let mut n = 0usize;
+    while let Some(row) = rows.next().map_err(|e| sql_error(ctx, e))? {
+        let obj = Object::new(ctx.clone())?;
+        for (i, name) in names.iter().enumerate() {
+            let v = row.get_ref(i).map_err(|e| sql_error(ctx, e))?;
+            obj.set(name.as_str(), sql_to_js(ctx, v)?)?;
+        }
+        out.set(n, obj)?;
+        n += 1;
+        if limit >= 0 && n >= limit as usize {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn execute<'js>(
+    ctx: &Ctx<'js>,
+    conn: &Connection,
+    sql: &str,
+    params: &Value<'js>,
+) -> rquickjs::Result<Object<'js>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| sql_error(ctx, e))?;
+    bind(ctx, &mut stmt, params)?;
+    let changed = stmt.raw_execute().map_err(|e| sql_error(ctx, e))?;
+    let result = Object::new(ctx.clone())?;
+    result.set("rows_affected", changed as f64)?;
+    result.set(
+        "last_insert_id",
+        sql_to_js(
+            ctx,
+            rusqlite::types::ValueRef::Integer(conn.last_insert_rowid()),
+        )?,
+    )?;
+    Ok(result)
+}
+
+/// `express.static` backend: a stored file under `root`, or null.
+fn serve_static<'js>(
+    ctx: &Ctx<'js>,
+    conn: &Connection,
+    root: &str,
+    pathname: &str,
+    req: &Object<'js>,
+) -> rquickjs::Result<Value<'js>> {
+    let decoded = crate::util::percent_decode(pathname).unwrap_or_default();
+    let root = root.trim_matches('/');
+    let rel = decoded.trim_matches('/');
+    let join = |p: &str| {
+        if root.is_empty() {
+            p.to_owned()
+        } else {
+            format!("{root}/{p}")
+        }
+    };
+    let mut candidates = Vec::with_capacity(2);
+    if !decoded.ends_with('/') && !rel.is_empty() {
+        candidates.push(join(rel));
+    }
+    candidates.push(join(&if rel.is_empty() {
+        "index.html".to_owned()
+    } else {
+        format!("{rel}/index.html")
+    }));
+    let headers: Object = req.get("headers")?;
+    let header =
+        |name: &str| -> Option<String> { headers.get::<_, Option<String>>(name).ok().flatten() };
+    for path in candidates.into_iter().filter(|p| db::valid_file_path(p)) {
+        let Some(file) = db::read_file(conn, &path).map_err(|e| sql_error(ctx, e))? else {
+            continue;
+        };
+        let (inm, ims, range, if_range) = (
+            header("if-none-match"),
+            header("if-modified-since"),
+            header("range"),
+            header("if-range"),
+        );
+        let cond = assets::Conditions {
+            if_none_match: inm.as_deref(),
+            if_modified_since: ims.as_deref(),
+            range: range.as_deref(),
+            if_range: if_range.as_deref(),
+        };
+        let resp = assets::respond(&path, &file, &cond, assets::DEFAULT_CACHE_CONTROL);
+        let out = Object::new(ctx.clone())?;
+        out.set("status", resp.status)?;
+        let hs = Array::new(ctx.clone())?;
+        for (i, (n, v)) in resp.headers.iter().enumerate() {
+            let pair = Array::new(ctx.clone())?;
+            pair.set(0, n.as_str())?;
+            pair.set(1, v.as_str())?;
+            hs.set(i, pair)?;
+        }
+        out.set("headers", hs)?;
+        out.set("body", TypedArray::<u8>::new(ctx.clone(), resp.body)?)?;
+        return Ok(out.into_value());
+    }
+    Ok(Value::new_null(ctx.clone()))
+}

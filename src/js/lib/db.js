@@ -1,0 +1,43 @@
+// hbf:db — the henv's SQLite database for app code. Native functions come from the host as
+// `__hbf_db_native` (query, execute); this file adds the JS-facing API and transactions.
+(function () {
+  "use strict";
+  const native = globalThis.__hbf_db_native;
+  delete globalThis.__hbf_db_native;
+  __hbf_define("hbf:db", function (exports, require, module) {
+    let depth = 0;
+    const params = (p) => (p === undefined || p === null ? [] : p);
+    const db = {
+      /** Rows as objects. */
+      query(sql, p) { return native.query(String(sql), params(p), -1); },
+      /** First row or null. */
+      get(sql, p) { const rows = native.query(String(sql), params(p), 1); return rows.length ? rows[0] : null; },
+      /** { rows_affected, last_insert_id } */
+      execute(sql, p) { return native.execute(String(sql), params(p)); },
+      /** Runs fn(db) in a transaction (a savepoint when nested); rolls back if it throws. */
+      transaction(fn) {
+        if (typeof fn !== "function") throw new TypeError("db.transaction expects a function");
+        const name = "hbf_sp_" + depth;
+        native.execute(depth === 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT " + name, []);
+        depth++;
+        let result;
+        try {
+          result = fn(db);
+          if (result && typeof result.then === "function") {
+            throw new TypeError("db.transaction callback must be synchronous (it returned a promise)");
+          }
+        } catch (e) {
+          depth--;
+          if (depth === 0) native.execute("ROLLBACK", []);
+          else { native.execute("ROLLBACK TO " + name, []); native.execute("RELEASE " + name, []); }
+          throw e;
+        }
+        depth--;
+        native.execute(depth === 0 ? "COMMIT" : "RELEASE " + name, []);
+        return result;
+      },
+    };
+    module.exports = db;
+    module.exports.default = db;
+  });
+})();

@@ -1,0 +1,1431 @@
+"use strict";
+// HBF prelude: web globals that QuickJS-NG lacks. Runs once per context, before app code.
+// The host object arrives as globalThis.__hbf_host and is kept only in this closure.
+// Host contract (implemented in Rust):
+//   host.log(level, message)      level: "info" | "warn" | "error" | "debug"
+//   host.encodeUtf8(str)          -> Uint8Array; str is always well-formed (no lone surrogates)
+//   host.decodeUtf8(bytes, fatal) -> string; bytes is a Uint8Array (may be a subarray view);
+//                                    U+FFFD per maximal subpart when !fatal, TypeError when fatal;
+//                                    must NOT strip a leading BOM
+//   host.randomBytes(n)           -> Uint8Array of n CSPRNG bytes
+(function () {
+  "use strict";
+  const host = globalThis.__hbf_host;
+  delete globalThis.__hbf_host;
+  for (const fn of ["log", "encodeUtf8", "decodeUtf8", "randomBytes"]) {
+    if (!host || typeof host[fn] !== "function") throw new Error(`HBF prelude: host.${fn} is missing`);
+  }
+  // Capture what we depend on, so app code that overwrites globals cannot break us.
+  const perf = globalThis.performance;
+  const now = perf && typeof perf.now === "function" ? () => perf.now() : () => Date.now();
+  const enqueueMicrotask = globalThis.queueMicrotask;
+  const { getPrototypeOf, getOwnPropertyDescriptor, defineProperty, freeze } = Object;
+  const objToString = Object.prototype.toString;
+  const getter = (proto, key) => getOwnPropertyDescriptor(proto, key).get;
+  const TypedArrayProto = getPrototypeOf(Uint8Array.prototype);
+  const taName = getter(TypedArrayProto, Symbol.toStringTag); // brand-checked: undefined for non-TypedArrays
+  const abByteLength = getter(ArrayBuffer.prototype, "byteLength");
+  const TYPED = { Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+    Float32Array, Float64Array, BigInt64Array, BigUint64Array };
+  if (typeof Float16Array === "function") TYPED.Float16Array = Float16Array; // eslint-disable-line no-undef
+
+  const define = (name, value) =>
+    defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  // brand(fn, v): does fn.call(v) succeed? Used for spoof-proof type checks (toStringTag can lie).
+  const brand = (fn, v, ...args) => { try { fn.call(v, ...args); return true; } catch { return false; } };
+  const isArrayBuffer = v => brand(abByteLength, v);
+  const MAP_SIZE = getter(Map.prototype, "size"), SET_SIZE = getter(Set.prototype, "size");
+  const isMap = v => brand(MAP_SIZE, v);
+  const isSet = v => brand(SET_SIZE, v);
+  const isDate = v => brand(Date.prototype.getTime, v);
+  const isRegExp = v => v !== RegExp.prototype && brand(getter(RegExp.prototype, "source"), v);
+  const isError = typeof Error.isError === "function" ? Error.isError
+    : v => v !== null && typeof v === "object" && objToString.call(v) === "[object Error]";
+  const TYPE_VALUEOF = { Number: Number.prototype.valueOf, String: String.prototype.valueOf,
+    Boolean: Boolean.prototype.valueOf, BigInt: BigInt.prototype.valueOf, Symbol: Symbol.prototype.valueOf };
+  const boxedType = v => { for (const n in TYPE_VALUEOF) if (brand(TYPE_VALUEOF[n], v)) return n; return null; };
+  // WebIDL DOMString/USVString conversion: template literals throw on Symbols like WebIDL does.
+  const toStr = v => `${v}`;
+  const toUSV = String.prototype.toWellFormed
+    ? v => String.prototype.toWellFormed.call(`${v}`)
+    : v => `${v}`.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+  const needArgs = (got, n, what) => {
+    if (got < n) throw new TypeError(`${what}: ${n} argument${n > 1 ? "s" : ""} required, but only ${got} present`);
+  };
+
+  // ---------------------------------------------------------------- DOMException (minimal)
+  const DOM_CODES = { IndexSizeError: 1, NotFoundError: 8, NotSupportedError: 9, InvalidStateError: 11,
+    SyntaxError: 12, InvalidAccessError: 15, TypeMismatchError: 17, SecurityError: 18, NetworkError: 19,
+    AbortError: 20, TimeoutError: 23, DataCloneError: 25, QuotaExceededError: 22 };
+  let DOMExceptionCtor = globalThis.DOMException;
+  if (typeof DOMExceptionCtor !== "function") {
+    DOMExceptionCtor = class DOMException extends Error {
+      constructor(message = "", name = "Error") {
+        super(toStr(message));
+        defineProperty(this, "name", { value: toStr(name), writable: true, configurable: true });
+      }
+      get code() { return DOM_CODES[this.name] || 0; }
+    };
+    define("DOMException", DOMExceptionCtor);
+  }
+  const domError = (message, name) => new DOMExceptionCtor(message, name);
+
+  // ---------------------------------------------------------------- inspect / format
+  // A compact, single-line take on Node's util.inspect: never invokes getters, survives Proxies and
+  // throwing toStringTag getters, detects cycles (<ref *1> ... [Circular *1]) and stops at maxDepth.
+  const META = [];
+  for (let i = 0; i < 0x20; i++) META[i] = "\\x" + i.toString(16).toUpperCase().padStart(2, "0");
+  Object.assign(META, { 8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r", 39: "\\'", 92: "\\\\" });
+  for (let i = 0x7f; i <= 0x9f; i++) META[i] = "\\x" + i.toString(16).toUpperCase();
+  const ESCAPE_RE = /[\x00-\x1f\x27\x5c\x7f-\x9f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+  function quote(s) {
+    let q = "'";
+    if (s.includes("'")) {
+      if (!s.includes('"')) q = '"';
+      else if (!s.includes("`") && !s.includes("${")) q = "`";
+    }
+    const esc = s.replace(ESCAPE_RE, c => {
+      const n = c.charCodeAt(0);
+      if (n === 39 && q !== "'") return c;
+      return n < 0xa0 ? META[n] : "\\u" + n.toString(16);
+    });
+    return q + esc + q;
+  }
+  const MAX_ITEMS = 100, MAX_STRING = 10000;
+  const fmtNumber = n => (Object.is(n, -0) ? "-0" : String(n));
+  const fmtKey = k => (typeof k === "symbol" ? `[${k.toString()}]` : /^[a-zA-Z_][a-zA-Z_0-9]*$/.test(k) ? k : quote(k));
+  function fmtPrimitive(v, top) {
+    switch (typeof v) {
+      case "string":
+        if (top) return v;
+        return v.length > MAX_STRING ? `${quote(v.slice(0, MAX_STRING))}... ${v.length - MAX_STRING} more characters` : quote(v);
+      case "number": return fmtNumber(v);
+      case "bigint": return `${v}n`;
+      case "symbol": return v.toString();
+      default: return String(v); // undefined, boolean, null
+    }
+  }
+  function ctorName(v) {
+    for (let o = v; o !== null; o = getPrototypeOf(o)) {
+      const d = getOwnPropertyDescriptor(o, "constructor");
+      if (d && typeof d.value === "function" && typeof d.value.name === "string" && d.value.name !== "") return d.value.name;
+    }
+    return null;
+  }
+  function fnBase(f) {
+    let src = "";
+    try { src = Function.prototype.toString.call(f); } catch { /* native or revoked */ }
+    const name = typeof f.name === "string" ? f.name : "";
+    if (src.startsWith("class") && /^class\b/.test(src)) {
+      const sup = getPrototypeOf(f);
+      return `[class ${name || "(anonymous)"}${typeof sup === "function" && sup.name ? ` extends ${sup.name}` : ""}]`;
+    }
+    const kind = ctorName(f) || "Function";
+    return `[${kind}${name ? `: ${name}` : " (anonymous)"}]`;
+  }
+  function inspectValue(v, ctx, depth, top) {
+    if (v === null || (typeof v !== "object" && typeof v !== "function")) return fmtPrimitive(v, top);
+    if (ctx.stack.includes(v)) {
+      let idx = ctx.circular.get(v);
+      if (idx === undefined) ctx.circular.set(v, (idx = ctx.circular.size + 1));
+      return `[Circular *${idx}]`;
+    }
+    let out;
+    try {
+      ctx.stack.push(v);
+      out = inspectObject(v, ctx, depth);
+    } catch {
+      out = "[object: inspection failed]";
+    } finally {
+      ctx.stack.pop();
+    }
+    const idx = ctx.circular.get(v);
+    return idx === undefined ? out : `<ref *${idx}> ${out}`;
+  }
+  function inspectObject(v, ctx, depth) {
+    const isFn = typeof v === "function";
+    const ctor = ctorName(v);
+    let tag = "";
+    try { const t = v[Symbol.toStringTag]; if (typeof t === "string" && t !== ctor) tag = t; } catch { /* getter threw */ }
+    const prefix = (fallback, size) => {
+      const name = ctor === null ? `[${fallback}: null prototype]` : ctor;
+      return `${name}${size === undefined ? "" : `(${size})`}${tag ? ` [${tag}]` : ""} `;
+    };
+    let keys = Reflect.ownKeys(v).filter(k => { const d = getOwnPropertyDescriptor(v, k); return d && d.enumerable; });
+    let base = "", open = "{", close = "}", items = [], pfx = "";
+    const isArr = Array.isArray(v);
+    if (isArr || taName.call(v) !== undefined) {
+      const typed = !isArr;
+      if (depth > ctx.maxDepth) return `[${typed ? taName.call(v) : ctor || "Array"}]`;
+      const len = v.length;
+      pfx = isArr ? (ctor === "Array" && !tag ? "" : prefix("Array", len)) : prefix(taName.call(v), len);
+      open = "["; close = "]";
+      let holes = 0;
+      const flushHoles = () => { if (holes) items.push(`<${holes} empty item${holes > 1 ? "s" : ""}>`); holes = 0; };
+      let i = 0;
+      for (; i < len && items.length < MAX_ITEMS; i++) {
+        if (typed) { items.push(fmtPrimitive(v[i])); continue; }
+        const d = getOwnPropertyDescriptor(v, String(i));
+        if (!d) { holes++; continue; }
+        flushHoles();
+        items.push(fmtProp(d, ctx, depth));
+      }
+      flushHoles();
+      if (i < len) items.push(`... ${len - i} more item${len - i > 1 ? "s" : ""}`);
+      keys = keys.filter(k => typeof k === "symbol" || !(String(k >>> 0) === k && (k >>> 0) < 4294967295));
+    } else if (isFn) {
+      base = fnBase(v);
+      if (keys.length === 0) return base;
+    } else if (isError(v)) {
+      let stack = "", name = "Error", message = "";
+      try { name = String(v.name); message = String(v.message); stack = v.stack; } catch { /* ignore */ }
+      const head = message ? `${name}: ${message}` : name;
+      base = depth === 0 && typeof stack === "string" && stack ? (stack.startsWith(head) ? stack : `${head}\n${stack}`) : `[${head}]`;
+      keys = keys.filter(k => k !== "stack" && k !== "message");
+      if (keys.length === 0) return base;
+    } else if (isDate(v)) {
+      const t = Date.prototype.getTime.call(v);
+      base = Number.isNaN(t) ? "Invalid Date" : Date.prototype.toISOString.call(v);
+      if (keys.length === 0) return base;
+    } else if (isRegExp(v)) {
+      base = RegExp.prototype.toString.call(v);
+      if (keys.length === 0) return base;
+    } else if (boxedType(v)) {
+      const type = boxedType(v);
+      base = `[${type}: ${fmtPrimitive(TYPE_VALUEOF[type].call(v), false)}]`;
+      if (type === "String") keys = keys.filter(k => typeof k === "symbol" || !/^(0|[1-9]\d*)$/.test(k));
+      if (keys.length === 0) return base;
+    } else if (isMap(v) || isSet(v)) {
+      const map = isMap(v), size = map ? MAP_SIZE.call(v) : SET_SIZE.call(v);
+      if (depth > ctx.maxDepth) return `[${ctor || (map ? "Map" : "Set")}]`;
+      pfx = prefix(map ? "Map" : "Set", size);
+      const it = map ? Map.prototype.entries.call(v) : Set.prototype.values.call(v);
+      for (const e of it) {
+        if (items.length >= MAX_ITEMS) { items.push(`... ${size - MAX_ITEMS} more item${size - MAX_ITEMS > 1 ? "s" : ""}`); break; }
+        items.push(map ? `${inspectValue(e[0], ctx, depth + 1)} => ${inspectValue(e[1], ctx, depth + 1)}` : inspectValue(e, ctx, depth + 1));
+      }
+    } else if (isArrayBuffer(v)) {
+      const bytes = new Uint8Array(v), hex = [];
+      for (let i = 0; i < Math.min(bytes.length, 50); i++) hex.push(bytes[i].toString(16).padStart(2, "0"));
+      if (bytes.length > 50) hex.push(`... ${bytes.length - 50} more bytes`);
+      pfx = prefix("ArrayBuffer");
+      items.push(`[Uint8Contents]: <${hex.join(" ")}>`, `byteLength: ${bytes.length}`);
+    } else if (brand(WeakMap.prototype.has, v, {}) || brand(WeakSet.prototype.has, v, {})) {
+      return `${prefix("Object")}{ <items unknown> }`;
+    } else if (v instanceof Promise) {
+      return `${prefix("Object")}{ <unknown> }`; // promise state is not observable from JS
+    } else {
+      if (depth > ctx.maxDepth) return `[${ctor || "Object"}]`;
+      pfx = ctor === "Object" ? (tag ? `Object [${tag}] ` : "") : prefix("Object");
+    }
+    if (base && depth > ctx.maxDepth) return base;
+    let shown = 0;
+    for (const k of keys) {
+      if (shown++ >= 1000) { items.push(`... ${keys.length - 1000} more properties`); break; }
+      items.push(`${fmtKey(k)}: ${fmtProp(getOwnPropertyDescriptor(v, k), ctx, depth)}`);
+    }
+    if (base) return `${base} { ${items.join(", ")} }`;
+    return items.length ? `${pfx}${open} ${items.join(", ")} ${close}` : `${pfx}${open}${close}`;
+  }
+  function fmtProp(d, ctx, depth) {
+    if (!d) return "undefined";
+    if ("value" in d) return inspectValue(d.value, ctx, depth + 1);
+    return d.get ? (d.set ? "[Getter/Setter]" : "[Getter]") : d.set ? "[Setter]" : "undefined";
+  }
+  function inspect(value, opts) {
+    const maxDepth = opts && typeof opts.depth === "number" ? opts.depth : 4;
+    return inspectValue(value, { stack: [], circular: new Map(), maxDepth }, 0, false);
+  }
+
+  // Which objects does %s print with String() (user-defined toString) rather than inspect? (Node rule)
+  const BUILTIN_CTORS = new Set(["Object", "Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError",
+    "EvalError", "URIError", "AggregateError", "Array", "Date", "RegExp", "Map", "Set", "WeakMap", "WeakSet",
+    "Promise", "ArrayBuffer", "DataView", "Number", "String", "Boolean", "Symbol", "BigInt", "Function",
+    ...Object.keys(TYPED)]);
+  function hasBuiltinToString(v) {
+    try {
+      if (typeof v.toString !== "function") return true;
+      if (Object.hasOwn(v, "toString")) return false;
+      let p = v;
+      do { p = getPrototypeOf(p); } while (p !== null && !Object.hasOwn(p, "toString"));
+      if (p === null) return true;
+      const d = getOwnPropertyDescriptor(p, "constructor");
+      return d !== undefined && typeof d.value === "function" && BUILTIN_CTORS.has(d.value.name);
+    } catch { return true; }
+  }
+  function jsonOrCircular(v) {
+    try { return `${JSON.stringify(v)}`; } catch (e) {
+      if (e instanceof TypeError && /circular|cyclic/i.test(String(e.message))) return "[Circular]";
+      throw e;
+    }
+  }
+  // Port of Node's formatWithOptions (util.format).
+  function format(args) {
+    const first = args[0];
+    let a = 0, str = "", join = "";
+    if (typeof first === "string") {
+      if (args.length === 1) return first;
+      let lastPos = 0, tmp;
+      for (let i = 0; i < first.length - 1; i++) {
+        if (first.charCodeAt(i) !== 37) continue; // '%'
+        const next = first.charCodeAt(++i);
+        if (a + 1 !== args.length) {
+          switch (next) {
+            case 115: { // %s
+              const x = args[++a];
+              if (typeof x === "number") tmp = fmtNumber(x);
+              else if (typeof x === "bigint") tmp = `${x}n`;
+              else if (typeof x !== "object" || x === null || !hasBuiltinToString(x)) tmp = String(x);
+              else tmp = inspect(x, { depth: 0 });
+              break;
+            }
+            case 106: tmp = jsonOrCircular(args[++a]); break; // %j
+            case 100: { // %d
+              const x = args[++a];
+              tmp = typeof x === "bigint" ? `${x}n` : typeof x === "symbol" ? "NaN" : fmtNumber(Number(x));
+              break;
+            }
+            case 79: tmp = inspect(args[++a]); break; // %O
+            case 111: tmp = inspect(args[++a], { depth: 4 }); break; // %o
+            case 105: { // %i
+              const x = args[++a];
+              tmp = typeof x === "bigint" ? `${x}n` : typeof x === "symbol" ? "NaN" : fmtNumber(parseInt(x));
+              break;
+            }
+            case 102: { const x = args[++a]; tmp = typeof x === "symbol" ? "NaN" : fmtNumber(parseFloat(x)); break; } // %f
+            case 99: a += 1; tmp = ""; break; // %c: CSS is meaningless in a log
+            case 37: str += first.slice(lastPos, i); lastPos = i + 1; continue; // %%
+            default: continue;
+          }
+          if (lastPos !== i - 1) str += first.slice(lastPos, i - 1);
+          str += tmp;
+          lastPos = i + 1;
+        } else if (next === 37) {
+          str += first.slice(lastPos, i);
+          lastPos = i + 1;
+        }
+      }
+      if (lastPos !== 0) {
+        a++;
+        join = " ";
+        if (lastPos < first.length) str += first.slice(lastPos);
+      }
+    }
+    for (; a < args.length; a++) {
+      const v = args[a];
+      str += join + (typeof v === "string" ? v : inspectTop(v));
+      join = " ";
+    }
+    return str;
+  }
+  const inspectTop = v => inspectValue(v, { stack: [], circular: new Map(), maxDepth: 4 }, 0, false);
+
+  // ---------------------------------------------------------------- console
+  let groupIndent = "";
+  const counts = new Map(), timeLabels = new Map();
+  function emit(level, message) {
+    if (groupIndent) message = groupIndent + message.replace(/\n/g, `\n${groupIndent}`);
+    try { host.log(level, message); } catch { /* logging must never throw into app code */ }
+  }
+  const logAt = level => (...args) => emit(level, format(args));
+  const label = l => (l === undefined ? "default" : toStr(l));
+  const consoleObj = {
+    log: logAt("info"), info: logAt("info"), warn: logAt("warn"), error: logAt("error"), debug: logAt("debug"),
+    trace(...args) {
+      const stack = String(new Error().stack || "").split("\n").filter(l => /^\s+at /.test(l)).slice(1).join("\n");
+      emit("debug", `Trace${args.length ? `: ${format(args)}` : ""}${stack ? `\n${stack}` : ""}`);
+    },
+    assert(cond, ...args) {
+      if (cond) return;
+      if (typeof args[0] === "string") args[0] = `Assertion failed: ${args[0]}`;
+      else args.unshift("Assertion failed");
+      emit("warn", format(args));
+    },
+    dir: (v) => emit("info", inspectTop(v)),
+    table: (...args) => emit("info", format(args)),
+    count(l) { const k = label(l), n = (counts.get(k) || 0) + 1; counts.set(k, n); emit("info", `${k}: ${n}`); },
+    countReset(l) { counts.delete(label(l)); },
+    time(l) { timeLabels.set(label(l), now()); },
+    timeLog(l, ...extra) {
+      const k = label(l), t = timeLabels.get(k);
+      if (t === undefined) return emit("warn", `No such label '${k}' for console.timeLog()`);
+      emit("info", format([`${k}: ${(now() - t).toFixed(3)}ms`, ...extra]));
+    },
+    timeEnd(l) {
+      const k = label(l), t = timeLabels.get(k);
+      if (t === undefined) return emit("warn", `No such label '${k}' for console.timeEnd()`);
+      timeLabels.delete(k);
+      emit("info", `${k}: ${(now() - t).toFixed(3)}ms`);
+    },
+    group(...args) { if (args.length) emit("info", format(args)); groupIndent += "  "; },
+    groupEnd() { groupIndent = groupIndent.slice(0, -2); },
+  };
+  consoleObj.groupCollapsed = consoleObj.group;
+  define("console", consoleObj);
+
+  // ---------------------------------------------------------------- timers
+  // A JS-side queue ordered by (due, seq). The host owns the clock: it passes a monotonic nowMs to
+  // nextDelay/runDue; new timers are scheduled relative to the latest nowMs seen.
+  const timerMap = new Map();
+  let queue = [], nextTimerId = 1, seqCounter = 0, clock = 0;
+  const before = (x, y) => x.due < y.due || (x.due === y.due && x.seq < y.seq);
+  function position(t) { // binary search: first index whose entry is not before t
+    let lo = 0, hi = queue.length;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (before(queue[mid], t)) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+  function schedule(t, delay) {
+    t.due = clock + delay;
+    t.seq = seqCounter++;
+    queue.splice(position(t), 0, t);
+  }
+  function addTimer(cb, delay, args, repeat) {
+    if (typeof cb !== "function") throw new TypeError('The "callback" argument must be of type function');
+    delay = Number(delay);
+    if (!(delay >= 0)) delay = 0; // NaN, negative
+    if (delay > 2147483647) delay = 1; // overflow, as Node and browsers do
+    const t = { id: nextTimerId++, cb, args, interval: repeat ? Math.max(1, delay) : -1, due: 0, seq: 0 };
+    timerMap.set(t.id, t);
+    schedule(t, delay);
+    return t.id;
+  }
+  function cancelTimer(id) {
+    const t = timerMap.get(typeof id === "number" ? id : Number(id));
+    if (!t) return;
+    timerMap.delete(id);
+    const i = position(t);
+    if (queue[i] === t) queue.splice(i, 1);
+  }
+  const advance = nowMs => { nowMs = Number(nowMs); if (nowMs > clock) clock = nowMs; };
+  define("setTimeout", function setTimeout(cb, delay, ...args) { return addTimer(cb, delay, args, false); });
+  define("setInterval", function setInterval(cb, delay, ...args) { return addTimer(cb, delay, args, true); });
+  define("setImmediate", function setImmediate(cb, ...args) { return addTimer(cb, 0, args, false); });
+  define("clearTimeout", function clearTimeout(id) { cancelTimer(id); });
+  define("clearInterval", function clearInterval(id) { cancelTimer(id); });
+  define("clearImmediate", function clearImmediate(id) { cancelTimer(id); });
+  define("__hbf_timers", freeze({
+    nextDelay(nowMs) {
+      advance(nowMs);
+      return queue.length === 0 ? -1 : Math.max(0, queue[0].due - clock);
+    },
+    // Runs every timer due at nowMs that existed when the call began (timers added by callbacks wait
+    // for the next call, so setTimeout(f, 0) loops cannot starve the host). Microtasks queued by a
+    // callback run when the host drains jobs after runDue returns.
+    runDue(nowMs) {
+      advance(nowMs);
+      const limit = seqCounter;
+      let ran = 0;
+      while (queue.length && queue[0].due <= clock && queue[0].seq < limit) {
+        const t = queue.shift();
+        if (t.interval < 0) timerMap.delete(t.id);
+        ran++;
+        try { Reflect.apply(t.cb, undefined, t.args); } catch (e) {
+          emit("error", `Uncaught exception in timer callback: ${inspectTop(e)}`);
+        }
+        if (t.interval >= 0 && timerMap.get(t.id) === t) schedule(t, t.interval);
+      }
+      return ran;
+    },
+    clear() { timerMap.clear(); queue = []; },
+  }));
+
+  // ---------------------------------------------------------------- TextEncoder / TextDecoder
+  function putUtf8(out, i, c) { // writes code point c at out[i], returns new index
+    if (c < 0x80) out[i++] = c;
+    else if (c < 0x800) { out[i++] = 0xc0 | (c >> 6); out[i++] = 0x80 | (c & 63); }
+    else if (c < 0x10000) { out[i++] = 0xe0 | (c >> 12); out[i++] = 0x80 | ((c >> 6) & 63); out[i++] = 0x80 | (c & 63); }
+    else {
+      out[i++] = 0xf0 | (c >> 18); out[i++] = 0x80 | ((c >> 12) & 63);
+      out[i++] = 0x80 | ((c >> 6) & 63); out[i++] = 0x80 | (c & 63);
+    }
+    return i;
+  }
+  class TextEncoder {
+    get encoding() { return "utf-8"; }
+    encode(input = "") { return host.encodeUtf8(toUSV(input)); }
+    encodeInto(source, destination) {
+      needArgs(arguments.length, 2, "TextEncoder.encodeInto");
+      if (taName.call(destination) !== "Uint8Array") throw new TypeError('The "dest" argument must be a Uint8Array');
+      const s = toStr(source), cap = destination.length;
+      let read = 0, written = 0;
+      while (read < s.length) {
+        let c = s.charCodeAt(read), units = 1;
+        if (c >= 0xd800 && c <= 0xdbff && read + 1 < s.length) {
+          const d = s.charCodeAt(read + 1);
+          if (d >= 0xdc00 && d <= 0xdfff) { c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00); units = 2; }
+        }
+        if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+        const len = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+        if (written + len > cap) break; // never write a partial character
+        written = putUtf8(destination, written, c);
+        read += units;
+      }
+      return { read, written };
+    }
+  }
+  const UTF8_LABELS = new Set(["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"]);
+  function toBytes(input) {
+    if (input === undefined) return new Uint8Array(0);
+    if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    if (isArrayBuffer(input) || (typeof SharedArrayBuffer === "function" && input instanceof SharedArrayBuffer)) return new Uint8Array(input);
+    throw new TypeError('The "input" argument must be an instance of ArrayBuffer or ArrayBufferView');
+  }
+  // Length of a trailing, still-valid but incomplete UTF-8 sequence (0..3) to hold back when streaming.
+  function incompleteTail(b) {
+    const n = b.length;
+    for (let k = 1; k <= 3 && k <= n; k++) {
+      const lead = b[n - k];
+      if (lead >= 0x80 && lead < 0xc0) continue; // continuation byte: keep looking for the lead
+      if (lead < 0xc2 || lead > 0xf4) return 0;
+      const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+      if (need <= k) return 0; // complete (or over-long and thus invalid): decode as is
+      if (k >= 2) { // the first continuation has a narrower range for some leads
+        const c1 = b[n - k + 1];
+        const lo = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+        const hi = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+        if (c1 < lo || c1 > hi) return 0;
+      }
+      return k;
+    }
+    return 0;
+  }
+  class TextDecoder {
+    #fatal; #ignoreBOM; #pending = null; #bomSeen = false;
+    constructor(label = "utf-8", options = undefined) {
+      const l = toStr(label).replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "").toLowerCase();
+      if (!UTF8_LABELS.has(l)) throw new RangeError(`The "${label}" encoding is not supported`);
+      this.#fatal = !!(options && options.fatal);
+      this.#ignoreBOM = !!(options && options.ignoreBOM);
+    }
+    get encoding() { return "utf-8"; }
+    get fatal() { return this.#fatal; }
+    get ignoreBOM() { return this.#ignoreBOM; }
+    decode(input = undefined, options = undefined) {
+      const stream = !!(options && options.stream);
+      let bytes = toBytes(input);
+      if (this.#pending) {
+        const joined = new Uint8Array(this.#pending.length + bytes.length);
+        joined.set(this.#pending);
+        joined.set(bytes, this.#pending.length);
+        bytes = joined;
+      }
+      const keep = stream ? incompleteTail(bytes) : 0;
+      this.#pending = keep ? bytes.slice(bytes.length - keep) : null;
+      let out;
+      try {
+        out = bytes.length - keep ? host.decodeUtf8(keep ? bytes.subarray(0, bytes.length - keep) : bytes, this.#fatal) : "";
+      } catch (e) {
+        this.#pending = null; this.#bomSeen = false;
+        throw e;
+      }
+      if (!this.#bomSeen && out.length) {
+        this.#bomSeen = true;
+        if (!this.#ignoreBOM && out.charCodeAt(0) === 0xfeff) out = out.slice(1);
+      }
+      if (!stream) this.#bomSeen = false;
+      return out;
+    }
+  }
+  for (const C of [TextEncoder, TextDecoder]) defineProperty(C.prototype, Symbol.toStringTag, { value: C.name, configurable: true });
+  define("TextEncoder", TextEncoder);
+  define("TextDecoder", TextDecoder);
+
+  // ---------------------------------------------------------------- URL (WHATWG URL Standard)
+  const FAIL = Symbol("failure");
+  const SPECIAL = new Map([["ftp", 21], ["file", null], ["http", 80], ["https", 443], ["ws", 80], ["wss", 443]]);
+  const isSpecialScheme = s => SPECIAL.has(s);
+  const defaultPort = s => (SPECIAL.has(s) ? SPECIAL.get(s) : null);
+  // Percent-encode sets as predicates over code points.
+  const C0_SET = c => c < 0x20 || c > 0x7e;
+  const FRAGMENT_SET = c => C0_SET(c) || c === 0x20 || c === 0x22 || c === 0x3c || c === 0x3e || c === 0x60;
+  const QUERY_SET = c => C0_SET(c) || c === 0x20 || c === 0x22 || c === 0x23 || c === 0x3c || c === 0x3e;
+  const SPECIAL_QUERY_SET = c => QUERY_SET(c) || c === 0x27;
+  const PATH_SET = c => QUERY_SET(c) || c === 0x3f || c === 0x60 || c === 0x7b || c === 0x7d;
+  const USERINFO_SET = c => PATH_SET(c) || c === 0x2f || c === 0x3a || c === 0x3b || c === 0x3d || c === 0x40 ||
+    (c >= 0x5b && c <= 0x5e) || c === 0x7c;
+  const HEX = "0123456789ABCDEF";
+  const pctByte = b => "%" + HEX[b >> 4] + HEX[b & 15];
+  const utf8Buf = new Uint8Array(4);
+  function pctEncodeCp(ch, set) {
+    const c = ch.codePointAt(0);
+    if (!set(c)) return ch;
+    let s = "";
+    const n = putUtf8(utf8Buf, 0, c);
+    for (let i = 0; i < n; i++) s += pctByte(utf8Buf[i]);
+    return s;
+  }
+  function pctEncode(str, set) {
+    let out = "";
+    for (const ch of str) out += pctEncodeCp(ch, set);
+    return out;
+  }
+  const hexVal = c => (c >= 48 && c <= 57 ? c - 48 : (c | 32) >= 97 && (c | 32) <= 102 ? (c | 32) - 87 : -1);
+  // Percent-decode to bytes, then UTF-8 decode (lossy, BOM kept).
+  function pctDecode(str) {
+    if (!str.includes("%")) return str;
+    const b = host.encodeUtf8(str), out = new Uint8Array(b.length);
+    let n = 0;
+    for (let i = 0; i < b.length; i++) {
+      const h = b[i] === 37 && i + 2 < b.length ? hexVal(b[i + 1]) : -1, l = h >= 0 ? hexVal(b[i + 2]) : -1;
+      if (l >= 0) { out[n++] = h * 16 + l; i += 2; } else out[n++] = b[i];
+    }
+    return host.decodeUtf8(out.subarray(0, n), false);
+  }
+
+  // -- punycode (RFC 3492) and a UTS #46 approximation (no mapping table: NFKC + lowercase)
+  const punyAdapt = (delta, points, first) => {
+    delta = first ? Math.floor(delta / 700) : delta >> 1;
+    delta += Math.floor(delta / points);
+    let k = 0;
+    for (; delta > 455; k += 36) delta = Math.floor(delta / 35);
+    return k + Math.floor((36 * delta) / (delta + 38));
+  };
+  const punyT = (k, bias) => (k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias);
+  function punyEncode(input) {
+    const cps = Array.from(input, ch => ch.codePointAt(0));
+    let out = cps.filter(c => c < 0x80).map(c => String.fromCharCode(c)).join("");
+    const digit = d => String.fromCharCode(d + (d < 26 ? 97 : 22));
+    const b = out.length;
+    let h = b, n = 128, delta = 0, bias = 72;
+    if (b) out += "-";
+    while (h < cps.length) {
+      let m = Infinity;
+      for (const c of cps) if (c >= n && c < m) m = c;
+      delta += (m - n) * (h + 1);
+      n = m;
+      for (const c of cps) {
+        if (c < n) delta++;
+        if (c !== n) continue;
+        let q = delta;
+        for (let k = 36; ; k += 36) {
+          const t = punyT(k, bias);
+          if (q < t) break;
+          out += digit(t + ((q - t) % (36 - t)));
+          q = Math.floor((q - t) / (36 - t));
+        }
+        out += digit(q);
+        bias = punyAdapt(delta, h + 1, h === b);
+        delta = 0;
+        h++;
+      }
+      delta++;
+      n++;
+    }
+    return out;
+  }
+  function punyDecode(input) { // -> string, or null when invalid
+    const out = [];
+    const basic = Math.max(0, input.lastIndexOf("-"));
+    for (let j = 0; j < basic; j++) {
+      const c = input.charCodeAt(j);
+      if (c >= 0x80) return null;
+      out.push(c);
+    }
+    let i = 0, n = 128, bias = 72;
+    for (let idx = basic > 0 ? basic + 1 : 0; idx < input.length;) {
+      const old = i;
+      for (let w = 1, k = 36; ; k += 36) {
+        if (idx >= input.length) return null;
+        const c = input.charCodeAt(idx++);
+        const d = c >= 48 && c <= 57 ? c - 22 : c >= 65 && c <= 90 ? c - 65 : c >= 97 && c <= 122 ? c - 97 : 36;
+        if (d >= 36) return null;
+        i += d * w;
+        const t = punyT(k, bias);
+        if (d < t) break;
+        w *= 36 - t;
+        if (i > 0x7fffffff || w > 0x7fffffff) return null;
+      }
+      bias = punyAdapt(i - old, out.length + 1, old === 0);
+      n += Math.floor(i / (out.length + 1));
+      i %= out.length + 1;
+      if (n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff)) return null;
+      out.splice(i++, 0, n);
+    }
+    return String.fromCodePoint(...out);
+  }
+  const NON_ASCII = /[^\x00-\x7f]/;
+  // Code points UTS #46 maps to nothing (soft hyphen, joiners, variation selectors, BOM, ...).
+  const IDNA_IGNORED = /[\u00ad\u034f\u180b-\u180f\u200b\u2060\u2064\ufe00-\ufe0f\ufeff]/g;
+  function domainToASCII(domain) {
+    let d = domain;
+    if (NON_ASCII.test(d)) {
+      d = d.replace(IDNA_IGNORED, "").normalize("NFKC").toLowerCase().normalize("NFC")
+        .replace(/[\u3002\uff0e\uff61]/g, ".");
+    } else {
+      d = d.toLowerCase();
+      if (!d.includes("xn--")) return d === "" ? FAIL : d; // fast path: plain ASCII
+    }
+    const labels = d.split(".");
+    for (let i = 0; i < labels.length; i++) {
+      const label = labels[i];
+      if (label.startsWith("xn--")) {
+        // An ACE label must decode to something non-ASCII that re-encodes to itself.
+        const u = punyDecode(label.slice(4));
+        if (u === null || u === "" || !NON_ASCII.test(u) || punyEncode(u) !== label.slice(4)) return FAIL;
+        if (u.normalize("NFC") !== u || u.toLowerCase() !== u) return FAIL;
+      } else if (NON_ASCII.test(label)) {
+        labels[i] = "xn--" + punyEncode(label);
+      }
+    }
+    const result = labels.join(".");
+    return result === "" ? FAIL : result;
+  }
+
+  // -- hosts
+  const FORBIDDEN_HOST = /[\x00\t\n\r #/:<>?@[\\\]^|]/;
+  const FORBIDDEN_DOMAIN = /[\x00-\x20#%/:<>?@[\\\]^|\x7f]/;
+  function parseIPv4Number(s) {
+    if (s === "") return FAIL;
+    let radix = 10;
+    if (s.length >= 2 && (s.startsWith("0x") || s.startsWith("0X"))) { s = s.slice(2); radix = 16; }
+    else if (s.length >= 2 && s[0] === "0") { s = s.slice(1); radix = 8; }
+    if (s === "") return 0;
+    const ok = radix === 10 ? /^[0-9]+$/ : radix === 16 ? /^[0-9a-fA-F]+$/ : /^[0-7]+$/;
+    return ok.test(s) ? parseInt(s, radix) : FAIL;
+  }
+  function endsInNumber(s) {
+    const parts = s.split(".");
+    if (parts[parts.length - 1] === "") {
+      if (parts.length === 1) return false;
+      parts.pop();
+    }
+    const last = parts[parts.length - 1];
+    if (last !== "" && /^[0-9]+$/.test(last)) return true;
+    return parseIPv4Number(last) !== FAIL;
+  }
+  function parseIPv4(s) {
+    const parts = s.split(".");
+    if (parts[parts.length - 1] === "" && parts.length > 1) parts.pop();
+    if (parts.length > 4) return FAIL;
+    const nums = [];
+    for (const p of parts) {
+      const n = parseIPv4Number(p);
+      if (n === FAIL) return FAIL;
+      nums.push(n);
+    }
+    for (let i = 0; i < nums.length - 1; i++) if (nums[i] > 255) return FAIL;
+    if (nums[nums.length - 1] >= 256 ** (5 - nums.length)) return FAIL;
+    let ipv4 = nums[nums.length - 1];
+    for (let i = 0; i < nums.length - 1; i++) ipv4 += nums[i] * 256 ** (3 - i);
+    return ipv4;
+  }
+  const ipv4ToString = n => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+  function parseIPv6(s) {
+    const addr = [0, 0, 0, 0, 0, 0, 0, 0];
+    const isHex = ch => ch !== undefined && /^[0-9a-fA-F]$/.test(ch), isDigit = ch => ch !== undefined && ch >= "0" && ch <= "9";
+    let piece = 0, compress = null, p = 0;
+    if (s[0] === ":") {
+      if (s[1] !== ":") return FAIL;
+      p = 2;
+      compress = ++piece;
+    }
+    while (p < s.length) {
+      if (piece === 8) return FAIL;
+      if (s[p] === ":") {
+        if (compress !== null) return FAIL;
+        p++;
+        compress = ++piece;
+        continue;
+      }
+      let value = 0, length = 0;
+      while (length < 4 && isHex(s[p])) { value = value * 16 + parseInt(s[p], 16); p++; length++; }
+      if (s[p] === ".") { // embedded IPv4
+        if (length === 0) return FAIL;
+        p -= length;
+        if (piece > 6) return FAIL;
+        let seen = 0;
+        while (p < s.length) {
+          let v4 = null;
+          if (seen > 0) {
+            if (s[p] === "." && seen < 4) p++;
+            else return FAIL;
+          }
+          if (!isDigit(s[p])) return FAIL;
+          while (isDigit(s[p])) {
+            const n = +s[p];
+            if (v4 === null) v4 = n;
+            else if (v4 === 0) return FAIL;
+            else v4 = v4 * 10 + n;
+            if (v4 > 255) return FAIL;
+            p++;
+          }
+          addr[piece] = addr[piece] * 256 + v4;
+          seen++;
+          if (seen === 2 || seen === 4) piece++;
+        }
+        if (seen !== 4) return FAIL;
+        break;
+      } else if (s[p] === ":") {
+        p++;
+        if (p >= s.length) return FAIL;
+      } else if (p < s.length) return FAIL;
+      addr[piece++] = value;
+    }
+    if (compress !== null) {
+      let swaps = piece - compress;
+      piece = 7;
+      while (piece !== 0 && swaps > 0) {
+        const t = addr[piece];
+        addr[piece] = addr[compress + swaps - 1];
+        addr[compress + swaps - 1] = t;
+        piece--; swaps--;
+      }
+    } else if (piece !== 8) return FAIL;
+    return addr;
+  }
+  function ipv6ToString(a) {
+    let best = -1, bestLen = 1; // compress the first longest run of >= 2 zero pieces
+    for (let i = 0; i < 8;) {
+      if (a[i] !== 0) { i++; continue; }
+      let j = i;
+      while (j < 8 && a[j] === 0) j++;
+      if (j - i > bestLen) { best = i; bestLen = j - i; }
+      i = j;
+    }
+    let out = "";
+    for (let i = 0; i < 8; i++) {
+      if (i === best) { out += i === 0 ? "::" : ":"; i += bestLen - 1; continue; }
+      out += a[i].toString(16) + (i < 7 ? ":" : "");
+    }
+    return out;
+  }
+  function parseHost(input, notSpecial) {
+    if (input[0] === "[") {
+      if (input[input.length - 1] !== "]") return FAIL;
+      const a = parseIPv6(input.slice(1, -1));
+      return a === FAIL ? FAIL : `[${ipv6ToString(a)}]`;
+    }
+    if (notSpecial) return FORBIDDEN_HOST.test(input) ? FAIL : pctEncode(input, C0_SET); // opaque host
+    const ascii = domainToASCII(pctDecode(input));
+    if (ascii === FAIL || FORBIDDEN_DOMAIN.test(ascii)) return FAIL;
+    if (endsInNumber(ascii)) {
+      const v4 = parseIPv4(ascii);
+      return v4 === FAIL ? FAIL : ipv4ToString(v4);
+    }
+    return ascii;
+  }
+
+  // -- the basic URL parser (state machine straight from the standard)
+  const isAlpha = ch => ch !== undefined && /^[a-zA-Z]$/.test(ch);
+  const isWinLetter = s => s.length === 2 && isAlpha(s[0]) && (s[1] === ":" || s[1] === "|");
+  const isNormWinLetter = s => s.length === 2 && isAlpha(s[0]) && s[1] === ":";
+  const startsWithWinLetter = (cps, p) => cps.length - p >= 2 && isWinLetter(cps[p] + cps[p + 1]) &&
+    (cps.length - p === 2 || "/\\?#".includes(cps[p + 2]));
+  const isSingleDot = s => s === "." || s.toLowerCase() === "%2e";
+  const isDoubleDot = s => { s = s.toLowerCase(); return s === ".." || s === ".%2e" || s === "%2e." || s === "%2e%2e"; };
+  const hasOpaquePath = r => typeof r.path === "string";
+  const hasCredentials = r => r.username !== "" || r.password !== "";
+  const cannotHaveCredentials = r => r.host === null || r.host === "" || r.scheme === "file";
+  function shortenPath(r) {
+    if (r.scheme === "file" && r.path.length === 1 && isNormWinLetter(r.path[0])) return;
+    r.path.pop();
+  }
+  const newRecord = () => ({ scheme: "", username: "", password: "", host: null, port: null, path: [], query: null, fragment: null });
+
+  function basicParse(input, base, url, override) {
+    if (!url) {
+      url = newRecord();
+      input = input.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "");
+    }
+    input = input.replace(/[\t\n\r]/g, "");
+    const cps = Array.from(input);
+    let state = override || "scheme start", buffer = "";
+    let atSeen = false, inBrackets = false, passwordSeen = false;
+    for (let p = 0; ; p++) {
+      const c = cps[p]; // undefined is EOF
+      const special = isSpecialScheme(url.scheme);
+      const slashy = c === "/" || (special && c === "\\");
+      switch (state) {
+        case "scheme start":
+          if (isAlpha(c)) { buffer += c.toLowerCase(); state = "scheme"; }
+          else if (!override) { state = "no scheme"; p--; }
+          else return FAIL;
+          break;
+        case "scheme":
+          if (c !== undefined && /^[a-zA-Z0-9+\-.]$/.test(c)) buffer += c.toLowerCase();
+          else if (c === ":") {
+            if (override) {
+              if (isSpecialScheme(url.scheme) !== isSpecialScheme(buffer)) return url;
+              if ((hasCredentials(url) || url.port !== null) && buffer === "file") return url;
+              if (url.scheme === "file" && url.host === "") return url;
+            }
+            url.scheme = buffer;
+            if (override) {
+              if (url.port === defaultPort(url.scheme)) url.port = null;
+              return url;
+            }
+            buffer = "";
+            if (url.scheme === "file") state = "file";
+            else if (isSpecialScheme(url.scheme) && base && base.scheme === url.scheme) state = "special relative or authority";
+            else if (isSpecialScheme(url.scheme)) state = "special authority slashes";
+            else if (cps[p + 1] === "/") { state = "path or authority"; p++; }
+            else { url.path = ""; state = "opaque path"; }
+          } else if (!override) { buffer = ""; state = "no scheme"; p = -1; }
+          else return FAIL;
+          break;
+        case "no scheme":
+          if (!base || (hasOpaquePath(base) && c !== "#")) return FAIL;
+          if (hasOpaquePath(base)) {
+            url.scheme = base.scheme; url.path = base.path; url.query = base.query; url.fragment = "";
+            state = "fragment";
+          } else { state = base.scheme === "file" ? "file" : "relative"; p--; }
+          break;
+        case "special relative or authority":
+          if (c === "/" && cps[p + 1] === "/") { state = "special authority ignore slashes"; p++; }
+          else { state = "relative"; p--; }
+          break;
+        case "path or authority":
+          if (c === "/") state = "authority";
+          else { state = "path"; p--; }
+          break;
+        case "relative":
+          url.scheme = base.scheme;
+          if (c === "/" || (isSpecialScheme(url.scheme) && c === "\\")) state = "relative slash";
+          else {
+            url.username = base.username; url.password = base.password; url.host = base.host; url.port = base.port;
+            url.path = base.path.slice(); url.query = base.query;
+            if (c === "?") { url.query = ""; state = "query"; }
+            else if (c === "#") { url.fragment = ""; state = "fragment"; }
+            else if (c !== undefined) { url.query = null; shortenPath(url); state = "path"; p--; }
+          }
+          break;
+        case "relative slash":
+          if (special && (c === "/" || c === "\\")) state = "special authority ignore slashes";
+          else if (c === "/") state = "authority";
+          else {
+            url.username = base.username; url.password = base.password; url.host = base.host; url.port = base.port;
+            state = "path"; p--;
+          }
+          break;
+        case "special authority slashes":
+          state = "special authority ignore slashes";
+          if (c === "/" && cps[p + 1] === "/") p++;
+          else p--;
+          break;
+        case "special authority ignore slashes":
+          if (c !== "/" && c !== "\\") { state = "authority"; p--; }
+          break;
+        case "authority":
+          if (c === "@") {
+            if (atSeen) buffer = "%40" + buffer;
+            atSeen = true;
+            for (const ch of buffer) {
+              if (ch === ":" && !passwordSeen) { passwordSeen = true; continue; }
+              if (passwordSeen) url.password += pctEncodeCp(ch, USERINFO_SET);
+              else url.username += pctEncodeCp(ch, USERINFO_SET);
+            }
+            buffer = "";
+          } else if (c === undefined || slashy || c === "?" || c === "#") {
+            if (atSeen && buffer === "") return FAIL;
+            p -= Array.from(buffer).length + 1;
+            buffer = "";
+            state = "host";
+          } else buffer += c;
+          break;
+        case "host":
+        case "hostname":
+          if (override && url.scheme === "file") { p--; state = "file host"; }
+          else if (c === ":" && !inBrackets) {
+            if (buffer === "") return FAIL;
+            if (override === "hostname") return FAIL;
+            const h = parseHost(buffer, !special);
+            if (h === FAIL) return FAIL;
+            url.host = h; buffer = ""; state = "port";
+          } else if (c === undefined || slashy || c === "?" || c === "#") {
+            p--;
+            if (special && buffer === "") return FAIL;
+            if (override && buffer === "" && (hasCredentials(url) || url.port !== null)) return FAIL;
+            const h = parseHost(buffer, !special);
+            if (h === FAIL) return FAIL;
+            url.host = h; buffer = ""; state = "path start";
+            if (override) return url;
+          } else {
+            if (c === "[") inBrackets = true;
+            if (c === "]") inBrackets = false;
+            buffer += c;
+          }
+          break;
+        case "port":
+          if (c !== undefined && c >= "0" && c <= "9") buffer += c;
+          else if (c === undefined || slashy || c === "?" || c === "#" || override) {
+            if (buffer !== "") {
+              const port = parseInt(buffer, 10);
+              if (port > 65535) return FAIL;
+              url.port = port === defaultPort(url.scheme) ? null : port;
+              buffer = "";
+              if (override) return url;
+            }
+            if (override) return FAIL;
+            state = "path start"; p--;
+          } else return FAIL;
+          break;
+        case "file":
+          url.scheme = "file"; url.host = "";
+          if (c === "/" || c === "\\") state = "file slash";
+          else if (base && base.scheme === "file") {
+            url.host = base.host; url.path = base.path.slice(); url.query = base.query;
+            if (c === "?") { url.query = ""; state = "query"; }
+            else if (c === "#") { url.fragment = ""; state = "fragment"; }
+            else if (c !== undefined) {
+              url.query = null;
+              if (!startsWithWinLetter(cps, p)) shortenPath(url);
+              else url.path = [];
+              state = "path"; p--;
+            }
+          } else { state = "path"; p--; }
+          break;
+        case "file slash":
+          if (c === "/" || c === "\\") state = "file host";
+          else {
+            if (base && base.scheme === "file") {
+              url.host = base.host;
+              if (!startsWithWinLetter(cps, p) && base.path.length && isNormWinLetter(base.path[0])) url.path.push(base.path[0]);
+            }
+            state = "path"; p--;
+          }
+          break;
+        case "file host":
+          if (c === undefined || c === "/" || c === "\\" || c === "?" || c === "#") {
+            p--;
+            if (!override && isWinLetter(buffer)) state = "path"; // buffer is kept and becomes the first segment
+            else if (buffer === "") {
+              url.host = "";
+              if (override) return url;
+              state = "path start";
+            } else {
+              let h = parseHost(buffer, !special);
+              if (h === FAIL) return FAIL;
+              if (h === "localhost") h = "";
+              url.host = h;
+              if (override) return url;
+              buffer = ""; state = "path start";
+            }
+          } else buffer += c;
+          break;
+        case "path start":
+          if (special) { state = "path"; if (c !== "/" && c !== "\\") p--; }
+          else if (!override && c === "?") { url.query = ""; state = "query"; }
+          else if (!override && c === "#") { url.fragment = ""; state = "fragment"; }
+          else if (c !== undefined) { state = "path"; if (c !== "/") p--; }
+          else if (override && url.host === null) url.path.push("");
+          break;
+        case "path":
+          if (c === undefined || slashy || (!override && (c === "?" || c === "#"))) {
+            if (isDoubleDot(buffer)) {
+              shortenPath(url);
+              if (!slashy) url.path.push("");
+            } else if (isSingleDot(buffer) && !slashy) url.path.push("");
+            else if (!isSingleDot(buffer)) {
+              if (url.scheme === "file" && url.path.length === 0 && isWinLetter(buffer)) buffer = buffer[0] + ":";
+              url.path.push(buffer);
+            }
+            buffer = "";
+            if (c === "?") { url.query = ""; state = "query"; }
+            if (c === "#") { url.fragment = ""; state = "fragment"; }
+          } else buffer += pctEncodeCp(c, PATH_SET);
+          break;
+        case "opaque path":
+          if (c === "?") { url.query = ""; state = "query"; }
+          else if (c === "#") { url.fragment = ""; state = "fragment"; }
+          else if (c !== undefined) url.path += pctEncodeCp(c, C0_SET);
+          break;
+        case "query":
+          if ((!override && c === "#") || c === undefined) {
+            url.query += pctEncode(buffer, special ? SPECIAL_QUERY_SET : QUERY_SET);
+            buffer = "";
+            if (c === "#") { url.fragment = ""; state = "fragment"; }
+          } else buffer += c;
+          break;
+        case "fragment":
+          if (c !== undefined) url.fragment += pctEncodeCp(c, FRAGMENT_SET);
+          break;
+      }
+      if (p >= cps.length) break;
+    }
+    return url;
+  }
+  const pathString = r => (hasOpaquePath(r) ? r.path : r.path.map(s => "/" + s).join(""));
+  function serializeURL(r, excludeFragment) {
+    let out = r.scheme + ":";
+    if (r.host !== null) {
+      out += "//";
+      if (hasCredentials(r)) out += r.username + (r.password !== "" ? ":" + r.password : "") + "@";
+      out += r.host + (r.port !== null ? ":" + r.port : "");
+    } else if (!hasOpaquePath(r) && r.path.length > 1 && r.path[0] === "") out += "/."; // keep "//x" a path
+    out += pathString(r);
+    if (r.query !== null) out += "?" + r.query;
+    if (!excludeFragment && r.fragment !== null) out += "#" + r.fragment;
+    return out;
+  }
+  function originOf(r) {
+    if (r.scheme === "blob") {
+      const inner = basicParse(pathString(r), null);
+      return inner !== FAIL && (inner.scheme === "http" || inner.scheme === "https") ? originOf(inner) : "null";
+    }
+    if (r.scheme === "file" || !isSpecialScheme(r.scheme)) return "null";
+    return `${r.scheme}://${r.host}${r.port !== null ? ":" + r.port : ""}`;
+  }
+  function stripOpaqueTrailingSpaces(r) {
+    if (hasOpaquePath(r) && r.fragment === null && r.query === null) r.path = r.path.replace(/ +$/, "");
+  }
+
+  // -- application/x-www-form-urlencoded
+  function formParse(s) {
+    const out = [];
+    for (const seq of s.split("&")) {
+      if (seq === "") continue;
+      const i = seq.indexOf("=");
+      const name = i < 0 ? seq : seq.slice(0, i), value = i < 0 ? "" : seq.slice(i + 1);
+      out.push([pctDecode(name.replace(/\+/g, " ")), pctDecode(value.replace(/\+/g, " "))]);
+    }
+    return out;
+  }
+  const FORM_SAFE = /^[*\-._0-9A-Za-z]$/;
+  function formEncode(s) {
+    let out = "";
+    for (const ch of s) out += ch === " " ? "+" : FORM_SAFE.test(ch) ? ch : pctEncodeCp(ch, () => true);
+    return out;
+  }
+  const formSerialize = list => list.map(([n, v]) => `${formEncode(n)}=${formEncode(v)}`).join("&");
+
+  const RECORDS = new WeakMap(), PARAMS = new WeakMap(), PARAMS_OF_URL = new WeakMap();
+  const rec = self => {
+    const r = RECORDS.get(self);
+    if (!r) throw new TypeError("Illegal invocation: not a URL");
+    return r;
+  };
+  const params = self => {
+    const p = PARAMS.get(self);
+    if (!p) throw new TypeError("Illegal invocation: not a URLSearchParams");
+    return p;
+  };
+  function resetQuery(self, query) { // the URL's query changed: refresh its searchParams list in place
+    const list = PARAMS.get(PARAMS_OF_URL.get(self)).list;
+    list.splice(0, list.length, ...formParse(query || ""));
+  }
+  function parseWithBase(url, base) {
+    let b = null;
+    if (base !== undefined) {
+      b = basicParse(toUSV(base), null);
+      if (b === FAIL) return FAIL;
+    }
+    return basicParse(toUSV(url), b);
+  }
+
+  class URL {
+    constructor(url, base = undefined) {
+      needArgs(arguments.length, 1, "URL constructor");
+      const r = parseWithBase(url, base);
+      if (r === FAIL) throw new TypeError(`Invalid URL: ${toStr(url)}`);
+      RECORDS.set(this, r);
+      const sp = new URLSearchParams();
+      PARAMS.get(sp).owner = this;
+      PARAMS_OF_URL.set(this, sp);
+      resetQuery(this, r.query);
+    }
+    static canParse(url, base = undefined) {
+      needArgs(arguments.length, 1, "URL.canParse");
+      return parseWithBase(url, base) !== FAIL;
+    }
+    static parse(url, base = undefined) {
+      needArgs(arguments.length, 1, "URL.parse");
+      return parseWithBase(url, base) === FAIL ? null : new URL(url, base);
+    }
+    get href() { return serializeURL(rec(this)); }
+    set href(v) {
+      const r = basicParse(toUSV(v), null);
+      if (r === FAIL) throw new TypeError(`Invalid URL: ${toStr(v)}`);
+      RECORDS.set(this, r);
+      resetQuery(this, r.query);
+    }
+    get origin() { return originOf(rec(this)); }
+    get protocol() { return rec(this).scheme + ":"; }
+    set protocol(v) { basicParse(toUSV(v) + ":", null, rec(this), "scheme start"); }
+    get username() { return rec(this).username; }
+    set username(v) { const r = rec(this); if (!cannotHaveCredentials(r)) r.username = pctEncode(toUSV(v), USERINFO_SET); }
+    get password() { return rec(this).password; }
+    set password(v) { const r = rec(this); if (!cannotHaveCredentials(r)) r.password = pctEncode(toUSV(v), USERINFO_SET); }
+    get host() {
+      const r = rec(this);
+      return r.host === null ? "" : r.port === null ? r.host : `${r.host}:${r.port}`;
+    }
+    set host(v) { const r = rec(this); if (!hasOpaquePath(r)) basicParse(toUSV(v), null, r, "host"); }
+    get hostname() { const h = rec(this).host; return h === null ? "" : h; }
+    set hostname(v) { const r = rec(this); if (!hasOpaquePath(r)) basicParse(toUSV(v), null, r, "hostname"); }
+    get port() { const p = rec(this).port; return p === null ? "" : String(p); }
+    set port(v) {
+      const r = rec(this);
+      if (cannotHaveCredentials(r)) return;
+      v = toUSV(v);
+      if (v === "") r.port = null;
+      else basicParse(v, null, r, "port");
+    }
+    get pathname() { return pathString(rec(this)); }
+    set pathname(v) {
+      const r = rec(this);
+      if (hasOpaquePath(r)) return;
+      r.path = [];
+      basicParse(toUSV(v), null, r, "path start");
+    }
+    get search() { const q = rec(this).query; return q ? "?" + q : ""; }
+    set search(v) {
+      const r = rec(this);
+      v = toUSV(v);
+      if (v === "") {
+        r.query = null;
+        resetQuery(this, "");
+        stripOpaqueTrailingSpaces(r);
+        return;
+      }
+      const input = v[0] === "?" ? v.slice(1) : v;
+      r.query = "";
+      basicParse(input, null, r, "query");
+      resetQuery(this, input);
+    }
+    get searchParams() { rec(this); return PARAMS_OF_URL.get(this); }
+    get hash() { const f = rec(this).fragment; return f ? "#" + f : ""; }
+    set hash(v) {
+      const r = rec(this);
+      v = toUSV(v);
+      if (v === "") {
+        r.fragment = null;
+        stripOpaqueTrailingSpaces(r);
+        return;
+      }
+      r.fragment = "";
+      basicParse(v[0] === "#" ? v.slice(1) : v, null, r, "fragment");
+    }
+    toString() { return this.href; }
+    toJSON() { return this.href; }
+  }
+
+  class URLSearchParams {
+    constructor(init = "") {
+      const list = [];
+      PARAMS.set(this, { list, owner: null });
+      if (init !== null && (typeof init === "object" || typeof init === "function")) {
+        const iter = init[Symbol.iterator];
+        if (iter !== undefined && iter !== null) {
+          if (typeof iter !== "function") throw new TypeError("Query pairs must be iterable");
+          for (const pair of init) {
+            if (pair === null || (typeof pair !== "object" && typeof pair !== "function") || typeof pair[Symbol.iterator] !== "function") {
+              throw new TypeError("Each query pair must be an iterable [name, value] tuple");
+            }
+            const kv = Array.from(pair);
+            if (kv.length !== 2) throw new TypeError("Each query pair must be an iterable [name, value] tuple");
+            list.push([toUSV(kv[0]), toUSV(kv[1])]);
+          }
+        } else { // record<USVString, USVString>
+          const seen = new Map();
+          for (const key of Reflect.ownKeys(init)) {
+            const d = Reflect.getOwnPropertyDescriptor(init, key);
+            if (!d || !d.enumerable) continue;
+            const k = toUSV(key), v = toUSV(init[key]);
+            if (seen.has(k)) list[seen.get(k)][1] = v;
+            else { seen.set(k, list.length); list.push([k, v]); }
+          }
+        }
+      } else {
+        const s = toUSV(init);
+        list.push(...formParse(s[0] === "?" ? s.slice(1) : s));
+      }
+    }
+    get size() { return params(this).list.length; }
+    append(name, value) {
+      needArgs(arguments.length, 2, "URLSearchParams.append");
+      const p = params(this);
+      p.list.push([toUSV(name), toUSV(value)]);
+      update(p);
+    }
+    delete(name, value = undefined) {
+      needArgs(arguments.length, 1, "URLSearchParams.delete");
+      const p = params(this), n = toUSV(name), v = value === undefined ? undefined : toUSV(value);
+      const kept = p.list.filter(e => !(e[0] === n && (v === undefined || e[1] === v)));
+      p.list.splice(0, p.list.length, ...kept);
+      update(p);
+    }
+    get(name) {
+      needArgs(arguments.length, 1, "URLSearchParams.get");
+      const n = toUSV(name), e = params(this).list.find(x => x[0] === n);
+      return e ? e[1] : null;
+    }
+    getAll(name) {
+      needArgs(arguments.length, 1, "URLSearchParams.getAll");
+      const n = toUSV(name);
+      return params(this).list.filter(x => x[0] === n).map(x => x[1]);
+    }
+    has(name, value = undefined) {
+      needArgs(arguments.length, 1, "URLSearchParams.has");
+      const n = toUSV(name), v = value === undefined ? undefined : toUSV(value);
+      return params(this).list.some(e => e[0] === n && (v === undefined || e[1] === v));
+    }
+    set(name, value) {
+      needArgs(arguments.length, 2, "URLSearchParams.set");
+      const p = params(this), n = toUSV(name), v = toUSV(value);
+      const i = p.list.findIndex(e => e[0] === n);
+      if (i < 0) p.list.push([n, v]);
+      else {
+        p.list[i][1] = v;
+        const kept = p.list.filter((e, j) => j <= i || e[0] !== n);
+        p.list.splice(0, p.list.length, ...kept);
+      }
+      update(p);
+    }
+    sort() { // stable, by UTF-16 code units of the name
+      const p = params(this);
+      p.list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      update(p);
+    }
+    forEach(callback, thisArg = undefined) {
+      if (typeof callback !== "function") throw new TypeError('The "callback" argument must be of type function');
+      const list = params(this).list;
+      for (let i = 0; i < list.length; i++) callback.call(thisArg, list[i][1], list[i][0], this);
+    }
+    keys() { return listIterator(params(this).list, e => e[0]); }
+    values() { return listIterator(params(this).list, e => e[1]); }
+    entries() { return listIterator(params(this).list, e => [e[0], e[1]]); }
+    toString() { return formSerialize(params(this).list); }
+  }
+  URLSearchParams.prototype[Symbol.iterator] = URLSearchParams.prototype.entries;
+  function* listIterator(list, pick) { // live: sees pairs appended during iteration, like the standard
+    for (let i = 0; i < list.length; i++) yield pick(list[i]);
+  }
+  function update(p) {
+    if (!p.owner) return;
+    const r = RECORDS.get(p.owner), s = formSerialize(p.list);
+    r.query = s === "" ? null : s;
+    if (s === "") stripOpaqueTrailingSpaces(r);
+  }
+  for (const C of [URL, URLSearchParams]) defineProperty(C.prototype, Symbol.toStringTag, { value: C.name, configurable: true });
+  define("URL", URL);
+  define("URLSearchParams", URLSearchParams);
+
+  // ---------------------------------------------------------------- structuredClone
+  const ERROR_TYPES = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
+  const cloneError = (v, what) => domError(`${what} could not be cloned.`, "DataCloneError");
+  const describe = v => {
+    if (typeof v === "function") { try { return Function.prototype.toString.call(v); } catch { return "function"; } }
+    if (typeof v === "symbol") return v.toString();
+    return `#<${ctorName(v) || "Object"}>`;
+  };
+  const put = (o, k, v) => defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  function cloneBuffer(ab) {
+    if (ab.resizable) {
+      const out = new ArrayBuffer(ab.byteLength, { maxByteLength: ab.maxByteLength });
+      new Uint8Array(out).set(new Uint8Array(ab));
+      return out;
+    }
+    return ArrayBuffer.prototype.slice.call(ab, 0);
+  }
+  function cloneValue(v, memory) {
+    if (typeof v === "symbol" || typeof v === "function") throw cloneError(v, describe(v));
+    if (v === null || typeof v !== "object") return v;
+    if (memory.has(v)) return memory.get(v);
+    let out;
+    const box = boxedType(v);
+    if (box === "Symbol") throw cloneError(v, describe(v));
+    if (box) out = Object(TYPE_VALUEOF[box].call(v));
+    else if (isDate(v)) out = new Date(Date.prototype.getTime.call(v));
+    else if (isRegExp(v)) out = new RegExp(getter(RegExp.prototype, "source").call(v), getter(RegExp.prototype, "flags").call(v));
+    else if (isArrayBuffer(v)) out = cloneBuffer(v);
+    else if (ArrayBuffer.isView(v)) {
+      const name = taName.call(v), buffer = cloneValue(v.buffer, memory);
+      out = name ? new TYPED[name](buffer, v.byteOffset, v.length) : new DataView(buffer, v.byteOffset, v.byteLength);
+    } else if (isMap(v)) {
+      out = new Map();
+      memory.set(v, out);
+      for (const [k, x] of [...Map.prototype.entries.call(v)]) out.set(cloneValue(k, memory), cloneValue(x, memory));
+    } else if (isSet(v)) {
+      out = new Set();
+      memory.set(v, out);
+      for (const x of [...Set.prototype.values.call(v)]) out.add(cloneValue(x, memory));
+    } else if (isError(v)) {
+      let name = v.name;
+      if (!Object.hasOwn(ERROR_TYPES, name)) name = "Error";
+      const md = getOwnPropertyDescriptor(v, "message");
+      out = md && "value" in md ? new ERROR_TYPES[name](toStr(md.value)) : new ERROR_TYPES[name]();
+      memory.set(v, out);
+      const stack = v.stack;
+      if (typeof stack === "string") defineProperty(out, "stack", { value: stack, writable: true, configurable: true });
+      const cd = getOwnPropertyDescriptor(v, "cause");
+      if (cd && "value" in cd) defineProperty(out, "cause", { value: cloneValue(cd.value, memory), writable: true, configurable: true });
+    } else if (RECORDS.has(v) || PARAMS.has(v) || v instanceof Promise || brand(WeakMap.prototype.has, v, {}) ||
+      brand(WeakSet.prototype.has, v, {}) || (typeof WeakRef === "function" && brand(WeakRef.prototype.deref, v))) {
+      throw cloneError(v, describe(v));
+    } else {
+      out = Array.isArray(v) ? new Array(v.length) : {};
+      memory.set(v, out);
+      for (const k of Object.keys(v)) put(out, k, cloneValue(v[k], memory));
+    }
+    memory.set(v, out);
+    return out;
+  }
+  define("structuredClone", function structuredClone(value, options = undefined) {
+    needArgs(arguments.length, 1, "structuredClone");
+    const memory = new Map(), transferred = [];
+    const transfer = options === undefined || options === null ? undefined : options.transfer;
+    if (transfer !== undefined) {
+      for (const t of transfer) {
+        if (!isArrayBuffer(t)) throw domError("Value not transferable", "DataCloneError");
+        if (memory.has(t)) throw domError("ArrayBuffer is listed more than once in the transfer list", "DataCloneError");
+        if (t.detached) throw domError("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
+        memory.set(t, cloneBuffer(t)); // views in value re-point at the copy; the original is detached below
+        transferred.push(t);
+      }
+    }
+    const out = cloneValue(value, memory);
+    for (const t of transferred) if (typeof t.transfer === "function") t.transfer();
+    return out;
+  });
+
+  // ---------------------------------------------------------------- crypto
+  const INTEGER_ARRAYS = new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
+    "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"]);
+  const cryptoObj = {
+    getRandomValues(array) {
+      needArgs(arguments.length, 1, "crypto.getRandomValues");
+      if (!INTEGER_ARRAYS.has(taName.call(array))) {
+        throw domError("The data argument must be an integer-type TypedArray", "TypeMismatchError");
+      }
+      if (array.byteLength > 65536) throw domError("The requested length exceeds 65,536 bytes", "QuotaExceededError");
+      new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(host.randomBytes(array.byteLength));
+      return array;
+    },
+    randomUUID() {
+      const b = host.randomBytes(16);
+      b[6] = (b[6] & 0x0f) | 0x40; // version 4
+      b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+      let h = "";
+      for (let i = 0; i < 16; i++) h += (b[i] < 16 ? "0" : "") + b[i].toString(16) + (i === 3 || i === 5 || i === 7 || i === 9 ? "-" : "");
+      return h;
+    },
+  };
+  define("crypto", cryptoObj);
+
+  // ---------------------------------------------------------------- global / process
+  define("global", globalThis);
+  function hrtime(prev) {
+    const ns = Math.round(now() * 1e6);
+    let sec = Math.floor(ns / 1e9), nsec = ns % 1e9;
+    if (prev) {
+      sec -= prev[0]; nsec -= prev[1];
+      if (nsec < 0) { sec--; nsec += 1e9; }
+    }
+    return [sec, nsec];
+  }
+  hrtime.bigint = () => BigInt(Math.round(now() * 1e6));
+  define("process", freeze({
+    env: {}, // mutable on purpose: code sets process.env.NODE_ENV
+    platform: "hbf",
+    version: "v0.0.0-hbf",
+    versions: freeze({}),
+    argv: freeze([]),
+    nextTick(fn, ...args) {
+      if (typeof fn !== "function") throw new TypeError('The "callback" argument must be of type function');
+      enqueueMicrotask(() => fn(...args));
+    },
+    cwd: () => "/",
+    hrtime: freeze(hrtime),
+    exit() { throw new Error("process.exit is not available"); },
+  }));
+})();

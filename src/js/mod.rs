@@ -1,0 +1,345 @@
+//! Runs each henv's `server.js` (an Express app) in QuickJS-NG on the worker threads.
+//!
+//! `AppHandler` is the worker `Handler`: per worker thread it keeps, per henv, one SQLite
+//! connection and one JS runtime (bounded LRU), reused across requests. server.js is compiled
+//! to bytecode once per content version and shared by all workers; the runtime is rebuilt
+//! when the stored server.js changes (hot reload), or after a deadline, out-of-memory or
+//! engine error. A henv without server.js serves its `www/` files statically.
+
+mod convert;
+mod ffi;
+mod host;
+mod runtime;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+use crate::db;
+use crate::henv::{self, assets};
+use crate::http::{Request, Response};
+use crate::observe::{Field, Logger};
+use crate::worker::{Handler, WorkerEnv, WorkerHandler};
+pub use runtime::{compile_commonjs, AppRuntime, JsError};
+
+pub(crate) const PRELUDE_JS: &str = include_str!("lib/prelude.js");
+pub(crate) const LOADER_JS: &str = include_str!("lib/loader.js");
+pub(crate) const DB_JS: &str = include_str!("lib/db.js");
+const EXPRESS_JS: &str = include_str!("lib/express.js");
+
+/// Henvs kept open per worker (connection + runtime) before the least recently used closes.
+const HENVS_PER_WORKER: usize = 64;
+
+/// Compiled module bytecode, shared between workers.
+pub struct Bytecode {
+    pub bytes: Vec<u8>,
+}
+
+/// Settings of the app runtime, from the server configuration.
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    pub storage_dir: PathBuf,
+    pub default_host: String,
+    pub mem_limit_bytes: usize,
+    pub dev: bool,
+}
+
+/// The worker `Handler` that runs henv apps.
+pub struct AppHandler {
+    config: AppConfig,
+    cache: Arc<BytecodeCache>,
+}
+
+/// server.js bytecode by content hash, and express.js compiled once.
+#[derive(Default)]
+struct BytecodeCache {
+    express: Mutex<Option<Arc<Bytecode>>>,
+    servers: Mutex<HashMap<String, Arc<Bytecode>>>,
+}
+
+impl BytecodeCache {
+    fn express(&self) -> Result<Arc<Bytecode>, JsError> {
+        let mut slot = self
+            .express
+            .lock()
+            .map_err(|_| JsError::Engine("bytecode cache poisoned".into()))?;
+        if let Some(b) = slot.as_ref() {
+            return Ok(b.clone());
+        }
+        let b = Arc::new(Bytecode {
+            bytes: compile_commonjs("express.js", EXPRESS_JS)?,
+        });
+        *slot = Some(b.clone());
+        Ok(b)
+    }
+
+    fn server(&self, hash: &str, source: &[u8]) -> Result<Arc<Bytecode>, JsError> {
+        if let Some(b) = self.servers.lock().ok().and_then(|m| m.get(hash).cloned()) {
+            return Ok(b);
+        }
+        let source = String::from_utf8_lossy(source);
+        let b = Arc::new(Bytecode {
+            bytes: compile_commonjs("server.js", &source)?,
+        });
+        if let Ok(mut m) = self.servers.lock() {
+            if m.len() > 1024 {
+                m.clear(); // bounded; recompiling is cheap
+            }
+            m.insert(hash.to_owned(), b.clone());
+        }
+        Ok(b)
+    }
+}
+
+impl AppHandler {
+    pub fn new(config: AppConfig) -> Self {
+        AppHandler {
+            config,
+            cache: Arc::new(BytecodeCache::default()),
+        }
+    }
+}
+
+impl Handler for AppHandler {
+    fn worker(&self, env: &WorkerEnv) -> Box<dyn WorkerHandler> {
+        Box::new(AppWorker {
+            config: self.config.clone(),
+            cache: self.cache.clone(),
+            log: env.log.clone(),
+            henvs: Vec::new(),
+            tick: 0,
+        })
+    }
+}
+
+/// One henv's state on one worker.
+struct OpenHenv {
+    hash: String,
+    conn: Rc<Connection>,
+    runtime: Option<AppRuntime>,
+    data_version: i64,
+    server_hash: Option<String>,
+    last_used: u64,
+}
+
+struct AppWorker {
+    config: AppConfig,
+    cache: Arc<BytecodeCache>,
+    log: Arc<Logger>,
+    henvs: Vec<OpenHenv>,
+    tick: u64,
+}
+
+impl WorkerHandler for AppWorker {
+    fn handle(&mut self, req: &Request) -> Response {
+        let host = req.head.host.as_deref().unwrap_or("");
+        let hostname =
+            henv::normalize_hostname(host).unwrap_or_else(|_| self.config.default_host.clone());
+        let Some(hash) = self.resolve(&hostname) else {
+            return Response::error(404, &format!("no app for host {hostname:?}"));
+        };
+        let dev = self.config.dev;
+        let log = self.log.clone();
+        let henv = match open_henv(&mut self.henvs, &mut self.tick, &self.config, &hash) {
+            Ok(h) => h,
+            Err(e) => {
+                log.error(
+                    "cannot open henv",
+                    &[
+                        ("henv", Field::Str(&hash)),
+                        ("error", Field::Str(&e.to_string())),
+                    ],
+                );
+                return Response::error(500, "app database unavailable");
+            }
+        };
+        let result = run_app(henv, req, &hostname, &self.config, &self.cache, &log);
+        // A request never leaves a transaction open for the next one.
+        if !henv.conn.is_autocommit() {
+            let _ = henv.conn.execute_batch("ROLLBACK");
+        }
+        match result {
+            Ok(resp) => resp,
+            Err(e) => {
+                if e.poisons_runtime() {
+                    henv.runtime = None;
+                }
+                error_response(&e, req, &hash, dev, &log)
+            }
+        }
+    }
+}
+
+impl AppWorker {
+    /// The henv hash serving `hostname`: its own file, else the default henv's.
+    fn resolve(&self, hostname: &str) -> Option<String> {
+        [hostname, self.config.default_host.as_str()]
+            .into_iter()
+            .find_map(|name| {
+                let hash = henv::dns_safe_hash(name);
+                let open = self.henvs.iter().any(|h| h.hash == hash);
+                (open || self.config.storage_dir.join(format!("{hash}.db")).exists())
+                    .then_some(hash)
+            })
+    }
+}
+
+/// The open henv `hash` on this worker, opening it (and evicting the LRU one) if needed.
+fn open_henv<'a>(
+    henvs: &'a mut Vec<OpenHenv>,
+    tick: &mut u64,
+    config: &AppConfig,
+    hash: &str,
+) -> Result<&'a mut OpenHenv, db::DbError> {
+    *tick += 1;
+    if let Some(i) = henvs.iter().position(|h| h.hash == hash) {
+        henvs[i].last_used = *tick;
+        return Ok(&mut henvs[i]);
+    }
+    if henvs.len() >= HENVS_PER_WORKER {
+        if let Some(lru) = henvs
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, h)| h.last_used)
+            .map(|(i, _)| i)
+        {
+            henvs.swap_remove(lru);
+        }
+    }
+    let conn = db::open(&config.storage_dir.join(format!("{hash}.db")))?;
+    henvs.push(OpenHenv {
+        hash: hash.to_owned(),
+        conn: Rc::new(conn),
+        runtime: None,
+        data_version: -1,
+        server_hash: None,
+        last_used: *tick,
+    });
+    let last = henvs.len() - 1;
+    Ok(&mut henvs[last])
+}
+
+/// Runs the request through the henv's app (building or rebuilding its runtime as needed).
+fn run_app(
+    henv: &mut OpenHenv,
+    req: &Request,
+    hostname: &str,
+    config: &AppConfig,
+    cache: &BytecodeCache,
+    log: &Arc<Logger>,
+) -> Result<Response, JsError> {
+    refresh_code_version(henv).map_err(|e| JsError::Engine(format!("reading server.js: {e}")))?;
+    let Some(server_hash) = henv.server_hash.clone() else {
+        return Ok(serve_static_only(&henv.conn, req));
+    };
+    if henv
+        .runtime
+        .as_ref()
+        .is_some_and(|rt| rt.code_hash != server_hash)
+    {
+        henv.runtime = None; // hot reload
+    }
+    if henv.runtime.is_none() {
+        let file = db::read_file(&henv.conn, "server.js")
+            .map_err(|e| JsError::Engine(format!("reading server.js: {e}")))?
+            .ok_or(JsError::Engine("server.js disappeared".into()))?;
+        let server = cache.server(&file.hash, &file.content)?;
+        let express = cache.express()?;
+        let env = host::HostEnv {
+            conn: henv.conn.clone(),
+            log: log.clone(),
+            log_ctx: Rc::new(RefCell::new(host::LogContext {
+                henv: henv.hash.clone(),
+                request_id: req.id,
+            })),
+        };
+        let source = runtime::AppSource {
+            code_hash: file.hash.clone(),
+            server: &server,
+            express: &express,
+            mem_limit_bytes: config.mem_limit_bytes,
+            henv: &henv.hash,
+        };
+        henv.runtime = Some(AppRuntime::build(&source, env, req.deadline)?);
+    }
+    let rt = henv
+        .runtime
+        .as_mut()
+        .ok_or(JsError::Engine("runtime missing".into()))?;
+    {
+        let mut lc = rt.log_ctx.borrow_mut();
+        lc.request_id = req.id;
+    }
+    rt.handle(req, hostname)
+}
+
+/// Re-reads server.js's hash when another connection has committed since we last looked.
+fn refresh_code_version(henv: &mut OpenHenv) -> rusqlite::Result<()> {
+    let version: i64 = henv
+        .conn
+        .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    if version != henv.data_version {
+        henv.data_version = version;
+        henv.server_hash = db::file_hash(&henv.conn, "server.js")?;
+    }
+    Ok(())
+}
+
+/// A henv with no server.js: its `www/` files, or 404.
+fn serve_static_only(conn: &Connection, req: &Request) -> Response {
+    if req.head.method != "GET" && req.head.method != "HEAD" {
+        return Response::error(405, "method not allowed").with_header("Allow", "GET, HEAD");
+    }
+    let rel = crate::util::percent_decode(&req.head.path).unwrap_or_default();
+    let rel = rel.trim_matches('/');
+    let candidates = [
+        format!("www/{rel}"),
+        format!("www/{rel}/index.html").replace("//", "/"),
+    ];
+    for path in candidates.iter().filter(|p| db::valid_file_path(p)) {
+        if let Ok(Some(file)) = db::read_file(conn, path) {
+            let cond = assets::Conditions {
+                if_none_match: req.header("if-none-match"),
+                if_modified_since: req.header("if-modified-since"),
+                range: req.header("range"),
+                if_range: req.header("if-range"),
+            };
+            return assets::respond(path, &file, &cond, assets::DEFAULT_CACHE_CONTROL);
+        }
+    }
+    Response::error(404, &format!("no such file {}", req.head.path))
+}
+
+fn error_response(e: &JsError, req: &Request, henv: &str, dev: bool, log: &Logger) -> Response {
+    let (status, public) = match e {
+        JsError::Deadline => (504, "app did not answer in time"),
+        JsError::OutOfMemory => (500, "app ran out of memory"),
+        JsError::NoResponse => (500, "app never sent a response"),
+        JsError::Exception { .. } | JsError::Engine(_) => (500, "Internal Server Error"),
+    };
+    let stack = match e {
+        JsError::Exception { stack, .. } => stack.as_str(),
+        _ => "",
+    };
+    log.error(
+        "app error",
+        &[
+            ("henv", Field::Str(henv)),
+            ("request_id", Field::U64(req.id)),
+            ("error", Field::Str(&e.to_string())),
+            ("stack", Field::Str(stack)),
+        ],
+    );
+    if dev {
+        Response::json(
+            status,
+            &serde_json::json!({ "error": public, "status": status, "detail": e.to_string(), "stack": stack }),
+        )
+    } else {
+        Response::error(status, public)
+    }
+}

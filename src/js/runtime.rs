@@ -1,0 +1,318 @@
+//! One QuickJS runtime + context running one henv's app on one worker thread.
+//!
+//! Built once and reused across requests (module-level state persists per worker, as in
+//! Cloudflare Workers); thrown away after an interrupt, out-of-memory or internal error, or
+//! when the app's code changes. Requests run with a deadline enforced by the interrupt handler.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise,
+    Runtime, Value,
+};
+
+use super::host::{self, HostEnv, LogContext};
+use super::{convert, Bytecode};
+use crate::http::{Request, Response};
+
+/// Why a request could not be answered by the app.
+#[derive(Debug, thiserror::Error)]
+pub enum JsError {
+    #[error("app did not answer before its deadline")]
+    Deadline,
+    #[error("app ran out of memory")]
+    OutOfMemory,
+    #[error("app never sent a response")]
+    NoResponse,
+    #[error("{message}")]
+    Exception { message: String, stack: String },
+    #[error("JavaScript engine error: {0}")]
+    Engine(String),
+}
+
+impl JsError {
+    /// Whether the runtime must be discarded after this error.
+    pub fn poisons_runtime(&self) -> bool {
+        matches!(
+            self,
+            JsError::Deadline | JsError::OutOfMemory | JsError::Engine(_)
+        )
+    }
+}
+
+/// A live runtime for one henv's app.
+pub struct AppRuntime {
+    // Field order matters: persistent handles must drop before the context and runtime.
+    app: Persistent<Object<'static>>,
+    handle: Persistent<Function<'static>>,
+    timers: Persistent<Object<'static>>,
+    context: Context,
+    runtime: Runtime,
+    deadline: Rc<Cell<Option<Instant>>>,
+    pub log_ctx: Rc<RefCell<LogContext>>,
+    /// Hash of the server.js this runtime runs.
+    pub code_hash: String,
+    /// Clock origin for JS timers.
+    epoch: Instant,
+}
+
+/// What a runtime is built from.
+pub struct AppSource<'a> {
+    pub code_hash: String,
+    pub server: &'a Bytecode,
+    pub express: &'a Bytecode,
+    pub mem_limit_bytes: usize,
+    pub henv: &'a str,
+}
+
+impl AppRuntime {
+    /// Builds a runtime, installs the host, runs the prelude, express and server.js.
+    pub fn build(
+        source: &AppSource<'_>,
+        env: HostEnv,
+        startup_deadline: Instant,
+    ) -> Result<AppRuntime, JsError> {
+        let runtime = Runtime::new().map_err(engine)?;
+        runtime.set_memory_limit(source.mem_limit_bytes);
+        runtime.set_max_stack_size(1024 * 1024);
+        let deadline = Rc::new(Cell::new(Some(startup_deadline)));
+        let watch = deadline.clone();
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            watch.get().is_some_and(|d| Instant::now() >= d)
+        })));
+        let context = Context::full(&runtime).map_err(engine)?;
+        let log_ctx = env.log_ctx.clone();
+        let (app, handle, timers) = context.with(|ctx| -> Result<_, JsError> {
+            let host_obj = host::install(&ctx, &env).map_err(engine)?;
+            eval_script(&ctx, "loader.js", super::LOADER_JS)?;
+            let bind_host: Function = ctx
+                .eval("(function (host) { __hbf_define('hbf:host', function (e, r, module) { module.exports = host; }); })")
+                .map_err(engine)?;
+            bind_host.call::<_, ()>((host_obj,)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
+            eval_script(&ctx, "db.js", super::DB_JS)?;
+            eval_script(&ctx, "prelude.js", super::PRELUDE_JS)?;
+            let define: Function = ctx.globals().get("__hbf_define").map_err(engine)?;
+            let express = load_commonjs(&ctx, source.express)?;
+            define.call::<_, ()>(("express", express)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
+            let server = load_commonjs(&ctx, source.server)?;
+            let require: Function = ctx.globals().get("require").map_err(engine)?;
+            let module = Object::new(ctx.clone()).map_err(engine)?;
+            let exports = Object::new(ctx.clone()).map_err(engine)?;
+            module.set("exports", exports.clone()).map_err(engine)?;
+            server
+                .call::<_, ()>((exports, require.clone(), module.clone(), "/server.js", "/"))
+                .catch(&ctx)
+                .map_err(|e| caught(&ctx, e))?;
+            drain_jobs(&ctx);
+            let app: Value = module.get("exports").map_err(engine)?;
+            let Some(app) = app.into_object().filter(|o| o.is_function()) else {
+                return Err(JsError::Exception {
+                    message: "server.js must set module.exports to an express() app".into(),
+                    stack: String::new(),
+                });
+            };
+            let express_mod: Object = require.call(("express",)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
+            let handle: Function = express_mod.get("__handle").map_err(engine)?;
+            let timers: Object = ctx.globals().get("__hbf_timers").map_err(engine)?;
+            Ok((Persistent::save(&ctx, app), Persistent::save(&ctx, handle), Persistent::save(&ctx, timers)))
+        })?;
+        deadline.set(None);
+        Ok(AppRuntime {
+            app,
+            handle,
+            timers,
+            context,
+            runtime,
+            deadline,
+            log_ctx,
+            code_hash: source.code_hash.clone(),
+            epoch: Instant::now(),
+        })
+    }
+
+    /// Runs one request through the app, until it responds, fails or passes its deadline.
+    pub fn handle(&mut self, req: &Request, hostname: &str) -> Result<Response, JsError> {
+        self.deadline.set(Some(req.deadline));
+        let result = self.run(req, hostname);
+        self.deadline.set(None);
+        self.context.with(|ctx| {
+            if let Ok(timers) = self.timers.clone().restore(&ctx) {
+                let _ = timers
+                    .get::<_, Function>("clear")
+                    .and_then(|f| f.call::<_, ()>(()));
+            }
+        });
+        result
+    }
+
+    fn run(&self, req: &Request, hostname: &str) -> Result<Response, JsError> {
+        let promise =
+            self.context
+                .with(|ctx| -> Result<Persistent<Promise<'static>>, JsError> {
+                    let raw = convert::request_to_js(&ctx, req, hostname).map_err(engine)?;
+                    let app = self.app.clone().restore(&ctx).map_err(engine)?;
+                    let handle = self.handle.clone().restore(&ctx).map_err(engine)?;
+                    let promise: Promise = handle
+                        .call((app, raw))
+                        .catch(&ctx)
+                        .map_err(|e| caught(&ctx, e))?;
+                    Ok(Persistent::save(&ctx, promise))
+                })?;
+        loop {
+            let settled = self
+                .context
+                .with(|ctx| -> Result<Option<Response>, JsError> {
+                    drain_jobs(&ctx);
+                    if self.deadline_passed() {
+                        return Err(JsError::Deadline);
+                    }
+                    let promise = promise.clone().restore(&ctx).map_err(engine)?;
+                    match promise.state() {
+                        rquickjs::promise::PromiseState::Pending => Ok(None),
+                        rquickjs::promise::PromiseState::Resolved => {
+                            let value: Value = promise
+                                .result()
+                                .unwrap_or_else(|| Ok(Value::new_undefined(ctx.clone())))
+                                .map_err(engine)?;
+                            convert::response_from_js(&value).map(Some).map_err(|m| {
+                                JsError::Exception {
+                                    message: m,
+                                    stack: String::new(),
+                                }
+                            })
+                        }
+                        rquickjs::promise::PromiseState::Rejected => {
+                            let err = promise.result::<Value>().map(|r| r.catch(&ctx));
+                            match err {
+                                Some(Err(e)) => Err(caught(&ctx, e)),
+                                _ => {
+                                    Err(JsError::Engine("promise rejected without a reason".into()))
+                                }
+                            }
+                        }
+                    }
+                })?;
+            if let Some(resp) = settled {
+                return Ok(resp);
+            }
+            // Pending: only timers can move it on.
+            let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
+            let delay = self
+                .context
+                .with(|ctx| -> rquickjs::Result<f64> {
+                    let timers = self.timers.clone().restore(&ctx)?;
+                    timers.get::<_, Function>("nextDelay")?.call((now_ms,))
+                })
+                .map_err(engine)?;
+            if delay < 0.0 {
+                return Err(JsError::NoResponse);
+            }
+            let wake = Instant::now() + Duration::from_secs_f64(delay / 1000.0);
+            let until = self.deadline.get().map_or(wake, |d| d.min(wake));
+            std::thread::sleep(until.saturating_duration_since(Instant::now()));
+            if self.deadline_passed() {
+                return Err(JsError::Deadline);
+            }
+            let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
+            self.context.with(|ctx| -> Result<(), JsError> {
+                let timers = self.timers.clone().restore(&ctx).map_err(engine)?;
+                let run: Function = timers.get("runDue").map_err(engine)?;
+                run.call::<_, f64>((now_ms,))
+                    .catch(&ctx)
+                    .map_err(|e| caught(&ctx, e))?;
+                Ok(())
+            })?;
+        }
+    }
+
+    fn deadline_passed(&self) -> bool {
+        self.deadline.get().is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Bytes the runtime's heap uses now.
+    pub fn memory_used(&self) -> usize {
+        usize::try_from(self.runtime.memory_usage().memory_used_size).unwrap_or(0)
+    }
+}
+
+/// Runs pending promise jobs (microtasks) until none is left or the interrupt fires.
+fn drain_jobs(ctx: &Ctx<'_>) {
+    while ctx.execute_pending_job() {}
+}
+
+fn eval_script(ctx: &Ctx<'_>, name: &str, source: &str) -> Result<(), JsError> {
+    let mut opts = rquickjs::context::EvalOptions::default();
+    opts.global = true;
+    opts.strict = false;
+    opts.filename = Some(name.to_owned());
+    ctx.eval_with_options::<(), _>(source, opts)
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))
+}
+
+/// Evaluates module bytecode whose default export is a CommonJS factory; returns it.
+fn load_commonjs<'js>(ctx: &Ctx<'js>, bytecode: &Bytecode) -> Result<Function<'js>, JsError> {
+    let module = super::ffi::load_module(ctx, &bytecode.bytes)
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
+    let (module, promise) = module.eval().catch(ctx).map_err(|e| caught(ctx, e))?;
+    drain_jobs(ctx);
+    promise
+        .finish::<()>()
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
+    module.get("default").catch(ctx).map_err(|e| caught(ctx, e))
+}
+
+/// Compiles a CommonJS source to module bytecode. The wrapper keeps line numbers unchanged.
+pub fn compile_commonjs(name: &str, source: &str) -> Result<Vec<u8>, JsError> {
+    let runtime = Runtime::new().map_err(engine)?;
+    let context = Context::full(&runtime).map_err(engine)?;
+    let wrapped = format!(
+        "export default function (exports, require, module, __filename, __dirname) {{{source}\n}}"
+    );
+    context.with(|ctx| {
+        let module = Module::declare(ctx.clone(), name, wrapped)
+            .catch(&ctx)
+            .map_err(|e| caught(&ctx, e))?;
+        module
+            .write(rquickjs::module::WriteOptions::default())
+            .map_err(engine)
+    })
+}
+
+fn engine(e: rquickjs::Error) -> JsError {
+    JsError::Engine(e.to_string())
+}
+
+/// Turns a caught JS error into a `JsError`, recognising interrupts and out-of-memory.
+fn caught(_ctx: &Ctx<'_>, e: CaughtError<'_>) -> JsError {
+    match e {
+        CaughtError::Exception(ex) => {
+            let message = ex.message().unwrap_or_default();
+            let stack = ex.stack().unwrap_or_default();
+            classify(message, stack)
+        }
+        CaughtError::Value(v) => {
+            let message = v
+                .as_string()
+                .and_then(|s| s.to_string().ok())
+                .unwrap_or_else(|| format!("{v:?}"));
+            classify(message, String::new())
+        }
+        CaughtError::Error(rquickjs::Error::Allocation) => JsError::OutOfMemory,
+        CaughtError::Error(e) => JsError::Engine(e.to_string()),
+    }
+}
+
+fn classify(message: String, stack: String) -> JsError {
+    if message == "interrupted" {
+        JsError::Deadline
+    } else if message == "out of memory" {
+        JsError::OutOfMemory
+    } else {
+        JsError::Exception { message, stack }
+    }
+}
