@@ -3,12 +3,14 @@
 
 pub mod assets;
 mod name;
+pub mod settings;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
 pub use name::{dns_safe_hash, normalize_hostname, HostnameError, HASH_LEN};
+pub use settings::{HenvSettings, Isolation};
 
 use crate::db;
 

@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
@@ -112,6 +113,7 @@ impl Handler for AppHandler {
             log: env.log.clone(),
             henvs: Vec::new(),
             tick: 0,
+            metrics: env.metrics.clone(),
         })
     }
 }
@@ -123,6 +125,7 @@ struct OpenHenv {
     runtime: Option<AppRuntime>,
     data_version: i64,
     server_hash: Option<String>,
+    settings: henv::HenvSettings,
     last_used: u64,
 }
 
@@ -132,6 +135,7 @@ struct AppWorker {
     log: Arc<Logger>,
     henvs: Vec<OpenHenv>,
     tick: u64,
+    metrics: Arc<crate::Metrics>,
 }
 
 impl WorkerHandler for AppWorker {
@@ -144,7 +148,13 @@ impl WorkerHandler for AppWorker {
         };
         let dev = self.config.dev;
         let log = self.log.clone();
-        let henv = match open_henv(&mut self.henvs, &mut self.tick, &self.config, &hash) {
+        let henv = match open_henv(
+            &mut self.henvs,
+            &mut self.tick,
+            &self.config,
+            &self.metrics,
+            &hash,
+        ) {
             Ok(h) => h,
             Err(e) => {
                 log.error(
@@ -157,18 +167,57 @@ impl WorkerHandler for AppWorker {
                 return Response::error(500, "app database unavailable");
             }
         };
+        if let Err(e) = refresh(henv) {
+            log.error(
+                "cannot read henv",
+                &[
+                    ("henv", Field::Str(&hash)),
+                    ("error", Field::Str(&e.to_string())),
+                ],
+            );
+            return Response::error(500, "app database unavailable");
+        }
+        if let Some(preflight) = henv.settings.preflight(req) {
+            return preflight;
+        }
+        if henv.settings.isolation == henv::Isolation::Request && henv.runtime.take().is_some() {
+            self.metrics.active_henvs.fetch_sub(1, Relaxed); // left over from "worker" isolation
+        }
+        let had_runtime = henv.runtime.is_some();
         let result = run_app(henv, req, &hostname, &self.config, &self.cache, &log);
+        if henv.settings.isolation == henv::Isolation::Request {
+            henv.runtime = None;
+        }
         // A request never leaves a transaction open for the next one.
         if !henv.conn.is_autocommit() {
             let _ = henv.conn.execute_batch("ROLLBACK");
         }
-        match result {
+        let mut resp = match result {
             Ok(resp) => resp,
             Err(e) => {
                 if e.poisons_runtime() {
                     henv.runtime = None;
                 }
                 error_response(&e, req, &hash, dev, &log)
+            }
+        };
+        henv.settings.decorate(req, &mut resp);
+        match (had_runtime, henv.runtime.is_some()) {
+            (false, true) => self.metrics.active_henvs.fetch_add(1, Relaxed),
+            (true, false) => self.metrics.active_henvs.fetch_sub(1, Relaxed),
+            _ => 0,
+        };
+        resp
+    }
+}
+
+impl Drop for AppWorker {
+    /// Keeps the gauges right when a worker's state is discarded (panic, shutdown).
+    fn drop(&mut self) {
+        for henv in &self.henvs {
+            self.metrics.db_connections.fetch_sub(1, Relaxed);
+            if henv.runtime.is_some() {
+                self.metrics.active_henvs.fetch_sub(1, Relaxed);
             }
         }
     }
@@ -193,6 +242,7 @@ fn open_henv<'a>(
     henvs: &'a mut Vec<OpenHenv>,
     tick: &mut u64,
     config: &AppConfig,
+    metrics: &crate::Metrics,
     hash: &str,
 ) -> Result<&'a mut OpenHenv, db::DbError> {
     *tick += 1;
@@ -207,16 +257,22 @@ fn open_henv<'a>(
             .min_by_key(|(_, h)| h.last_used)
             .map(|(i, _)| i)
         {
-            henvs.swap_remove(lru);
+            let evicted = henvs.swap_remove(lru);
+            metrics.db_connections.fetch_sub(1, Relaxed);
+            if evicted.runtime.is_some() {
+                metrics.active_henvs.fetch_sub(1, Relaxed);
+            }
         }
     }
     let conn = db::open(&config.storage_dir.join(format!("{hash}.db")))?;
+    metrics.db_connections.fetch_add(1, Relaxed);
     henvs.push(OpenHenv {
         hash: hash.to_owned(),
         conn: Rc::new(conn),
         runtime: None,
         data_version: -1,
         server_hash: None,
+        settings: henv::HenvSettings::default(),
         last_used: *tick,
     });
     let last = henvs.len() - 1;
@@ -232,9 +288,12 @@ fn run_app(
     cache: &BytecodeCache,
     log: &Arc<Logger>,
 ) -> Result<Response, JsError> {
-    refresh_code_version(henv).map_err(|e| JsError::Engine(format!("reading server.js: {e}")))?;
     let Some(server_hash) = henv.server_hash.clone() else {
-        return Ok(serve_static_only(&henv.conn, req));
+        return Ok(serve_static_only(
+            &henv.conn,
+            req,
+            &henv.settings.cache_control,
+        ));
     };
     if henv
         .runtime
@@ -277,20 +336,22 @@ fn run_app(
     rt.handle(req, hostname)
 }
 
-/// Re-reads server.js's hash when another connection has committed since we last looked.
-fn refresh_code_version(henv: &mut OpenHenv) -> rusqlite::Result<()> {
+/// Re-reads server.js's hash and the henv settings when another connection has committed
+/// since we last looked (`PRAGMA data_version` is cheap: no table is read).
+fn refresh(henv: &mut OpenHenv) -> rusqlite::Result<()> {
     let version: i64 = henv
         .conn
         .query_row("PRAGMA data_version", [], |r| r.get(0))?;
     if version != henv.data_version {
         henv.data_version = version;
         henv.server_hash = db::file_hash(&henv.conn, "server.js")?;
+        henv.settings = henv::HenvSettings::load(&henv.conn)?;
     }
     Ok(())
 }
 
 /// A henv with no server.js: its `www/` files, or 404.
-fn serve_static_only(conn: &Connection, req: &Request) -> Response {
+fn serve_static_only(conn: &Connection, req: &Request, cache_control: &str) -> Response {
     if req.head.method != "GET" && req.head.method != "HEAD" {
         return Response::error(405, "method not allowed").with_header("Allow", "GET, HEAD");
     }
@@ -308,7 +369,7 @@ fn serve_static_only(conn: &Connection, req: &Request) -> Response {
                 range: req.header("range"),
                 if_range: req.header("if-range"),
             };
-            return assets::respond(path, &file, &cond, assets::DEFAULT_CACHE_CONTROL);
+            return assets::respond(path, &file, &cond, cache_control);
         }
     }
     Response::error(404, &format!("no such file {}", req.head.path))

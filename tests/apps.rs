@@ -1,0 +1,500 @@
+//! Henv apps end to end: server.js stored in a real SQLite henv, run by QuickJS on the worker
+//! pool, spoken to over real HTTP.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{Client, Resp, TempDir};
+use hbf::js::{AppConfig, AppHandler};
+use hbf::{db, henv, Config, Server, ServerHandle};
+
+struct App {
+    handle: ServerHandle,
+    addr: SocketAddr,
+    dir: TempDir,
+}
+
+impl App {
+    fn client(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, &[], b"")
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+        let mut raw = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (n, v) in headers {
+            raw.push_str(&format!("{n}: {v}\r\n"));
+        }
+        raw.push_str("\r\n");
+        let mut bytes = raw.into_bytes();
+        bytes.extend_from_slice(body);
+        let mut c = self.client();
+        if method == "HEAD" {
+            c.send(&bytes);
+            c.read_head_response()
+        } else {
+            c.request(&bytes)
+        }
+    }
+
+    fn post_json(&self, path: &str, json: &str) -> Resp {
+        self.request(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            json.as_bytes(),
+        )
+    }
+
+    /// Replaces a file in the henv through a separate connection (as `hbf import` would).
+    fn put(&self, path: &str, content: &[u8]) {
+        put_file(self.dir.path(), path, content);
+    }
+}
+
+fn put_file(storage: &Path, path: &str, content: &[u8]) {
+    let (conn, _) = henv::open_henv(storage, "localhost").expect("open henv");
+    db::put_file(&conn, path, content).expect("put file");
+}
+
+fn start_app(server_js: &str, tweak: impl FnOnce(&mut Config)) -> App {
+    let dir = TempDir::new("app");
+    put_file(dir.path(), "server.js", server_js.as_bytes());
+    let mut config = Config {
+        workers: 2,
+        access_log: false,
+        ..Config::ephemeral(dir.path())
+    };
+    tweak(&mut config);
+    let app = AppHandler::new(AppConfig {
+        storage_dir: dir.path().to_path_buf(),
+        default_host: "localhost".into(),
+        mem_limit_bytes: config.qjs_mem_mb * 1024 * 1024,
+        dev: config.dev,
+    });
+    let handle = Server::new(config)
+        .handler(app)
+        .start()
+        .expect("server starts");
+    let addr = handle.local_addr();
+    App { handle, addr, dir }
+}
+
+fn starter() -> App {
+    let dir = TempDir::new("starter");
+    let (conn, _) = henv::open_henv(dir.path(), "localhost").unwrap();
+    henv::install_starter(&conn).unwrap();
+    drop(conn);
+    let config = Config {
+        workers: 2,
+        access_log: false,
+        ..Config::ephemeral(dir.path())
+    };
+    let app = AppHandler::new(AppConfig {
+        storage_dir: dir.path().to_path_buf(),
+        default_host: "localhost".into(),
+        mem_limit_bytes: 64 << 20,
+        dev: false,
+    });
+    let handle = Server::new(config).handler(app).start().unwrap();
+    let addr = handle.local_addr();
+    App { handle, addr, dir }
+}
+
+#[test]
+fn starter_app_serves_pages_and_notes_crud() {
+    let app = starter();
+    let r = app.get("/hello?name=tester");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "Hello from HBF, tester!")
+    );
+    let page = app.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(page.text().contains("<h1>It works.</h1>"));
+    let etag = page.header("etag").unwrap().to_owned();
+    let again = app.request("GET", "/", &[("If-None-Match", &etag)], b"");
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let css = app.request("GET", "/style.css", &[("Range", "bytes=0-4")], b"");
+    assert_eq!(css.status, 206);
+    assert_eq!(css.body, b":root");
+    let head = app.request("HEAD", "/style.css", &[], b"");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+
+    let created = app.post_json("/api/notes", r#"{"title":"first","body":"hello"}"#);
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        app.post_json("/api/notes", r#"{"body":"no title"}"#).status,
+        400
+    );
+    let list = app.get("/api/notes").json();
+    assert_eq!(list[0]["title"], "first");
+    let put = app.request(
+        "PUT",
+        &format!("/api/notes/{id}"),
+        &[("Content-Type", "application/json")],
+        br#"{"title":"renamed"}"#,
+    );
+    assert_eq!(put.json()["title"], "renamed");
+    assert_eq!(
+        app.request("DELETE", &format!("/api/notes/{id}"), &[], b"")
+            .status,
+        204
+    );
+    assert_eq!(app.get(&format!("/api/notes/{id}")).status, 404);
+    let bad = app.request(
+        "POST",
+        "/api/notes",
+        &[("Content-Type", "application/json")],
+        b"{not json",
+    );
+    assert_eq!(bad.status, 400);
+}
+
+#[test]
+fn security_headers_are_on_by_default_and_there_is_no_x_powered_by() {
+    let app = starter();
+    let r = app.get("/hello");
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert!(r.has_header("referrer-policy"));
+    assert_eq!(r.header("x-frame-options"), Some("SAMEORIGIN"));
+    assert!(!r.has_header("x-powered-by"));
+}
+
+#[test]
+fn cors_is_configured_per_henv() {
+    let app = starter();
+    let (conn, _) = henv::open_henv(app.dir.path(), "localhost").unwrap();
+    conn.execute(
+        "INSERT INTO _hbf_config (key, value) VALUES ('cors', ?1)",
+        [r#"{"origins":["https://ui.example"],"credentials":true}"#],
+    )
+    .unwrap();
+    drop(conn);
+    let pre = app.request(
+        "OPTIONS",
+        "/api/notes",
+        &[
+            ("Origin", "https://ui.example"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+        b"",
+    );
+    assert_eq!(pre.status, 204);
+    assert_eq!(
+        pre.header("access-control-allow-origin"),
+        Some("https://ui.example")
+    );
+    assert_eq!(pre.header("access-control-allow-credentials"), Some("true"));
+    let r = app.request("GET", "/hello", &[("Origin", "https://ui.example")], b"");
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://ui.example")
+    );
+    let r = app.request("GET", "/hello", &[("Origin", "https://evil.example")], b"");
+    assert!(!r.has_header("access-control-allow-origin"));
+}
+
+#[test]
+fn infinite_loop_gets_504_and_the_worker_recovers() {
+    let app = start_app(
+        r#"const app = require('express')();
+           app.get('/spin', () => { while (true) {} });
+           app.get('/ok', (req, res) => res.send('ok'));
+           module.exports = app;"#,
+        |c| {
+            c.qjs_timeout_ms = 300;
+            c.workers = 1;
+        },
+    );
+    let started = Instant::now();
+    assert_eq!(app.get("/spin").status, 504);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The same (only) worker serves the next request with a rebuilt runtime.
+    for _ in 0..3 {
+        let r = app.get("/ok");
+        assert_eq!((r.status, r.text().as_str()), (200, "ok"));
+    }
+}
+
+#[test]
+fn allocation_bomb_gets_500_and_the_worker_recovers() {
+    let app = start_app(
+        r#"const app = require('express')();
+           app.get('/bomb', (req, res) => { const a = []; while (true) a.push('x'.repeat(1 << 16) + a.length); });
+           app.get('/ok', (req, res) => res.send('ok'));
+           module.exports = app;"#,
+        |c| {
+            c.qjs_mem_mb = 16;
+            c.workers = 1;
+        },
+    );
+    let r = app.get("/bomb");
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(app.get("/ok").text(), "ok");
+}
+
+#[test]
+fn exceptions_are_500_json_with_details_only_in_dev() {
+    let src = r#"const app = require('express')();
+        app.get('/boom', () => { throw new Error('kaput'); });
+        module.exports = app;"#;
+    let prod = start_app(src, |_| {});
+    let r = prod.get("/boom");
+    assert_eq!(r.status, 500);
+    assert!(
+        !r.text().contains("kaput") || !r.text().contains("at "),
+        "no stack in production: {}",
+        r.text()
+    );
+    // A broken server.js (load-time exception) is a JSON 500 from HBF itself.
+    let broken = start_app("throw new Error('cannot start');", |c| c.dev = true);
+    let r = broken.get("/");
+    assert_eq!(r.status, 500);
+    let body = r.json();
+    assert_eq!(body["status"], 500);
+    assert!(
+        body["detail"].as_str().unwrap().contains("cannot start"),
+        "{body}"
+    );
+    assert!(
+        body["stack"].as_str().unwrap().contains("server.js:1"),
+        "{body}"
+    );
+}
+
+#[test]
+fn pending_promises_and_timers() {
+    let app = start_app(
+        r#"const app = require('express')();
+           app.get('/later', async (req, res) => { await new Promise(r => setTimeout(r, 30)); res.json({ later: true }); });
+           app.get('/never', () => new Promise(() => {}));
+           app.get('/too-late', (req, res) => { setTimeout(() => res.send('late'), 10000); });
+           module.exports = app;"#,
+        |c| c.qjs_timeout_ms = 400,
+    );
+    assert_eq!(app.get("/later").json()["later"], true);
+    assert_eq!(app.get("/never").status, 500);
+    assert_eq!(app.get("/too-late").status, 504);
+    assert_eq!(app.get("/later").status, 200);
+}
+
+#[test]
+fn hot_reload_runs_new_code_without_restart() {
+    let app = start_app(
+        "const app = require('express')(); app.get('/v', (q, s) => s.send('one')); module.exports = app;",
+        |_| {},
+    );
+    assert_eq!(app.get("/v").text(), "one");
+    app.put("server.js", b"const app = require('express')(); app.get('/v', (q, s) => s.send('two')); module.exports = app;");
+    for _ in 0..4 {
+        assert_eq!(app.get("/v").text(), "two");
+    }
+}
+
+#[test]
+fn module_state_persists_per_worker_unless_isolation_is_request() {
+    let src = "let n = 0; const app = require('express')(); app.get('/n', (q, s) => s.json(++n)); module.exports = app;";
+    let app = start_app(src, |c| c.workers = 1);
+    let counts: Vec<i64> = (0..3)
+        .map(|_| app.get("/n").json().as_i64().unwrap())
+        .collect();
+    assert_eq!(counts, vec![1, 2, 3]);
+    let (conn, _) = henv::open_henv(app.dir.path(), "localhost").unwrap();
+    conn.execute(
+        "UPDATE _hbf_config SET value = '\"request\"' WHERE key = 'isolation'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let counts: Vec<i64> = (0..3)
+        .map(|_| app.get("/n").json().as_i64().unwrap())
+        .collect();
+    assert_eq!(counts, vec![1, 1, 1]);
+}
+
+#[test]
+fn hbf_db_round_trips_types() {
+    let app = start_app(
+        r#"const db = require('hbf:db');
+           db.execute('CREATE TABLE IF NOT EXISTS t (i INTEGER, big INTEGER, r REAL, s TEXT, b BLOB, n)');
+           const app = require('express')();
+           app.use(require('express').json());
+           app.get('/types', (req, res) => {
+             db.execute('DELETE FROM t');
+             db.execute('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)',
+               [42, 9007199254740993n, 1.5, 'héllo ✓', new Uint8Array([0, 1, 254, 255]), null]);
+             const row = db.get('SELECT * FROM t');
+             res.json({
+               i: row.i, bigType: typeof row.big, big: String(row.big), r: row.r, s: row.s,
+               bIsBytes: row.b instanceof Uint8Array, b: Array.from(row.b), n: row.n,
+               named: db.get('SELECT :x + $y AS v', { x: 1, y: 2 }).v,
+               missing: db.get('SELECT 1 FROM t WHERE i = ?', [0]),
+             });
+           });
+           app.get('/sql-error', (req, res) => {
+             try { db.query('SELECT * FROM nope'); } catch (e) { return res.json({ message: e.message }); }
+           });
+           app.get('/tx', (req, res) => {
+             try { db.transaction(() => { db.execute('INSERT INTO t (i) VALUES (7)'); throw new Error('undo'); }); } catch (e) {}
+             res.json(db.get('SELECT COUNT(*) AS c FROM t WHERE i = 7'));
+           });
+           module.exports = app;"#,
+        |_| {},
+    );
+    let v = app.get("/types").json();
+    assert_eq!(v["i"], 42);
+    assert_eq!(v["bigType"], "bigint");
+    assert_eq!(v["big"], "9007199254740993");
+    assert_eq!(v["r"], 1.5);
+    assert_eq!(v["s"], "héllo ✓");
+    assert_eq!(v["bIsBytes"], true);
+    assert_eq!(v["b"], serde_json::json!([0, 1, 254, 255]));
+    assert_eq!(v["n"], serde_json::Value::Null);
+    assert_eq!(v["named"], 3);
+    assert_eq!(v["missing"], serde_json::Value::Null);
+    let e = app.get("/sql-error").json();
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no such table")),
+        "{e}"
+    );
+    assert_eq!(app.get("/tx").json()["c"], 0);
+}
+
+#[test]
+fn concurrent_writers_do_not_surface_busy_errors() {
+    let app = start_app(
+        r#"const db = require('hbf:db');
+           db.execute('CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, who TEXT)');
+           const app = require('express')();
+           app.post('/hit', (req, res) => { db.execute('INSERT INTO hits (who) VALUES (?)', [req.query.w]); res.sendStatus(201); });
+           app.get('/count', (req, res) => res.json(db.get('SELECT COUNT(*) AS c FROM hits').c));
+           module.exports = app;"#,
+        |c| c.workers = 4,
+    );
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let addr = app.addr;
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                for i in 0..50 {
+                    let raw = format!("POST /hit?w={t}-{i} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+                    assert_eq!(c.request(raw.as_bytes()).status, 201);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(app.get("/count").json(), 400);
+}
+
+#[test]
+fn henv_without_server_js_serves_its_files() {
+    let dir = TempDir::new("static");
+    put_file(dir.path(), "www/index.html", b"<p>static</p>");
+    let config = Config {
+        workers: 1,
+        access_log: false,
+        ..Config::ephemeral(dir.path())
+    };
+    let handler = AppHandler::new(AppConfig {
+        storage_dir: dir.path().to_path_buf(),
+        default_host: "localhost".into(),
+        mem_limit_bytes: 32 << 20,
+        dev: false,
+    });
+    let handle = Server::new(config).handler(handler).start().unwrap();
+    let app = App {
+        addr: handle.local_addr(),
+        handle,
+        dir,
+    };
+    assert_eq!(app.get("/").text(), "<p>static</p>");
+    assert_eq!(app.get("/missing.txt").status, 404);
+    assert_eq!(app.request("POST", "/", &[], b"").status, 405);
+    let _ = &app.handle;
+}
+
+#[test]
+fn cli_import_export_round_trip_is_byte_exact() {
+    let src = TempDir::new("src");
+    std::fs::create_dir_all(src.path().join("www/img")).unwrap();
+    std::fs::write(
+        src.path().join("server.js"),
+        "module.exports = require('express')();\n",
+    )
+    .unwrap();
+    let blob: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    std::fs::write(src.path().join("www/img/data.bin"), &blob).unwrap();
+    let storage = TempDir::new("store");
+    let out = TempDir::new("out");
+    let hbf = env!("CARGO_BIN_EXE_hbf");
+    let st = storage.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(hbf).args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    run(&[
+        "import",
+        src.path().to_str().unwrap(),
+        "--host",
+        "myapp",
+        "--storage_dir",
+        st,
+    ]);
+    assert!(storage.path().join("5h9h66rt.db").exists());
+    run(&[
+        "export",
+        out.path().to_str().unwrap(),
+        "--host",
+        "myapp",
+        "--storage_dir",
+        st,
+    ]);
+    assert_eq!(
+        std::fs::read(out.path().join("www/img/data.bin")).unwrap(),
+        blob
+    );
+    assert_eq!(
+        std::fs::read(out.path().join("server.js")).unwrap(),
+        std::fs::read(src.path().join("server.js")).unwrap()
+    );
+    let rows = run(&[
+        "sql",
+        "SELECT path, size FROM _hbf_files ORDER BY path",
+        "--host",
+        "myapp",
+        "--storage_dir",
+        st,
+    ]);
+    assert!(
+        rows.contains(r#"{"path":"www/img/data.bin","size":70000}"#),
+        "{rows}"
+    );
+    assert_eq!(run(&["hash", "example.com"]).trim(), "a12bws3r");
+}
