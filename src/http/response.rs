@@ -122,8 +122,17 @@ pub fn encode_response(resp: &Response, opts: &EncodeOptions<'_>, out: &mut Vec<
         out.extend_from_slice(b"Server: hbf\r\n");
     }
     if !no_body {
+        // A HEAD response may carry the length the GET body would have (the app computed it
+        // and sent no body); anywhere else the length is always the real body's.
+        let declared = resp
+            .header("content-length")
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|_| opts.head_only && resp.body.is_empty());
         out.extend_from_slice(b"Content-Length: ");
-        out.extend_from_slice(resp.body.len().to_string().as_bytes());
+        match declared {
+            Some(v) => out.extend_from_slice(v.as_bytes()),
+            None => out.extend_from_slice(resp.body.len().to_string().as_bytes()),
+        }
         out.extend_from_slice(b"\r\n");
     }
     match (opts.keep_alive, opts.version) {
@@ -240,6 +249,14 @@ mod tests {
         assert!(s.contains("Content-Length: 5\r\n"));
         assert!(s.contains("Connection: close\r\n"));
         assert!(s.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn head_may_declare_the_get_length() {
+        let r = Response::new(200).with_header("Content-Length", "1234");
+        assert!(encode(&r, true, true, Version::Http11).contains("Content-Length: 1234\r\n"));
+        let r = Response::text(200, "abc").with_header("Content-Length", "1234");
+        assert!(encode(&r, false, true, Version::Http11).contains("Content-Length: 3\r\n"));
     }
 
     #[test]

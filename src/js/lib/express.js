@@ -9,6 +9,20 @@
  * Node APIs). Everything that touches the outside world goes through `hbf:host`.
  *
  * Entry point for the Rust side: `express.__handle(app, rawReq) -> Promise<rawRes>`.
+ *   rawReq: { method, url, headers (lower-case; duplicates joined), rawHeaders, body: Uint8Array,
+ *             ip, ips, protocol, hostname, httpVersion }
+ *   rawRes: { status, headers: [[name, value], ...] (Set-Cookie may repeat), body: Uint8Array }
+ *   It resolves when the response ends. rawRes.headers may carry Content-Length (for HEAD:
+ *   the length of the GET body) as Express computes it; the host owns framing.
+ *
+ * Host functions used (require('hbf:host')), and nothing else:
+ *   sha1Base64(bytes: Uint8Array) -> string          ETags (first 27 chars, like `etag`)
+ *   encodeUtf8(str) -> Uint8Array                    str is always well-formed UTF-16
+ *   decodeUtf8(bytes: Uint8Array) -> string          non-fatal: U+FFFD for bad sequences, keeps a BOM
+ *   serveStatic(root, pathname, { method, headers }) -> null | { status, headers: [[n, v]], body }
+ *                                                    pathname is still percent-encoded
+ *   log(level, message)                              only 'error' is used
+ *
  * The one deliberate difference from Express: X-Powered-By is never sent (HBF policy).
  */
 
@@ -21,6 +35,11 @@ const host = require('hbf:host');
 const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 const EMPTY = new Uint8Array(0);
 
+// Synchronous next() calls in a row before yielding to the job queue. Express uses 100;
+// QuickJS frames are much larger than V8's (~3.5 KB per layer here) and HBF allows 1 MiB of
+// stack, so yield twice as often.
+const MAX_SYNC_LAYERS = 50;
+
 // Deferred call, standing in for Node's setImmediate (no timers in the sandbox).
 // Errors escaping a deferred call would otherwise vanish as unhandled rejections.
 function defer(fn, ...args) {
@@ -28,15 +47,30 @@ function defer(fn, ...args) {
 }
 
 function logError(err) {
-  const msg = err && err.stack ? String(err.stack) : String(err);
-  try { host.log('error', msg); } catch (e) { /* logging must never throw */ }
+  try { host.log('error', stackOf(err) || String(err)); } catch (e) { /* logging must never throw */ }
+}
+
+// V8's err.stack starts with "Name: message"; QuickJS's holds only the frames.
+// Express shows err.stack (logs, development error pages), so give it V8's shape.
+function stackOf(err) {
+  const stack = err && err.stack;
+  if (typeof stack !== 'string' || !stack) return undefined;
+  let head;
+  try { head = String(err); } catch (e) { return stack; }
+  return stack.startsWith(head) ? stack : head + '\n' + stack.replace(/\n+$/, '');
 }
 
 function isPromise(v) {
   return !!v && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
 }
 
-function utf8Encode(str) { return host.encodeUtf8(String(str)); }
+// The host encoder expects well-formed UTF-16: lone surrogates become U+FFFD first,
+// which is what Node's Buffer.from(str) produces for them.
+function utf8Encode(str) {
+  let s = String(str);
+  if (/[\uD800-\uDFFF]/.test(s)) s = s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  return host.encodeUtf8(s);
+}
 function utf8Decode(bytes) { return host.decodeUtf8(bytes); }
 
 // UTF-8 length of a JS string without allocating (lone surrogates count as U+FFFD: 3 bytes).
@@ -163,13 +197,15 @@ function encodeUrl(url) {
 function toIdentifier(str) {
   return str.split(' ').map((t) => t.slice(0, 1).toUpperCase() + t.slice(1)).join('').replace(/[^ _0-9a-z]/gi, '');
 }
+const kHttpError = Symbol('httpError');
 function createError(status, msgOrErr, props) {
   if (typeof status !== 'number' || (!STATUS_CODES[status] && (status < 400 || status >= 600))) status = 500;
   let err;
   if (msgOrErr instanceof Error) {
+    // wrapping an existing error (e.g. a SyntaxError): it gets status and expose
     err = msgOrErr;
     status = err.status || err.statusCode || status;
-    if (err.status !== status || err.statusCode !== status) {
+    if (!err[kHttpError] || err.status !== status) {
       err.expose = status < 500;
       err.status = err.statusCode = status;
     }
@@ -182,6 +218,7 @@ function createError(status, msgOrErr, props) {
     Object.defineProperty(err, 'message', { value: message, enumerable: true, configurable: true, writable: true });
     for (const k of ['status', 'statusCode']) Object.defineProperty(err, k, { value: status, configurable: true, writable: true });
     Object.defineProperty(err, 'expose', { value: status < 500, configurable: true, writable: true });
+    err[kHttpError] = true;
   }
   for (const k in props || {}) if (k !== 'status' && k !== 'statusCode') err[k] = props[k];
   return err;
@@ -1195,7 +1232,7 @@ Route.prototype.dispatch = function dispatch(req, res, done) {
     if (err && err === 'route') return done();
     if (err && err === 'router') return done(err);
     if (idx >= stack.length) return done(err);
-    if (++sync > 100) return defer(next, err);
+    if (++sync > MAX_SYNC_LAYERS) return defer(next, err);
     let layer, match;
     while (match !== true && idx < stack.length) {
       layer = stack[idx++];
@@ -1290,7 +1327,7 @@ Router.prototype.handle = function handle(req, res, callback) {
     }
     if (layerError === 'router') { defer(done, null); return; }
     if (idx >= stack.length) { defer(done, layerError); return; }
-    if (++sync > 100) { defer(next, err); return; }
+    if (++sync > MAX_SYNC_LAYERS) { defer(next, err); return; }
     const path = getPathname(req);
     if (path == null) { done(layerError); return; }
 
@@ -1582,8 +1619,14 @@ ServerResponse.end = function (chunk, encoding, cb) {
   if (typeof chunk === 'function') { cb = chunk; chunk = undefined; }
   if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
   if (st.finished) { if (typeof cb === 'function') defer(cb); return this; }
-  if (chunk != null) st.chunks.push(toBytes(chunk, encoding));
   const status = this.statusCode;
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    // Node throws here too; from a handler this becomes next(err) and a 500
+    const e = new RangeError('Invalid status code: ' + status);
+    e.code = 'ERR_HTTP_INVALID_STATUS_CODE';
+    throw e;
+  }
+  if (chunk != null) st.chunks.push(toBytes(chunk, encoding));
   const req = this.req;
   // Node sends no body for HEAD, 204, 304 and 1xx, and only then adds Content-Length itself
   const bodyAllowed = !(req && req.method === 'HEAD') && status !== 204 && status !== 304 && !(status >= 100 && status < 200);
@@ -2042,7 +2085,25 @@ function errorDocument(message) {
 }
 
 function finalhandler(req, res, options) {
-  const opts = options || {};
+  const respond = respondDefault(req, res, options || {});
+  return function (err) {
+    try {
+      respond(err);
+    } catch (e) {
+      // e.g. an invalid value in err.headers: never leave the request hanging
+      logError(e);
+      if (res.finished) return;
+      const st = res[kRes];
+      st.headers.clear();
+      st.headersSent = false;
+      st.explicitHead = false;
+      res.statusCode = 500;
+      res.end('Internal Server Error');
+    }
+  };
+}
+
+function respondDefault(req, res, opts) {
   const env = opts.env || 'production';
   return function (err) {
     let headers, msg, status;
@@ -2056,7 +2117,7 @@ function finalhandler(req, res, options) {
         headers = { ...err.headers };
       }
       if (env !== 'production') {
-        msg = err.stack;
+        msg = stackOf(err);
         if (!msg && typeof err.toString === 'function') msg = err.toString();
       }
       msg = msg || STATUS_CODES[status];
@@ -2459,7 +2520,16 @@ function serveStatic(root, options) {
       res.end();
       return undefined;
     }
-    return serveAsset(res, root, parseUrl(req).pathname, opts).then((ok) => {
+    const pathname = parseUrl(req).pathname;
+    // serve-static options the host cannot see: dot-files are hidden unless allowed,
+    // and `index: false` turns off directory indexes
+    let decoded;
+    try { decoded = decodeURIComponent(pathname); } catch (e) { decoded = pathname; }
+    const dotfile = /(^|\/)\.[^/]/.test(decoded);
+    if ((dotfile && opts.dotfiles !== 'allow') || (opts.index === false && pathname.endsWith('/'))) {
+      return next(fallthrough ? undefined : createError(dotfile && opts.dotfiles === 'deny' ? 403 : 404));
+    }
+    return serveAsset(res, root, pathname, opts).then((ok) => {
       if (!ok) next(fallthrough ? undefined : createError(404));
     }, next);
   };

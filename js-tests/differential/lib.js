@@ -1,0 +1,90 @@
+'use strict';
+// Shared by the differential runners: the app list, the requests, how a request is put on
+// the wire, and how a response is recorded. Every runner (real Node + Express, the HBF
+// shim, later real HBF over HTTP) must produce records through `record()`.
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const DIR = __dirname;
+const APPS_DIR = path.join(DIR, 'apps');
+const REQUESTS_DIR = path.join(DIR, 'requests');
+const PUBLIC_DIR = path.join(DIR, 'public');
+
+// Response headers compared between runners (lower-case).
+const SELECTED_HEADERS = [
+  'content-type', 'content-length', 'location', 'allow', 'etag', 'set-cookie', 'vary',
+  'content-disposition', 'content-security-policy', 'x-content-type-options', 'link',
+  'cache-control', 'last-modified', 'content-range', 'accept-ranges', 'retry-after',
+];
+const isSelected = (name) => SELECTED_HEADERS.includes(name) || name.startsWith('x-test-');
+
+// Fixed mtime for the static fixtures, so ETag/Last-Modified are reproducible
+// (git checkouts give files fresh mtimes).
+const FIXTURE_MTIME = new Date('2024-01-02T03:04:05Z');
+
+function prepareFixtures() {
+  (function walk(dir) {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      fs.utimesSync(p, FIXTURE_MTIME, FIXTURE_MTIME);
+    }
+    fs.utimesSync(dir, FIXTURE_MTIME, FIXTURE_MTIME);
+  })(PUBLIC_DIR);
+}
+
+function listApps() {
+  return fs.readdirSync(APPS_DIR).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)).sort();
+}
+
+function loadRequests(app) {
+  return JSON.parse(fs.readFileSync(path.join(REQUESTS_DIR, app + '.json'), 'utf8'));
+}
+
+function requestBody(spec) {
+  if (spec.bodyBase64 !== undefined) return Buffer.from(spec.bodyBase64, 'base64');
+  if (spec.body !== undefined) return Buffer.from(spec.body, 'utf8');
+  return undefined;
+}
+
+// The exact request headers every runner sends: a fixed Host, the spec's headers, and a
+// Content-Length whenever there is a body (or the method normally carries one), so that
+// "has a body" is decided identically everywhere.
+function wireHeaders(spec) {
+  const headers = { Host: 'localhost' };
+  Object.assign(headers, spec.headers || {});
+  const body = requestBody(spec);
+  if (body !== undefined) headers['Content-Length'] = String(body.length);
+  else if (!['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(spec.method)) headers['Content-Length'] = '0';
+  return headers;
+}
+
+// status, selected headers (duplicates joined with ", ", set-cookie as a list), body text
+function record(spec, status, headerPairs, bodyBuffer) {
+  const headers = {};
+  for (const [rawName, value] of headerPairs) {
+    const name = rawName.toLowerCase();
+    if (!isSelected(name)) continue;
+    if (name === 'set-cookie') (headers[name] = headers[name] || []).push(String(value));
+    else headers[name] = headers[name] === undefined ? String(value) : headers[name] + ', ' + value;
+  }
+  const sorted = {};
+  for (const k of Object.keys(headers).sort()) sorted[k] = headers[k];
+  return {
+    request: spec.method + ' ' + spec.path + (spec.headers ? ' ' + JSON.stringify(spec.headers) : ''),
+    status,
+    headers: sorted,
+    body: Buffer.from(bodyBuffer).toString('utf8'),
+  };
+}
+
+function writeResults(file, results) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(results, null, 1) + '\n');
+}
+
+module.exports = {
+  DIR, APPS_DIR, PUBLIC_DIR, SELECTED_HEADERS, FIXTURE_MTIME,
+  prepareFixtures, listApps, loadRequests, requestBody, wireHeaders, record, writeResults,
+};
