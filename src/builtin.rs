@@ -15,8 +15,19 @@ pub(crate) struct Snapshot {
 }
 
 /// The built-in response for `head`, if its path is a built-in one.
-pub(crate) fn answer(head: &RequestHead, metrics: &Metrics, snap: &Snapshot) -> Option<Response> {
-    let path = head.path.as_str();
+/// Built-ins always answer under `/_hbf/`; the bare `/health` and `/metrics` too unless
+/// `--builtin_bare_paths false` leaves those paths to the apps.
+pub(crate) fn answer(
+    head: &RequestHead,
+    bare_paths: bool,
+    metrics: &Metrics,
+    snap: &Snapshot,
+) -> Option<Response> {
+    let path = match head.path.strip_prefix("/_hbf") {
+        Some(rest) => rest,
+        None if bare_paths => head.path.as_str(),
+        None => return None,
+    };
     if path != "/health" && path != "/metrics" {
         return None;
     }

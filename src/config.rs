@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::{Args, Parser, ValueEnum};
 
 use crate::http::Limits;
+pub use crate::net::IpNet;
 
 /// Log verbosity, lowest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
@@ -219,6 +220,11 @@ pub struct Config {
     #[arg(long = "max_trailer_bytes", env = "HBF_MAX_TRAILER_BYTES", default_value_t = 8 * 1024)]
     pub max_trailer_bytes: usize,
 
+    /// Also answer `/health` and `/metrics` (not only `/_hbf/health`, `/_hbf/metrics`) on every
+    /// host; set false to let apps own those paths.
+    #[arg(long = "builtin_bare_paths", env = "HBF_BUILTIN_BARE_PATHS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub builtin_bare_paths: bool,
+
     /// Send `Server: hbf` on every response.
     #[arg(long = "server_header", env = "HBF_SERVER_HEADER", default_value_t = true, action = clap::ArgAction::Set)]
     pub server_header: bool,
@@ -230,6 +236,56 @@ pub struct Config {
         default_value_t = 100
     )]
     pub accept_backoff_ms: u64,
+
+    /// HTTPS port (0 picks a free port). Setting it turns TLS on; it needs --tls_cert and
+    /// --tls_key, or --tls_cert_dir. Plain HTTP stays on --port unless --tls_only.
+    #[arg(long = "tls_port", env = "HBF_TLS_PORT")]
+    pub tls_port: Option<u16>,
+
+    /// PEM certificate chain for TLS (leaf first, then intermediates): the default certificate.
+    #[arg(long = "tls_cert", env = "HBF_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key (EC or RSA, PKCS#1/SEC1/PKCS#8, unencrypted) of --tls_cert.
+    #[arg(long = "tls_key", env = "HBF_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Directory of certificates chosen by SNI: HOST.crt + HOST.key per hostname
+    /// (`*.example.com.crt` for a wildcard), and default.crt + default.key for other names
+    /// unless --tls_cert/--tls_key are given. Reloaded with the rest on SIGHUP.
+    #[arg(long = "tls_cert_dir", env = "HBF_TLS_CERT_DIR")]
+    pub tls_cert_dir: Option<PathBuf>,
+
+    /// Serve HTTPS only: no plain HTTP listener on --port.
+    #[arg(long = "tls_only", env = "HBF_TLS_ONLY")]
+    pub tls_only: bool,
+
+    /// Answer plain-HTTP requests with 308 to the same URL on https://HOST:TLS_PORT
+    /// (the built-in /health and /metrics are still answered).
+    #[arg(long = "redirect_http_to_https", env = "HBF_REDIRECT_HTTP_TO_HTTPS")]
+    pub redirect_http_to_https: bool,
+
+    /// Add `Strict-Transport-Security: max-age=N` to responses sent over TLS, in seconds (0 = off).
+    #[arg(long = "hsts_max_age", env = "HBF_HSTS_MAX_AGE", default_value_t = 0)]
+    pub hsts_max_age: u64,
+
+    /// Time a client has to complete the TLS handshake, in milliseconds; then it is closed.
+    #[arg(
+        long = "tls_handshake_timeout_ms",
+        env = "HBF_TLS_HANDSHAKE_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub tls_handshake_timeout_ms: u64,
+
+    /// Reverse proxies to believe, as comma-separated CIDR ranges (e.g. 127.0.0.1/32,10.0.0.0/8).
+    /// Only from these peers are Forwarded / X-Forwarded-For / -Proto / -Host honoured.
+    #[arg(
+        long = "trust_proxy",
+        env = "HBF_TRUST_PROXY",
+        value_delimiter = ',',
+        value_name = "CIDRS"
+    )]
+    pub trust_proxy: Vec<IpNet>,
 }
 
 /// Wrapper so `Config::default()` can reuse clap's defaults (and `HBF_*` variables).
@@ -338,6 +394,59 @@ impl Config {
                 reason: "must be a finite number >= 1".into(),
             });
         }
+        self.validate_tls()
+    }
+
+    /// The TLS flags make sense together. (The files themselves are read at start.)
+    fn validate_tls(&self) -> Result<(), ConfigError> {
+        let invalid = |flag, reason: &str| {
+            Err(ConfigError::Invalid {
+                flag,
+                reason: reason.into(),
+            })
+        };
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            let flag = if self.tls_cert.is_some() {
+                "--tls_key"
+            } else {
+                "--tls_cert"
+            };
+            return invalid(flag, "--tls_cert and --tls_key go together");
+        }
+        let has_certs = self.tls_cert.is_some() || self.tls_cert_dir.is_some();
+        match self.tls_port {
+            None if has_certs => {
+                let flag = if self.tls_cert.is_some() {
+                    "--tls_cert"
+                } else {
+                    "--tls_cert_dir"
+                };
+                return invalid(flag, "needs --tls_port (the HTTPS port)");
+            }
+            None if self.tls_only => return invalid("--tls_only", "needs --tls_port"),
+            None if self.redirect_http_to_https => {
+                return invalid("--redirect_http_to_https", "needs --tls_port")
+            }
+            Some(_) if !has_certs => {
+                return invalid(
+                    "--tls_port",
+                    "needs --tls_cert and --tls_key, or --tls_cert_dir",
+                )
+            }
+            Some(p) if p != 0 && p == self.port && !self.tls_only => {
+                return invalid("--tls_port", "must differ from --port")
+            }
+            _ => {}
+        }
+        if self.tls_only && self.redirect_http_to_https {
+            return invalid(
+                "--redirect_http_to_https",
+                "needs the plain HTTP listener (drop --tls_only)",
+            );
+        }
+        if self.tls_handshake_timeout_ms == 0 {
+            return invalid("--tls_handshake_timeout_ms", "must be greater than 0");
+        }
         Ok(())
     }
 
@@ -378,6 +487,9 @@ impl Config {
     }
     pub(crate) fn shutdown_timeout(&self) -> Duration {
         Duration::from_millis(self.shutdown_timeout_ms)
+    }
+    pub(crate) fn tls_handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.tls_handshake_timeout_ms)
     }
 }
 
@@ -431,5 +543,68 @@ mod tests {
             err.starts_with("--storage_dir: cannot use /proc/hbf-cannot-exist"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn tls_flags_are_checked_together() {
+        let base = Config::default();
+        assert_eq!(base.tls_port, None);
+        assert_eq!(base.tls_handshake_timeout_ms, 10_000);
+        assert!(base.trust_proxy.is_empty());
+        let check = |c: Config| c.validate().map_err(|e| e.to_string());
+        let err = check(Config {
+            tls_port: Some(8443),
+            ..Config::default()
+        })
+        .unwrap_err();
+        assert!(err.starts_with("--tls_port: needs --tls_cert"), "{err}");
+        let err = check(Config {
+            tls_cert: Some("c.pem".into()),
+            tls_port: Some(8443),
+            ..Config::default()
+        })
+        .unwrap_err();
+        assert!(err.starts_with("--tls_key:"), "{err}");
+        let err = check(Config {
+            tls_cert: Some("c.pem".into()),
+            tls_key: Some("k.pem".into()),
+            ..Config::default()
+        })
+        .unwrap_err();
+        assert!(err.starts_with("--tls_cert: needs --tls_port"), "{err}");
+        let ok = Config {
+            tls_cert: Some("c.pem".into()),
+            tls_key: Some("k.pem".into()),
+            tls_port: Some(8443),
+            ..Config::default()
+        };
+        assert!(check(ok.clone()).is_ok());
+        let err = check(Config {
+            tls_port: Some(ok.port),
+            ..ok.clone()
+        })
+        .unwrap_err();
+        assert!(err.starts_with("--tls_port: must differ"), "{err}");
+        let err = check(Config {
+            tls_only: true,
+            redirect_http_to_https: true,
+            ..ok
+        })
+        .unwrap_err();
+        assert!(err.starts_with("--redirect_http_to_https:"), "{err}");
+    }
+
+    #[test]
+    fn trust_proxy_parses_a_cidr_list() {
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            config: Config,
+        }
+        let c = Cli::parse_from(["hbf", "--trust_proxy", "127.0.0.1/32,10.0.0.0/8"]).config;
+        assert_eq!(c.trust_proxy.len(), 2);
+        assert!(c.trust_proxy[1].contains("10.9.8.7".parse().unwrap()));
+        let err = Cli::try_parse_from(["hbf", "--trust_proxy", "10.0.0.0/40"]).err();
+        assert!(err.is_some());
     }
 }

@@ -17,8 +17,9 @@ mod util;
 pub mod worker;
 
 pub use config::{Config, ConfigError, LogFormat, LogLevel};
+pub use net::{IpNet, TlsError};
 pub use observe::{Event, Hook, Metrics};
-pub use server::{Server, ServerHandle, StartError, StopHandle};
+pub use server::{Server, ServerHandle, StartError, StopHandle, TlsReloader};
 pub use worker::{Handler, WorkerEnv, WorkerHandler};
 
 /// The crate version, as reported by `/health` and `hbf --version`.

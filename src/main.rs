@@ -19,6 +19,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing `Config` would only obscure clap's derive
 enum Command {
     /// Run the HTTP server (every flag can also be set as an HBF_* environment variable).
     Serve(Config),
@@ -113,7 +114,10 @@ fn report_usage_error(e: clap::Error) -> ExitCode {
 }
 
 fn serve(config: Config) -> ExitCode {
-    if let Err(e) = config.validate().and_then(|()| config.prepare_storage_dir()) {
+    if let Err(e) = config
+        .validate()
+        .and_then(|()| config.prepare_storage_dir())
+    {
         eprintln!("hbf: {e}");
         return ExitCode::FAILURE;
     }
@@ -124,7 +128,9 @@ fn serve(config: Config) -> ExitCode {
     };
     if let Ok(host) = henv::normalize_hostname(&config.default_host) {
         if !henv::henv_path(&config.storage_dir, &host).exists() {
-            if let Err(e) = open(&default).and_then(|c| henv::install_starter(&c).map_err(|e| e.to_string())) {
+            if let Err(e) =
+                open(&default).and_then(|c| henv::install_starter(&c).map_err(|e| e.to_string()))
+            {
                 eprintln!("hbf: cannot create the default henv: {e}");
                 return ExitCode::FAILURE;
             }
@@ -152,6 +158,12 @@ fn serve(config: Config) -> ExitCode {
     if let Err(e) = install_signal_handlers(handle.stopper()) {
         eprintln!("hbf: cannot install signal handlers: {e}");
         return ExitCode::FAILURE;
+    }
+    if handle.tls_addr().is_some() {
+        if let Err(e) = install_reload_handler(handle.tls_reloader()) {
+            eprintln!("hbf: cannot install the SIGHUP handler: {e}");
+            return ExitCode::FAILURE;
+        }
     }
     match handle.wait() {
         Ok(()) => ExitCode::SUCCESS,
@@ -251,6 +263,20 @@ fn install_signal_handlers(handle: hbf::StopHandle) -> std::io::Result<()> {
                     eprintln!("hbf: second signal, exiting now");
                     std::process::exit(130);
                 }
+            }
+        })?;
+    Ok(())
+}
+
+/// SIGHUP reloads the TLS certificates (new connections use them; open ones keep theirs). A
+/// failed reload is logged and the previous certificates stay in use.
+fn install_reload_handler(reloader: hbf::TlsReloader) -> std::io::Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])?;
+    std::thread::Builder::new()
+        .name("hbf-reload".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                let _ = reloader.reload(); // logged by the server
             }
         })?;
     Ok(())

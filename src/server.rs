@@ -1,4 +1,5 @@
-//! The public seams: `Server` (configure and start) and `ServerHandle` (address, metrics, stop).
+//! The public seams: `Server` (configure and start) and `ServerHandle` (addresses, metrics,
+//! certificate reload, stop).
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,7 +11,8 @@ use std::time::Instant;
 use mio::{Poll, Token, Waker};
 
 use crate::config::{Config, ConfigError};
-use crate::net::EventLoop;
+use crate::net::{EventLoop, TlsError, TlsState};
+use crate::observe::Field;
 use crate::observe::{Event, Hook, Logger, Metrics};
 use crate::worker::{Handler, NotFound, Pool};
 
@@ -20,6 +22,8 @@ pub(crate) const WAKER: Token = Token(usize::MAX - 1);
 /// State shared by the loop, the workers and the handle.
 pub(crate) struct Shared {
     pub config: Config,
+    /// TLS certificates and policy, when `--tls_port` is set.
+    pub tls: Option<TlsState>,
     pub metrics: Arc<Metrics>,
     hooks: Vec<Arc<dyn Hook>>,
     pub log: Arc<Logger>,
@@ -49,8 +53,14 @@ impl Shared {
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("--bind/--port: cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: io::Error },
+    #[error("{flag}: cannot listen on {addr}: {source}")]
+    Bind {
+        flag: &'static str,
+        addr: SocketAddr,
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot start server: {0}")]
     Io(#[from] io::Error),
 }
@@ -89,15 +99,34 @@ impl Server {
         let config = self.config;
         config.validate()?;
         config.prepare_storage_dir()?;
-        let addr = SocketAddr::new(config.bind, config.port);
-        let listener = mio::net::TcpListener::bind(addr)
-            .map_err(|source| StartError::Bind { addr, source })?;
-        let local_addr = listener.local_addr()?;
+        let tls = TlsState::load(&config)?;
+        let bind = |flag: &'static str, port: u16| {
+            let addr = SocketAddr::new(config.bind, port);
+            mio::net::TcpListener::bind(addr).map_err(|source| StartError::Bind {
+                flag,
+                addr,
+                source,
+            })
+        };
+        let listener = match config.tls_only {
+            true => None,
+            false => Some(bind("--bind/--port", config.port)?),
+        };
+        let tls_listener = match config.tls_port {
+            Some(port) => Some(bind("--bind/--tls_port", port)?),
+            None => None,
+        };
+        let plain_addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
+        let tls_addr = tls_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+        let local_addr = plain_addr
+            .or(tls_addr)
+            .ok_or_else(|| io::Error::other("no listener"))?;
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
         let shared = Arc::new(Shared {
             log: Arc::new(Logger::new(config.log_level, config.log_format)?),
             config,
+            tls,
             metrics: Arc::new(Metrics::new()),
             hooks: self.hooks,
             waker,
@@ -114,16 +143,29 @@ impl Server {
             replies_tx,
             shared.clone(),
         )?;
-        let event_loop = EventLoop::new(poll, listener, jobs_tx, replies_rx, shared.clone())?;
+        let event_loop = EventLoop::new(
+            poll,
+            listener,
+            tls_listener,
+            jobs_tx,
+            replies_rx,
+            shared.clone(),
+        )?;
+        let plain = plain_addr.map_or_else(|| "off".to_owned(), |a| a.to_string());
+        let https = tls_addr.map_or_else(|| "off".to_owned(), |a| a.to_string());
+        let sni = shared
+            .tls
+            .as_ref()
+            .map(|t| t.current().names.join(","))
+            .unwrap_or_default();
         shared.log.info(
             "listening",
             &[
-                ("addr", crate::observe::Field::Str(&local_addr.to_string())),
-                (
-                    "workers",
-                    crate::observe::Field::U64(shared.config.worker_count() as u64),
-                ),
-                ("version", crate::observe::Field::Str(crate::VERSION)),
+                ("addr", Field::Str(&plain)),
+                ("tls_addr", Field::Str(&https)),
+                ("sni_names", Field::Str(&sni)),
+                ("workers", Field::U64(shared.config.worker_count() as u64)),
+                ("version", Field::Str(crate::VERSION)),
             ],
         );
         let thread = std::thread::Builder::new()
@@ -131,6 +173,7 @@ impl Server {
             .spawn(move || event_loop.run(pool))?;
         Ok(ServerHandle {
             local_addr,
+            tls_addr,
             shared,
             thread: Some(thread),
         })
@@ -140,14 +183,35 @@ impl Server {
 /// A running server. Dropping it stops the server gracefully and waits for it.
 pub struct ServerHandle {
     local_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
 
 impl ServerHandle {
-    /// The address the listener is bound to (useful with port 0).
+    /// The address the plain HTTP listener is bound to (useful with port 0); with
+    /// `--tls_only`, the HTTPS one.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address the HTTPS listener is bound to, when TLS is on.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// Re-reads the TLS certificates (`--tls_cert`/`--tls_key`, `--tls_cert_dir`). New
+    /// connections use the new ones; open connections keep theirs. On error the old
+    /// certificates stay in use. SIGHUP does this for `hbf serve`.
+    pub fn reload_tls(&self) -> Result<(), TlsError> {
+        self.tls_reloader().reload()
+    }
+
+    /// A cloneable handle that can only reload certificates (for a signal-handling thread).
+    pub fn tls_reloader(&self) -> TlsReloader {
+        TlsReloader {
+            shared: self.shared.clone(),
+        }
     }
 
     /// The built-in counters.
@@ -199,6 +263,37 @@ impl Drop for ServerHandle {
         if self.thread.is_some() {
             self.stop();
             let _ = self.join();
+        }
+    }
+}
+
+/// Reloads a server's TLS certificates from any thread; see `ServerHandle::reload_tls`.
+#[derive(Clone)]
+pub struct TlsReloader {
+    shared: Arc<Shared>,
+}
+
+impl TlsReloader {
+    /// Re-reads the certificates; logs and returns the outcome.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let Some(tls) = &self.shared.tls else {
+            return Err(TlsError::NotEnabled);
+        };
+        match tls.reload() {
+            Ok(acceptor) => {
+                self.shared.log.info(
+                    "tls certificates reloaded",
+                    &[("sni_names", Field::Str(&acceptor.names.join(",")))],
+                );
+                Ok(())
+            }
+            Err(e) => {
+                self.shared.log.error(
+                    "tls reload failed; keeping the previous certificates",
+                    &[("error", Field::Str(&e.to_string()))],
+                );
+                Err(e)
+            }
         }
     }
 }

@@ -33,8 +33,19 @@ pub fn valid_file_path(path: &str) -> bool {
             .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
 }
 
-/// Writes (or replaces) a file. Returns its hash.
+/// Writes (or replaces) a file, stamped now. Returns its hash.
 pub fn put_file(conn: &Connection, path: &str, content: &[u8]) -> rusqlite::Result<String> {
+    put_file_at(conn, path, content, None)
+}
+
+/// Writes (or replaces) a file with a given modification time (Unix seconds; `None` = now),
+/// as `hbf import` does to keep `Last-Modified` equal to the source file's mtime.
+pub fn put_file_at(
+    conn: &Connection,
+    path: &str,
+    content: &[u8],
+    modified_at: Option<i64>,
+) -> rusqlite::Result<String> {
     if !valid_file_path(path) {
         return Err(rusqlite::Error::InvalidParameterName(format!(
             "invalid file path {path:?}"
@@ -42,12 +53,13 @@ pub fn put_file(conn: &Connection, path: &str, content: &[u8]) -> rusqlite::Resu
     }
     let hash = hex(&Sha256::digest(content));
     conn.prepare_cached(
-        "INSERT INTO _hbf_files (path, content, hash, size, modified_at) VALUES (?1, ?2, ?3, ?4, unixepoch())
+        "INSERT INTO _hbf_files (path, content, hash, size, modified_at)
+         VALUES (?1, ?2, ?3, ?4, COALESCE(?5, unixepoch()))
          ON CONFLICT(path) DO UPDATE SET content = excluded.content, hash = excluded.hash,
              size = excluded.size, modified_at = excluded.modified_at
-         WHERE _hbf_files.hash <> excluded.hash",
+         WHERE _hbf_files.hash <> excluded.hash OR (?5 IS NOT NULL AND _hbf_files.modified_at <> ?5)",
     )?
-    .execute(params![path, content, hash, content.len() as i64])?;
+    .execute(params![path, content, hash, content.len() as i64, modified_at])?;
     Ok(hash)
 }
 

@@ -6,7 +6,7 @@ use crate::db::StoredFile;
 use crate::http::Response;
 
 /// Cache-Control sent with assets unless the henv configures another.
-pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=0, must-revalidate";
+pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=0";
 
 /// Request headers that decide the response.
 #[derive(Clone, Copy, Debug, Default)]

@@ -114,7 +114,13 @@ pub fn import_dir(
             path: abs.display().to_string(),
             source,
         })?;
-        db::put_file(&tx, rel, &content).map_err(|source| HenvError::Sqlite {
+        // Keep the source mtime, so Last-Modified is the file's, not the import's.
+        let mtime = std::fs::metadata(abs)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64);
+        db::put_file_at(&tx, rel, &content, mtime).map_err(|source| HenvError::Sqlite {
             path: rel.clone(),
             source,
         })?;

@@ -1,6 +1,6 @@
 //! A complete request as handed from the event loop to a handler.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use super::RequestHead;
@@ -15,7 +15,12 @@ pub struct Request {
     pub body: Vec<u8>,
     /// The TCP peer (a proxy's address when behind one).
     pub peer: SocketAddr,
-    /// Whether the request arrived over TLS.
+    /// The original client: `peer`, or what a trusted proxy (`--trust_proxy`) says in
+    /// `X-Forwarded-For` / `Forwarded`.
+    pub client_ip: IpAddr,
+    /// Whether the client used https: the request arrived over TLS, or a trusted proxy says so
+    /// in `X-Forwarded-Proto` / `Forwarded: proto=`. (`head.host` is likewise the trusted
+    /// proxy's `X-Forwarded-Host` when it sends one; the raw `Host` stays in `head.headers`.)
     pub secure: bool,
     /// When the head was complete.
     pub received_at: Instant,
@@ -35,5 +40,14 @@ impl Request {
 
     pub fn path(&self) -> &str {
         &self.head.path
+    }
+
+    /// `https` or `http`, as the client used it.
+    pub fn protocol(&self) -> &'static str {
+        if self.secure {
+            "https"
+        } else {
+            "http"
+        }
     }
 }

@@ -289,7 +289,12 @@ fn serve_static<'js>(
             range: range.as_deref(),
             if_range: if_range.as_deref(),
         };
-        let resp = assets::respond(&path, &file, &cond, assets::DEFAULT_CACHE_CONTROL);
+        let mut resp = assets::respond(&path, &file, &cond, assets::DEFAULT_CACHE_CONTROL);
+        // Lets a HEAD response (whose body express.js drops) declare the GET length.
+        if !crate::http::Response::status_forbids_body(resp.status) {
+            resp.headers
+                .push(("Content-Length".into(), resp.body.len().to_string()));
+        }
         let out = Object::new(ctx.clone())?;
         out.set("status", resp.status)?;
         let hs = Array::new(ctx.clone())?;

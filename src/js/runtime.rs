@@ -77,6 +77,9 @@ impl AppRuntime {
         let runtime = Runtime::new().map_err(engine)?;
         runtime.set_memory_limit(source.mem_limit_bytes);
         runtime.set_max_stack_size(1024 * 1024);
+        // Collect cycles every few MiB of allocation rather than every 256 KiB: request garbage
+        // is short-lived and freed by reference counting; the cycle collector's cost is per run.
+        runtime.set_gc_threshold((source.mem_limit_bytes / 8).clamp(1 << 20, 8 << 20));
         let deadline = Rc::new(Cell::new(Some(startup_deadline)));
         let watch = deadline.clone();
         runtime.set_interrupt_handler(Some(Box::new(move || {

@@ -1,6 +1,7 @@
 //! One client connection as an explicit state machine.
 //!
 //! ```text
+//! Handshake (TLS only) ──established──▶ Reading
 //!            bytes                 complete request           reply / built-in
 //! Reading ───────────▶ Reading ─────────────────▶ Handling ─────────────────▶ Writing
 //!    ▲   (head, body)      │ bad framing → error response, close after     │
@@ -13,12 +14,15 @@
 //! Reads happen only in `Reading`/`KeepAlive`/`Closing`: while `Handling`, pipelined bytes stay
 //! in the kernel buffer (TCP flow control is the backpressure), and requests are answered
 //! strictly in order because the next one is parsed only after the current response is flushed.
+//!
+//! All socket I/O goes through `Transport` (plain TCP or TLS), so plain and TLS connections run
+//! exactly the same HTTP code. TLS may need to write while reading or read while writing; the
+//! transport reports that as `WouldBlock`, and since sockets are registered for both readiness
+//! kinds the state simply retries on the next event of either kind.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Shutdown, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
-
-use mio::net::TcpStream;
 
 use crate::http::{
     encode_response, parse_head, BodyFraming, ChunkError, ChunkedDecoder, EncodeOptions, HeadError,
@@ -26,6 +30,8 @@ use crate::http::{
 };
 use crate::observe::{Event, Field};
 use crate::server::Shared;
+
+use super::tls::{Handshake, Transport};
 
 /// Bytes a lingering close reads and discards before giving up on a clean FIN.
 const LINGER_MAX_DISCARD: usize = 1 << 20;
@@ -104,8 +110,7 @@ enum AfterWrite {
 }
 
 enum State {
-    /// TLS handshake in progress (driven by the TLS transport; unused for plain TCP).
-    #[allow(dead_code)]
+    /// TLS handshake in progress (TLS connections only); `Reading` follows.
     Handshake { deadline: Instant },
     /// Reading a request head (`body: None`) or its body. The deadline is the header deadline
     /// for the head and the idle deadline for the body.
@@ -137,7 +142,7 @@ enum State {
 
 /// A client connection.
 pub(crate) struct Conn {
-    pub stream: TcpStream,
+    pub transport: Transport,
     pub peer: SocketAddr,
     /// Distinguishes this connection from earlier ones in the same slab slot.
     pub serial: u64,
@@ -153,23 +158,32 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// A new connection, waiting for its first request head.
+    /// A new connection: waiting for its first request head, or (TLS) for the handshake, which
+    /// must complete within `handshake_timeout`.
     pub fn new(
-        stream: TcpStream,
+        transport: Transport,
         peer: SocketAddr,
         serial: u64,
         now: Instant,
         header_timeout: Duration,
+        handshake_timeout: Duration,
     ) -> Self {
+        let state = if transport.is_tls() {
+            State::Handshake {
+                deadline: now + handshake_timeout,
+            }
+        } else {
+            State::Reading {
+                deadline: now + header_timeout,
+                body: None,
+            }
+        };
         Conn {
-            stream,
+            transport,
             peer,
             serial,
             counted_per_ip: false,
-            state: State::Reading {
-                deadline: now + header_timeout,
-                body: None,
-            },
+            state,
             inbuf: Vec::new(),
             spare_out: Vec::new(),
             served: 0,
@@ -180,13 +194,21 @@ impl Conn {
 
     /// A connection refused at accept: it gets `resp`, then a lingering close.
     pub fn rejected(
-        stream: TcpStream,
+        stream: mio::net::TcpStream,
         peer: SocketAddr,
         serial: u64,
         resp: &Response,
         ctx: &Ctx<'_>,
     ) -> Self {
-        let mut conn = Conn::new(stream, peer, serial, ctx.now, Duration::ZERO);
+        let transport = Transport::Plain(stream);
+        let mut conn = Conn::new(
+            transport,
+            peer,
+            serial,
+            ctx.now,
+            Duration::ZERO,
+            Duration::ZERO,
+        );
         let mut out = Vec::new();
         let opts = EncodeOptions {
             version: Version::Http11,
@@ -214,10 +236,15 @@ impl Conn {
         }
     }
 
+    /// Whether the connection arrived over TLS.
+    pub fn secure(&self) -> bool {
+        self.transport.is_tls()
+    }
+
     /// Whether the connection is between requests with nothing buffered (safe to close on stop).
     pub fn is_idle(&self) -> bool {
         match &self.state {
-            State::KeepAlive { .. } => true,
+            State::KeepAlive { .. } | State::Handshake { .. } => true,
             State::Reading { body: None, .. } => self.inbuf.is_empty(),
             _ => false,
         }
@@ -278,6 +305,10 @@ impl Conn {
             }
             State::Handshake { .. } => {
                 shared.emit(&Event::Timeout { kind: "handshake" });
+                shared.emit(&Event::Handshake {
+                    result: "timeout",
+                    duration: self.handshake_age(),
+                });
                 Progress::Close
             }
             State::Closing { .. } | State::Closed => Progress::Close,
@@ -288,7 +319,7 @@ impl Conn {
     pub fn on_ready(&mut self, ctx: &mut Ctx<'_>) -> Progress {
         loop {
             let step = match &mut self.state {
-                State::Handshake { .. } => return Progress::Close,
+                State::Handshake { .. } => self.handshake(ctx),
                 State::Handling { .. } => return Progress::Idle,
                 State::Closed => return Progress::Close,
                 State::Writing { .. } => self.flush(ctx),
@@ -322,7 +353,26 @@ impl Conn {
         self.start_write(resp, exchange, keep_alive, ctx);
     }
 
-    fn start_write(&mut self, resp: Response, exchange: Exchange, keep_alive: bool, ctx: &Ctx<'_>) {
+    fn start_write(
+        &mut self,
+        mut resp: Response,
+        exchange: Exchange,
+        keep_alive: bool,
+        ctx: &Ctx<'_>,
+    ) {
+        let hsts = ctx.shared.config.hsts_max_age;
+        if hsts > 0
+            && self.secure()
+            && !resp
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("strict-transport-security"))
+        {
+            resp.headers.push((
+                "Strict-Transport-Security".into(),
+                format!("max-age={hsts}"),
+            ));
+        }
         let mut out = std::mem::take(&mut self.spare_out);
         let opts = EncodeOptions {
             version: exchange.version,
@@ -382,6 +432,59 @@ impl Conn {
         }
     }
 
+    /// Drives the TLS handshake; on success the connection waits for its first request head.
+    fn handshake(&mut self, ctx: &mut Ctx<'_>) -> Step {
+        let Transport::Tls(tls) = &mut self.transport else {
+            return Step::Done(Progress::Close);
+        };
+        match tls.handshake() {
+            Handshake::Wait => Step::Wait,
+            Handshake::Done => {
+                let duration = tls.started.elapsed();
+                ctx.shared.emit(&Event::Handshake {
+                    result: "ok",
+                    duration,
+                });
+                if ctx.shared.log.enabled(crate::config::LogLevel::Debug) {
+                    ctx.shared.log.debug(
+                        "tls handshake",
+                        &[
+                            ("peer", Field::Str(&self.peer.to_string())),
+                            ("session", Field::Str(&tls.describe())),
+                            ("duration_ms", Field::F64(duration.as_secs_f64() * 1000.0)),
+                        ],
+                    );
+                }
+                self.state = State::Reading {
+                    deadline: ctx.now + ctx.shared.config.header_timeout(),
+                    body: None,
+                };
+                Step::Continue
+            }
+            Handshake::Failed(reason) => {
+                ctx.shared.emit(&Event::Handshake {
+                    result: reason,
+                    duration: tls.started.elapsed(),
+                });
+                ctx.shared.log.debug(
+                    "tls handshake failed",
+                    &[
+                        ("peer", Field::Str(&self.peer.to_string())),
+                        ("reason", Field::Str(reason)),
+                    ],
+                );
+                Step::Done(Progress::Close)
+            }
+        }
+    }
+
+    fn handshake_age(&self) -> Duration {
+        match &self.transport {
+            Transport::Tls(t) => t.started.elapsed(),
+            Transport::Plain(_) => Duration::ZERO,
+        }
+    }
+
     fn read_request(&mut self, ctx: &mut Ctx<'_>) -> Step {
         // Parse what is buffered first: pipelined requests need no new bytes.
         if !self.inbuf.is_empty() {
@@ -431,7 +534,7 @@ impl Conn {
         let cap = self.read_cap(ctx.limits);
         let mut total = 0;
         while self.inbuf.len() < cap {
-            match self.stream.read(ctx.scratch) {
+            match self.transport.read(ctx.scratch) {
                 Ok(0) => {
                     self.peer_closed = true;
                     break;
@@ -643,7 +746,7 @@ impl Conn {
             return Step::Wait;
         };
         while *pos < out.len() {
-            match self.stream.write(&out[*pos..]) {
+            match self.transport.write(&out[*pos..]) {
                 Ok(0) => return Step::Done(Progress::Close),
                 Ok(n) => {
                     *pos += n;
@@ -699,7 +802,7 @@ impl Conn {
                 };
             }
             AfterWrite::Close => {
-                if self.peer_closed || self.stream.shutdown(Shutdown::Write).is_err() {
+                if self.peer_closed || self.transport.shutdown_write().is_err() {
                     return Step::Done(Progress::Close);
                 }
                 self.inbuf = Vec::new();
@@ -754,7 +857,7 @@ impl Conn {
             return Step::Wait;
         };
         loop {
-            match self.stream.read(ctx.scratch) {
+            match self.transport.read_raw(ctx.scratch) {
                 Ok(0) => return Step::Done(Progress::Close),
                 Ok(n) => {
                     *discarded += n;

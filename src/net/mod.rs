@@ -5,18 +5,29 @@
 //! replies, and enforces every deadline with a coarse sweep. It never blocks and never runs
 //! application code. Sockets are registered once for read and write, edge-triggered; the
 //! connection's state decides what it does with each event.
+//!
+//! There are up to two listeners: plain HTTP (`--port`) and HTTPS (`--tls_port`). A TLS
+//! connection differs only in its `Transport` and in starting in the `Handshake` state.
 
 mod conn;
 mod limiter;
+mod proxy;
+mod tls;
+
+pub use proxy::IpNet;
+pub use tls::TlsError;
+pub(crate) use tls::TlsState;
 
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use mio::net::{TcpListener, TcpStream};
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
@@ -27,8 +38,10 @@ use crate::server::{Shared, WAKER};
 use crate::worker::{Job, Pool, Reply};
 use conn::{Admission, Conn, Ctx, Progress};
 use limiter::PerIp;
+use tls::Transport;
 
 const LISTENER: Token = Token(usize::MAX - 2);
+const TLS_LISTENER: Token = Token(usize::MAX - 3);
 /// How often deadlines are checked; timeouts fire within this much of their value.
 const SWEEP_EVERY: Duration = Duration::from_millis(50);
 /// Extra slab room for connections being refused (503/429 then lingering close).
@@ -39,6 +52,9 @@ const REJECT_SLACK: usize = 256;
 pub(crate) struct EventLoop {
     poll: Poll,
     listener: Option<TcpListener>,
+    tls_listener: Option<TcpListener>,
+    /// The bound HTTPS port (for redirects).
+    tls_port: Option<u16>,
     conns: Slab<Conn>,
     jobs: Option<Sender<Job>>,
     replies: Receiver<Reply>,
@@ -59,13 +75,21 @@ pub(crate) struct EventLoop {
 impl EventLoop {
     pub fn new(
         poll: Poll,
-        mut listener: TcpListener,
+        mut listener: Option<TcpListener>,
+        mut tls_listener: Option<TcpListener>,
         jobs: Sender<Job>,
         replies: Receiver<Reply>,
         shared: Arc<Shared>,
     ) -> io::Result<Self> {
-        poll.registry()
-            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        if let Some(l) = &mut listener {
+            poll.registry().register(l, LISTENER, Interest::READABLE)?;
+        }
+        let mut tls_port = None;
+        if let Some(l) = &mut tls_listener {
+            poll.registry()
+                .register(l, TLS_LISTENER, Interest::READABLE)?;
+            tls_port = Some(l.local_addr()?.port());
+        }
         let c = &shared.config;
         let now = Instant::now();
         Ok(EventLoop {
@@ -73,7 +97,9 @@ impl EventLoop {
             per_ip: PerIp::new(c.max_conn_per_ip, c.rate_limit_rps, c.rate_limit_burst),
             conns: Slab::with_capacity(c.max_conn.min(1024)),
             poll,
-            listener: Some(listener),
+            listener,
+            tls_listener,
+            tls_port,
             jobs: Some(jobs),
             replies,
             scratch: vec![0; 64 * 1024],
@@ -106,7 +132,8 @@ impl EventLoop {
             self.date.refresh();
             for event in events.iter() {
                 match event.token() {
-                    LISTENER => self.accept(now),
+                    LISTENER => self.accept(now, false),
+                    TLS_LISTENER => self.accept(now, true),
                     WAKER => {}
                     Token(t) => self.drive(t, now),
                 }
@@ -117,7 +144,8 @@ impl EventLoop {
             }
             if self.accept_paused_until.is_some_and(|t| now >= t) {
                 self.accept_paused_until = None;
-                self.accept(now);
+                self.accept(now, false);
+                self.accept(now, true);
             }
             if now >= self.next_sweep {
                 self.sweep(now);
@@ -149,16 +177,21 @@ impl EventLoop {
     }
 
     /// Accepts until the backlog is empty, the descriptor limit is hit, or we are stopping.
-    fn accept(&mut self, now: Instant) {
+    fn accept(&mut self, now: Instant, tls: bool) {
         if self.accept_paused_until.is_some() {
             return;
         }
         loop {
-            let Some(listener) = &self.listener else {
+            let listener = if tls {
+                &self.tls_listener
+            } else {
+                &self.listener
+            };
+            let Some(listener) = listener else {
                 return;
             };
             match listener.accept() {
-                Ok((stream, peer)) => self.admit_connection(stream, peer, now),
+                Ok((stream, peer)) => self.admit_connection(stream, peer, now, tls),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) => {
@@ -188,7 +221,13 @@ impl EventLoop {
         }
     }
 
-    fn admit_connection(&mut self, mut stream: TcpStream, peer: SocketAddr, now: Instant) {
+    fn admit_connection(
+        &mut self,
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        now: Instant,
+        tls: bool,
+    ) {
         let _ = stream.set_nodelay(true);
         let max_conn = self.shared.config.max_conn;
         let refusal = if self.conns.len() >= max_conn {
@@ -206,7 +245,8 @@ impl EventLoop {
             None
         };
         if let Some((reason, _)) = &refusal {
-            if self.conns.len() >= max_conn + REJECT_SLACK {
+            // A TLS client cannot read a plain-text refusal: close at once.
+            if tls || self.conns.len() >= max_conn + REJECT_SLACK {
                 // Too many refusals in flight already: drop without a word.
                 self.shared.emit(&Event::ConnectionRejected { reason });
                 return;
@@ -246,12 +286,18 @@ impl EventLoop {
                 Conn::rejected(stream, peer, serial, &resp, &ctx)
             }
             None => {
+                let transport = match (tls, &self.shared.tls) {
+                    (true, Some(state)) => Transport::Tls(Box::new(state.current().stream(stream))),
+                    _ => Transport::Plain(stream),
+                };
+                let config = &self.shared.config;
                 let mut conn = Conn::new(
-                    stream,
+                    transport,
                     peer,
                     serial,
                     now,
-                    self.shared.config.header_timeout(),
+                    config.header_timeout(),
+                    config.tls_handshake_timeout(),
                 );
                 conn.counted_per_ip = self.per_ip.counts_connections();
                 conn
@@ -340,23 +386,38 @@ impl EventLoop {
         received_at: Instant,
         now: Instant,
     ) -> Option<Response> {
-        if let Some(resp) = builtin::answer(&head, &self.shared.metrics, &self.snapshot) {
+        if let Some(resp) = builtin::answer(
+            &head,
+            self.shared.config.builtin_bare_paths,
+            &self.shared.metrics,
+            &self.snapshot,
+        ) {
             return Some(resp);
         }
         let conn = self.conns.get(token)?;
         let deadline = now + self.shared.config.handler_timeout();
+        let mut request = Request {
+            id,
+            head,
+            body,
+            peer: conn.peer,
+            client_ip: conn.peer.ip().to_canonical(),
+            secure: conn.secure(),
+            received_at,
+            deadline,
+        };
+        let serial = conn.serial;
+        let trusted = &self.shared.config.trust_proxy;
+        if !trusted.is_empty() && proxy::trusted(trusted, conn.peer.ip()) {
+            apply_forwarded(&mut request, trusted);
+        }
+        if !request.secure && self.shared.config.redirect_http_to_https {
+            return Some(self.redirect_to_https(&request));
+        }
         let job = Job {
             token,
-            serial: conn.serial,
-            request: Request {
-                id,
-                head,
-                body,
-                peer: conn.peer,
-                secure: false,
-                received_at,
-                deadline,
-            },
+            serial,
+            request,
         };
         let Some(jobs) = &self.jobs else {
             self.shared.emit(&Event::Overload {
@@ -392,6 +453,33 @@ impl EventLoop {
                 )
             }
         }
+    }
+
+    /// 308 to the same target on the HTTPS listener.
+    fn redirect_to_https(&self, req: &Request) -> Response {
+        let host = req.head.host.as_deref().map_or_else(
+            || self.shared.config.bind.to_string(),
+            |h| strip_port(h).to_owned(),
+        );
+        let port = match self.tls_port {
+            Some(443) | None => String::new(),
+            Some(p) => format!(":{p}"),
+        };
+        let target = if req.head.target.starts_with('/') {
+            req.head.target.clone()
+        } else {
+            // absolute-form or `*`: rebuild from the path and query
+            match &req.head.query {
+                Some(q) => format!("{}?{q}", req.head.path),
+                None => req.head.path.clone(),
+            }
+        };
+        let location = format!("https://{host}{port}{target}");
+        Response::json(
+            308,
+            &serde_json::json!({ "error": "use https", "status": 308, "location": location }),
+        )
+        .with_header("Location", location)
     }
 
     /// Hands worker replies to their connections; replies for connections that timed out or
@@ -432,8 +520,9 @@ impl EventLoop {
     }
 
     fn close(&mut self, token: usize) {
-        if let Some(mut conn) = self.conns.try_remove(token) {
-            let _ = self.poll.registry().deregister(&mut conn.stream);
+        if let Some(conn) = self.conns.try_remove(token) {
+            let fd = conn.transport.socket().as_raw_fd();
+            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
             if conn.counted_per_ip {
                 self.per_ip.close(conn.peer.ip());
             }
@@ -474,7 +563,10 @@ impl EventLoop {
     /// Stops accepting and closes idle connections; busy ones finish (with `Connection: close`).
     fn begin_stop(&mut self, now: Instant) {
         self.stop_deadline = Some(now + self.shared.config.shutdown_timeout());
-        if let Some(mut listener) = self.listener.take() {
+        for mut listener in [self.listener.take(), self.tls_listener.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = self.poll.registry().deregister(&mut listener);
         }
         self.accept_paused_until = None;
@@ -517,6 +609,33 @@ impl EventLoop {
         }
         self.shared.log.info("stopped", &[]);
     }
+}
+
+/// Applies what a trusted proxy says about the client to `req`.
+fn apply_forwarded(req: &mut Request, trusted: &[IpNet]) {
+    let headers = req
+        .head
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()));
+    let fwd = proxy::read_forwarded(headers, req.peer.ip(), trusted);
+    if let Some(ip) = fwd.client_ip {
+        req.client_ip = ip;
+    }
+    if let Some(secure) = fwd.secure {
+        req.secure = secure;
+    }
+    if let Some(host) = fwd.host {
+        req.head.host = Some(host);
+    }
+}
+
+/// `example.com:8080` → `example.com`; `[::1]:80` → `[::1]`.
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |i| &host[..=i]);
+    }
+    host.split(':').next().unwrap_or(host)
 }
 
 /// Admission as the loop applies it: the per-IP rate limit, and room in the worker queue

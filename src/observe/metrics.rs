@@ -39,6 +39,13 @@ pub enum Event<'a> {
         duration: Duration,
         henv: Option<&'a str>,
     },
+    /// A TLS handshake ended: `ok`, or why it failed (`timeout`, `eof`, `not_tls`, `version`,
+    /// `no_shared_cipher`, `client_alert`, `bad_message`, `io`, `other`). `duration` is from
+    /// accept to the end of the handshake.
+    Handshake {
+        result: &'static str,
+        duration: Duration,
+    },
     /// A response was fully written (or the connection died trying).
     RequestDone {
         status: u16,
@@ -114,6 +121,8 @@ pub struct Metrics {
     pub db_connections: AtomicU64,
     pub request_duration: Histogram,
     pub handler_duration: Histogram,
+    /// Accept to completed TLS handshake, successful handshakes only.
+    pub handshake_duration: Histogram,
     labelled: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
 }
 
@@ -269,6 +278,11 @@ impl Metrics {
             "hbf_handler_duration_seconds",
             "Time a worker spent running a handler.",
         );
+        self.handshake_duration.render(
+            &mut out,
+            "hbf_tls_handshake_duration_seconds",
+            "Time from accept to a completed TLS handshake.",
+        );
         out
     }
 }
@@ -299,6 +313,12 @@ impl Hook for Metrics {
                 self.queue_depth.fetch_sub(1, Relaxed);
             }
             Event::HandlerDone { duration, .. } => self.handler_duration.observe(duration),
+            Event::Handshake { result, duration } => {
+                self.bump("handshakes", result);
+                if result == "ok" {
+                    self.handshake_duration.observe(duration);
+                }
+            }
             Event::RequestDone {
                 status,
                 duration,

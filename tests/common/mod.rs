@@ -10,6 +10,8 @@
 //! a test only ever waits that long when the server misbehaves.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -53,6 +55,7 @@ impl Probe {
 /// - `/big?bytes=N` → 200 with N bytes of `x`
 /// - `/nocontent` → 204 (the handler also sets a body, which must never be sent)
 /// - `/panic` → panics
+/// - `/whoami` → JSON `{peer, client_ip, secure, protocol, host}` as the handler sees them
 /// - anything else → JSON 404
 #[derive(Clone, Default)]
 pub struct TestHandler {
@@ -111,6 +114,16 @@ fn route(req: &Request) -> Response {
             .with_header("X-Nocontent", "yes")
             .with_body(b"this body must never be sent".to_vec()),
         "/panic" => panic!("test handler panics on purpose"),
+        "/whoami" => Response::json(
+            200,
+            &serde_json::json!({
+                "peer": req.peer.to_string(),
+                "client_ip": req.client_ip.to_string(),
+                "secure": req.secure,
+                "protocol": req.protocol(),
+                "host": req.head.host,
+            }),
+        ),
         _ => Response::error(404, "no such test route"),
     }
 }

@@ -1,0 +1,89 @@
+'use strict';
+// HBF runner: each app as the server.js of a real henv, served by the real `hbf` binary over
+// HTTP. Needs a built binary:  HBF_BIN=target/debug/hbf node run-hbf.js [--out file]
+// Writes results/hbf.json; compare with `node compare.js expected/node.json results/hbf.json --hbf`.
+
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const lib = require('./lib');
+
+const HBF = process.env.HBF_BIN || path.join(lib.DIR, '..', '..', 'target', 'debug', 'hbf');
+const outArg = process.argv.indexOf('--out');
+const OUT = outArg !== -1 ? path.resolve(process.argv[outArg + 1]) : path.join(lib.DIR, 'results', 'hbf.json');
+
+function send(port, spec) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, method: spec.method, path: spec.path, headers: lib.wireHeaders(spec), agent: false,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const pairs = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+        resolve(lib.record(spec, res.statusCode, pairs, Buffer.concat(chunks)));
+      });
+    });
+    req.on('error', reject);
+    req.end(lib.requestBody(spec));
+  });
+}
+
+function copyDir(from, to) {
+  fs.mkdirSync(to, { recursive: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, e.name);
+    const dst = path.join(to, e.name);
+    if (e.isDirectory()) copyDir(src, dst);
+    else { fs.copyFileSync(src, dst); fs.utimesSync(dst, lib.FIXTURE_MTIME, lib.FIXTURE_MTIME); }
+  }
+}
+
+// Starts `hbf serve --port 0` and resolves with the port it logs.
+function serve(storage) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(HBF, ['serve', '--port', '0', '--storage_dir', storage, '--log_level', 'info',
+      '--access_log', 'false', '--workers', '1', '--builtin_bare_paths', 'false'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d) => {
+      log += d;
+      const m = /"addr":"127\.0\.0\.1:(\d+)"/.exec(log);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error('hbf exited ' + code + ': ' + log)));
+  });
+}
+
+async function main() {
+  lib.prepareFixtures();
+  const results = {};
+  for (const name of lib.listApps()) {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hbf-diff-'));
+    const src = path.join(work, 'src');
+    copyDir(lib.PUBLIC_DIR, path.join(src, 'public'));
+    fs.copyFileSync(path.join(lib.APPS_DIR, name + '.js'), path.join(src, 'server.js'));
+    const storage = path.join(work, 'henvs');
+    execFileSync(HBF, ['import', src, '--host', 'localhost', '--storage_dir', storage], { stdio: 'ignore' });
+    // Compare the Express layer, not HBF's own response defaults.
+    execFileSync(HBF, ['sql', "INSERT OR REPLACE INTO _hbf_config (key, value) VALUES ('security_headers', 'false')",
+      '--host', 'localhost', '--storage_dir', storage], { stdio: 'ignore' });
+    const { child, port } = await serve(storage);
+    try {
+      results[name] = [];
+      for (const spec of lib.loadRequests(name)) results[name].push(await send(port, spec));
+    } finally {
+      child.removeAllListeners('exit');
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }
+  lib.writeResults(OUT, results);
+  const n = Object.values(results).reduce((a, r) => a + r.length, 0);
+  process.stdout.write('run-hbf: ' + n + ' responses from hbf -> ' + path.relative(process.cwd(), OUT) + '\n');
+}
+
+main().catch((e) => { process.stderr.write(e.stack + '\n'); process.exit(1); });
