@@ -9,7 +9,6 @@
 //                                    must NOT strip a leading BOM
 //   host.randomBytes(n)           -> Uint8Array of n CSPRNG bytes
 (function () {
-  "use strict";
   const host = globalThis.__hbf_host;
   delete globalThis.__hbf_host;
   for (const fn of ["log", "encodeUtf8", "decodeUtf8", "randomBytes"]) {
@@ -27,7 +26,7 @@
   const abByteLength = getter(ArrayBuffer.prototype, "byteLength");
   const TYPED = { Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
     Float32Array, Float64Array, BigInt64Array, BigUint64Array };
-  if (typeof Float16Array === "function") TYPED.Float16Array = Float16Array; // eslint-disable-line no-undef
+  if (typeof Float16Array === "function") TYPED.Float16Array = Float16Array;
 
   const define = (name, value) =>
     defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
@@ -38,12 +37,27 @@
   const isMap = v => brand(MAP_SIZE, v);
   const isSet = v => brand(SET_SIZE, v);
   const isDate = v => brand(Date.prototype.getTime, v);
-  const isRegExp = v => v !== RegExp.prototype && brand(getter(RegExp.prototype, "source"), v);
+  const RE_SOURCE = getter(RegExp.prototype, "source"), RE_FLAGS = getter(RegExp.prototype, "flags");
+  const isRegExp = v => v !== RegExp.prototype && brand(RE_SOURCE, v);
   const isError = typeof Error.isError === "function" ? Error.isError
     : v => v !== null && typeof v === "object" && objToString.call(v) === "[object Error]";
   const TYPE_VALUEOF = { Number: Number.prototype.valueOf, String: String.prototype.valueOf,
     Boolean: Boolean.prototype.valueOf, BigInt: BigInt.prototype.valueOf, Symbol: Symbol.prototype.valueOf };
-  const boxedType = v => { for (const n in TYPE_VALUEOF) if (brand(TYPE_VALUEOF[n], v)) return n; return null; };
+  // classify(v): the built-in kind of object v ("Object" for plain and unknown ones). toString's tag
+  // picks the candidate cheaply and one brand check confirms it, so a spoofed Symbol.toStringTag only
+  // degrades to "Object" (and failing brand checks, i.e. costly exceptions, stay rare).
+  const BRANDS = { Date: isDate, RegExp: isRegExp, ArrayBuffer: isArrayBuffer, Map: isMap, Set: isSet, Error: isError,
+    WeakMap: v => brand(WeakMap.prototype.has, v, {}), WeakSet: v => brand(WeakSet.prototype.has, v, {}),
+    WeakRef: v => typeof WeakRef === "function" && brand(WeakRef.prototype.deref, v), Promise: v => v instanceof Promise };
+  for (const t in TYPE_VALUEOF) BRANDS[t] = v => brand(TYPE_VALUEOF[t], v);
+  function classify(v) {
+    if (Array.isArray(v)) return "Array";
+    if (ArrayBuffer.isView(v)) return taName.call(v) === undefined ? "DataView" : "TypedArray";
+    let tag;
+    try { tag = objToString.call(v).slice(8, -1); } catch { return "Object"; }
+    if (Object.hasOwn(BRANDS, tag) && BRANDS[tag](v)) return tag;
+    return isError(v) ? "Error" : "Object";
+  }
   // WebIDL DOMString/USVString conversion: template literals throw on Symbols like WebIDL does.
   const toStr = v => `${v}`;
   const toUSV = String.prototype.toWellFormed
@@ -151,14 +165,18 @@
       const name = ctor === null ? `[${fallback}: null prototype]` : ctor;
       return `${name}${size === undefined ? "" : `(${size})`}${tag ? ` [${tag}]` : ""} `;
     };
-    let keys = Reflect.ownKeys(v).filter(k => { const d = getOwnPropertyDescriptor(v, k); return d && d.enumerable; });
-    let base = "", open = "{", close = "}", items = [], pfx = "";
-    const isArr = Array.isArray(v);
-    if (isArr || taName.call(v) !== undefined) {
+    if (RECORDS.has(v) || PARAMS.has(v)) return inspectURL(v, ctx, depth);
+    const kind = isFn ? "Function" : classify(v), isArr = kind === "Array";
+    const typedName = kind === "TypedArray" ? taName.call(v) : undefined;
+    // Own enumerable keys; skipped for big arrays and typed arrays, where listing every index is costly.
+    let keys = typedName !== undefined || (isArr && v.length > 10 * MAX_ITEMS) ? []
+      : Reflect.ownKeys(v).filter(k => { const d = getOwnPropertyDescriptor(v, k); return d && d.enumerable; });
+    let base = "", open = "{", close = "}", items = [], pfx = "", tail = "";
+    if (isArr || typedName !== undefined) {
       const typed = !isArr;
-      if (depth > ctx.maxDepth) return `[${typed ? taName.call(v) : ctor || "Array"}]`;
+      if (depth > ctx.maxDepth) return `[${typed ? typedName : ctor || "Array"}]`;
       const len = v.length;
-      pfx = isArr ? (ctor === "Array" && !tag ? "" : prefix("Array", len)) : prefix(taName.call(v), len);
+      pfx = isArr ? (ctor === "Array" && !tag ? "" : prefix("Array", len)) : prefix(typedName, len);
       open = "["; close = "]";
       let holes = 0;
       const flushHoles = () => { if (holes) items.push(`<${holes} empty item${holes > 1 ? "s" : ""}>`); holes = 0; };
@@ -172,31 +190,34 @@
       }
       flushHoles();
       if (i < len) items.push(`... ${len - i} more item${len - i > 1 ? "s" : ""}`);
-      keys = keys.filter(k => typeof k === "symbol" || !(String(k >>> 0) === k && (k >>> 0) < 4294967295));
+      keys = keys.filter(k => typeof k === "symbol" || !(String(k >>> 0) === k && (k >>> 0) < 4294967295)); // non-index
     } else if (isFn) {
       base = fnBase(v);
       if (keys.length === 0) return base;
-    } else if (isError(v)) {
+    } else if (kind === "Error" || v instanceof Error) { // instanceof: QuickJS's DOMException is not Error.isError
       let stack = "", name = "Error", message = "";
       try { name = String(v.name); message = String(v.message); stack = v.stack; } catch { /* ignore */ }
       const head = message ? `${name}: ${message}` : name;
+      // V8 stacks start with "Name: message", QuickJS stacks are frames only.
+      if (typeof stack === "string") stack = stack.replace(/\s+$/, "");
       base = depth === 0 && typeof stack === "string" && stack ? (stack.startsWith(head) ? stack : `${head}\n${stack}`) : `[${head}]`;
       keys = keys.filter(k => k !== "stack" && k !== "message");
-      if (keys.length === 0) return base;
-    } else if (isDate(v)) {
+      const cause = getOwnPropertyDescriptor(v, "cause");
+      if (cause && !cause.enumerable) tail = `[cause]: ${fmtProp(cause, ctx, depth)}`;
+      if (keys.length === 0 && !tail) return base;
+    } else if (kind === "Date") {
       const t = Date.prototype.getTime.call(v);
       base = Number.isNaN(t) ? "Invalid Date" : Date.prototype.toISOString.call(v);
       if (keys.length === 0) return base;
-    } else if (isRegExp(v)) {
+    } else if (kind === "RegExp") {
       base = RegExp.prototype.toString.call(v);
       if (keys.length === 0) return base;
-    } else if (boxedType(v)) {
-      const type = boxedType(v);
-      base = `[${type}: ${fmtPrimitive(TYPE_VALUEOF[type].call(v), false)}]`;
-      if (type === "String") keys = keys.filter(k => typeof k === "symbol" || !/^(0|[1-9]\d*)$/.test(k));
+    } else if (Object.hasOwn(TYPE_VALUEOF, kind)) { // boxed primitive
+      base = `[${kind}: ${fmtPrimitive(TYPE_VALUEOF[kind].call(v), false)}]`;
+      if (kind === "String") keys = keys.filter(k => typeof k === "symbol" || !/^(0|[1-9]\d*)$/.test(k));
       if (keys.length === 0) return base;
-    } else if (isMap(v) || isSet(v)) {
-      const map = isMap(v), size = map ? MAP_SIZE.call(v) : SET_SIZE.call(v);
+    } else if (kind === "Map" || kind === "Set") {
+      const map = kind === "Map", size = map ? MAP_SIZE.call(v) : SET_SIZE.call(v);
       if (depth > ctx.maxDepth) return `[${ctor || (map ? "Map" : "Set")}]`;
       pfx = prefix(map ? "Map" : "Set", size);
       const it = map ? Map.prototype.entries.call(v) : Set.prototype.values.call(v);
@@ -204,16 +225,20 @@
         if (items.length >= MAX_ITEMS) { items.push(`... ${size - MAX_ITEMS} more item${size - MAX_ITEMS > 1 ? "s" : ""}`); break; }
         items.push(map ? `${inspectValue(e[0], ctx, depth + 1)} => ${inspectValue(e[1], ctx, depth + 1)}` : inspectValue(e, ctx, depth + 1));
       }
-    } else if (isArrayBuffer(v)) {
+    } else if (kind === "ArrayBuffer") {
       const bytes = new Uint8Array(v), hex = [];
       for (let i = 0; i < Math.min(bytes.length, 50); i++) hex.push(bytes[i].toString(16).padStart(2, "0"));
       if (bytes.length > 50) hex.push(`... ${bytes.length - 50} more bytes`);
       pfx = prefix("ArrayBuffer");
       items.push(`[Uint8Contents]: <${hex.join(" ")}>`, `byteLength: ${bytes.length}`);
-    } else if (brand(WeakMap.prototype.has, v, {}) || brand(WeakSet.prototype.has, v, {})) {
+    } else if (kind === "WeakMap" || kind === "WeakSet") {
       return `${prefix("Object")}{ <items unknown> }`;
-    } else if (v instanceof Promise) {
+    } else if (kind === "Promise") {
       return `${prefix("Object")}{ <unknown> }`; // promise state is not observable from JS
+    } else if (kind === "DataView") {
+      if (depth > ctx.maxDepth) return "[DataView]";
+      pfx = prefix("DataView");
+      items.push(`byteLength: ${v.byteLength}`, `byteOffset: ${v.byteOffset}`, `buffer: ${inspectValue(v.buffer, ctx, depth + 1)}`);
     } else {
       if (depth > ctx.maxDepth) return `[${ctor || "Object"}]`;
       pfx = ctor === "Object" ? (tag ? `Object [${tag}] ` : "") : prefix("Object");
@@ -224,6 +249,7 @@
       if (shown++ >= 1000) { items.push(`... ${keys.length - 1000} more properties`); break; }
       items.push(`${fmtKey(k)}: ${fmtProp(getOwnPropertyDescriptor(v, k), ctx, depth)}`);
     }
+    if (tail) items.push(tail);
     if (base) return `${base} { ${items.join(", ")} }`;
     return items.length ? `${pfx}${open} ${items.join(", ")} ${close}` : `${pfx}${open}${close}`;
   }
@@ -231,6 +257,16 @@
     if (!d) return "undefined";
     if ("value" in d) return inspectValue(d.value, ctx, depth + 1);
     return d.get ? (d.set ? "[Getter/Setter]" : "[Getter]") : d.set ? "[Setter]" : "undefined";
+  }
+  const URL_FIELDS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname",
+    "search", "searchParams", "hash"];
+  function inspectURL(v, ctx, depth) { // shaped like Node's output, on one line
+    if (PARAMS.has(v)) {
+      const items = PARAMS.get(v).list.map(([k, x]) => `${quote(k)} => ${quote(x)}`);
+      return items.length ? `URLSearchParams { ${items.join(", ")} }` : "URLSearchParams {}";
+    }
+    if (depth > ctx.maxDepth) return "[URL]";
+    return `URL { ${URL_FIELDS.map(f => `${f}: ${inspectValue(v[f], ctx, depth + 1)}`).join(", ")} }`;
   }
   function inspect(value, opts) {
     const maxDepth = opts && typeof opts.depth === "number" ? opts.depth : 4;
@@ -313,12 +349,11 @@
     }
     for (; a < args.length; a++) {
       const v = args[a];
-      str += join + (typeof v === "string" ? v : inspectTop(v));
+      str += join + (typeof v === "string" ? v : inspect(v));
       join = " ";
     }
     return str;
   }
-  const inspectTop = v => inspectValue(v, { stack: [], circular: new Map(), maxDepth: 4 }, 0, false);
 
   // ---------------------------------------------------------------- console
   let groupIndent = "";
@@ -341,7 +376,7 @@
       else args.unshift("Assertion failed");
       emit("warn", format(args));
     },
-    dir: (v) => emit("info", inspectTop(v)),
+    dir: (v) => emit("info", inspect(v)),
     table: (...args) => emit("info", format(args)),
     count(l) { const k = label(l), n = (counts.get(k) || 0) + 1; counts.set(k, n); emit("info", `${k}: ${n}`); },
     countReset(l) { counts.delete(label(l)); },
@@ -365,9 +400,12 @@
 
   // ---------------------------------------------------------------- timers
   // A JS-side queue ordered by (due, seq). The host owns the clock: it passes a monotonic nowMs to
-  // nextDelay/runDue; new timers are scheduled relative to the latest nowMs seen.
+  // nextDelay/runDue and JS never reads a clock. Inside runDue "now" is known, so timers created by
+  // callbacks are anchored at once; timers created by other code (a request handler, a promise job)
+  // wait in `unanchored` and count their delay from the next nowMs the host passes, so a delay can
+  // end late by the time until that call but never early, however stale the last nowMs was.
   const timerMap = new Map();
-  let queue = [], nextTimerId = 1, seqCounter = 0, clock = 0;
+  let queue = [], unanchored = [], nextTimerId = 1, seqCounter = 0, clock = 0, inRunDue = false;
   const before = (x, y) => x.due < y.due || (x.due === y.due && x.seq < y.seq);
   function position(t) { // binary search: first index whose entry is not before t
     let lo = 0, hi = queue.length;
@@ -375,16 +413,27 @@
     return lo;
   }
   function schedule(t, delay) {
-    t.due = clock + delay;
+    t.delay = delay;
     t.seq = seqCounter++;
+    if (inRunDue) anchor(t);
+    else unanchored.push(t);
+  }
+  function anchor(t) {
+    t.due = clock + t.delay;
     queue.splice(position(t), 0, t);
+  }
+  function advance(nowMs) {
+    nowMs = Number(nowMs);
+    if (nowMs > clock) clock = nowMs;
+    for (const t of unanchored) anchor(t);
+    unanchored = [];
   }
   function addTimer(cb, delay, args, repeat) {
     if (typeof cb !== "function") throw new TypeError('The "callback" argument must be of type function');
     delay = Number(delay);
     if (!(delay >= 0)) delay = 0; // NaN, negative
     if (delay > 2147483647) delay = 1; // overflow, as Node and browsers do
-    const t = { id: nextTimerId++, cb, args, interval: repeat ? Math.max(1, delay) : -1, due: 0, seq: 0 };
+    const t = { id: nextTimerId++, cb, args, interval: repeat ? Math.max(1, delay) : -1, delay: 0, due: 0, seq: 0 };
     timerMap.set(t.id, t);
     schedule(t, delay);
     return t.id;
@@ -392,18 +441,20 @@
   function cancelTimer(id) {
     const t = timerMap.get(typeof id === "number" ? id : Number(id));
     if (!t) return;
-    timerMap.delete(id);
+    timerMap.delete(t.id);
+    const u = unanchored.indexOf(t);
+    if (u >= 0) return void unanchored.splice(u, 1);
     const i = position(t);
     if (queue[i] === t) queue.splice(i, 1);
   }
-  const advance = nowMs => { nowMs = Number(nowMs); if (nowMs > clock) clock = nowMs; };
   define("setTimeout", function setTimeout(cb, delay, ...args) { return addTimer(cb, delay, args, false); });
   define("setInterval", function setInterval(cb, delay, ...args) { return addTimer(cb, delay, args, true); });
   define("setImmediate", function setImmediate(cb, ...args) { return addTimer(cb, 0, args, false); });
   define("clearTimeout", function clearTimeout(id) { cancelTimer(id); });
   define("clearInterval", function clearInterval(id) { cancelTimer(id); });
   define("clearImmediate", function clearImmediate(id) { cancelTimer(id); });
-  define("__hbf_timers", freeze({
+  // Host hook: capture it right after the prelude runs; it is read-only so app code cannot replace it.
+  defineProperty(globalThis, "__hbf_timers", { enumerable: false, writable: false, configurable: false, value: freeze({
     nextDelay(nowMs) {
       advance(nowMs);
       return queue.length === 0 ? -1 : Math.max(0, queue[0].due - clock);
@@ -415,19 +466,24 @@
       advance(nowMs);
       const limit = seqCounter;
       let ran = 0;
-      while (queue.length && queue[0].due <= clock && queue[0].seq < limit) {
-        const t = queue.shift();
-        if (t.interval < 0) timerMap.delete(t.id);
-        ran++;
-        try { Reflect.apply(t.cb, undefined, t.args); } catch (e) {
-          emit("error", `Uncaught exception in timer callback: ${inspectTop(e)}`);
+      inRunDue = true;
+      try {
+        while (queue.length && queue[0].due <= clock && queue[0].seq < limit) {
+          const t = queue.shift();
+          if (t.interval < 0) timerMap.delete(t.id);
+          ran++;
+          try { Reflect.apply(t.cb, undefined, t.args); } catch (e) {
+            emit("error", `Uncaught exception in timer callback: ${inspect(e)}`);
+          }
+          if (t.interval >= 0 && timerMap.get(t.id) === t) schedule(t, t.interval);
         }
-        if (t.interval >= 0 && timerMap.get(t.id) === t) schedule(t, t.interval);
+      } finally {
+        inRunDue = false;
       }
       return ran;
     },
-    clear() { timerMap.clear(); queue = []; },
-  }));
+    clear() { timerMap.clear(); queue = []; unanchored = []; },
+  }) });
 
   // ---------------------------------------------------------------- TextEncoder / TextDecoder
   function putUtf8(out, i, c) { // writes code point c at out[i], returns new index
@@ -535,28 +591,37 @@
   const SPECIAL = new Map([["ftp", 21], ["file", null], ["http", 80], ["https", 443], ["ws", 80], ["wss", 443]]);
   const isSpecialScheme = s => SPECIAL.has(s);
   const defaultPort = s => (SPECIAL.has(s) ? SPECIAL.get(s) : null);
-  // Percent-encode sets as predicates over code points.
-  const C0_SET = c => c < 0x20 || c > 0x7e;
-  const FRAGMENT_SET = c => C0_SET(c) || c === 0x20 || c === 0x22 || c === 0x3c || c === 0x3e || c === 0x60;
-  const QUERY_SET = c => C0_SET(c) || c === 0x20 || c === 0x22 || c === 0x23 || c === 0x3c || c === 0x3e;
-  const SPECIAL_QUERY_SET = c => QUERY_SET(c) || c === 0x27;
-  const PATH_SET = c => QUERY_SET(c) || c === 0x3f || c === 0x60 || c === 0x7b || c === 0x7d;
-  const USERINFO_SET = c => PATH_SET(c) || c === 0x2f || c === 0x3a || c === 0x3b || c === 0x3d || c === 0x40 ||
-    (c >= 0x5b && c <= 0x5e) || c === 0x7c;
+  // Percent-encode sets as 128-entry tables for ASCII (1 = encode); non-ASCII is always encoded.
+  const extendSet = (parent, chars) => {
+    const t = parent.slice();
+    for (const ch of chars) t[ch.charCodeAt(0)] = 1;
+    return t;
+  };
+  const C0_SET = new Uint8Array(128).fill(1, 0, 0x20).fill(1, 0x7f);
+  const FRAGMENT_SET = extendSet(C0_SET, ' "<>`');
+  const QUERY_SET = extendSet(C0_SET, ' "#<>');
+  const SPECIAL_QUERY_SET = extendSet(QUERY_SET, "'");
+  const PATH_SET = extendSet(QUERY_SET, "?`{}");
+  const USERINFO_SET = extendSet(PATH_SET, "/:;=@[\\]^|");
+  const FORM_SET = new Uint8Array(128).fill(1); // application/x-www-form-urlencoded keeps only *-._ and alphanumerics
+  for (const ch of "*-._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") FORM_SET[ch.charCodeAt(0)] = 0;
   const HEX = "0123456789ABCDEF";
   const pctByte = b => "%" + HEX[b >> 4] + HEX[b & 15];
   const utf8Buf = new Uint8Array(4);
-  function pctEncodeCp(ch, set) {
-    const c = ch.codePointAt(0);
-    if (!set(c)) return ch;
+  function pctEncodeCp(ch, set) { // ch: one code point
+    const c = ch.charCodeAt(0);
+    if (c < 0x80 && set[c] === 0) return ch;
+    const n = putUtf8(utf8Buf, 0, ch.codePointAt(0));
     let s = "";
-    const n = putUtf8(utf8Buf, 0, c);
     for (let i = 0; i < n; i++) s += pctByte(utf8Buf[i]);
     return s;
   }
   function pctEncode(str, set) {
-    let out = "";
-    for (const ch of str) out += pctEncodeCp(ch, set);
+    let i = 0;
+    for (; i < str.length; i++) { const c = str.charCodeAt(i); if (c >= 0x80 || set[c]) break; }
+    if (i === str.length) return str; // common case: nothing to encode
+    let out = str.slice(0, i);
+    for (const ch of str.slice(i)) out += pctEncodeCp(ch, set);
     return out;
   }
   const hexVal = c => (c >= 48 && c <= 57 ? c - 48 : (c | 32) >= 97 && (c | 32) <= 102 ? (c | 32) - 87 : -1);
@@ -581,24 +646,35 @@
     return k + Math.floor((36 * delta) / (delta + 38));
   };
   const punyT = (k, bias) => (k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias);
+  // RFC 3492 encoding. The textbook loop rescans the label once per distinct code point (quadratic, a
+  // DoS risk for long hostile hosts); a Fenwick tree over positions counts "smaller code points
+  // between two insertions" in O(log n) instead, giving identical output in O(n log n).
   function punyEncode(input) {
-    const cps = Array.from(input, ch => ch.codePointAt(0));
-    let out = cps.filter(c => c < 0x80).map(c => String.fromCharCode(c)).join("");
+    const cps = Array.from(input, ch => ch.codePointAt(0)), len = cps.length;
+    const tree = new Int32Array(len + 1);
+    const mark = i => { for (i++; i <= len; i += i & -i) tree[i]++; };
+    const countBefore = i => { let s = 0; for (; i > 0; i -= i & -i) s += tree[i]; return s; }; // marked in [0, i)
     const digit = d => String.fromCharCode(d + (d < 26 ? 97 : 22));
+    let out = "";
+    const rest = []; // positions of non-basic code points, by (code point, position)
+    for (let i = 0; i < len; i++) {
+      if (cps[i] < 0x80) { out += String.fromCharCode(cps[i]); mark(i); } else rest.push(i);
+    }
+    rest.sort((x, y) => cps[x] - cps[y] || x - y);
     const b = out.length;
     let h = b, n = 128, delta = 0, bias = 72;
     if (b) out += "-";
-    while (h < cps.length) {
-      let m = Infinity;
-      for (const c of cps) if (c >= n && c < m) m = c;
+    for (let k = 0; k < rest.length;) {
+      const m = cps[rest[k]], first = k;
       delta += (m - n) * (h + 1);
       n = m;
-      for (const c of cps) {
-        if (c < n) delta++;
-        if (c !== n) continue;
+      let last = -1; // position of the previous insertion in this pass
+      for (; k < rest.length && cps[rest[k]] === n; k++) {
+        const j = rest[k];
+        delta += countBefore(j) - countBefore(last + 1); // smaller code points strictly between
         let q = delta;
-        for (let k = 36; ; k += 36) {
-          const t = punyT(k, bias);
+        for (let t, kk = 36; ; kk += 36) {
+          t = punyT(kk, bias);
           if (q < t) break;
           out += digit(t + ((q - t) % (36 - t)));
           q = Math.floor((q - t) / (36 - t));
@@ -607,8 +683,10 @@
         bias = punyAdapt(delta, h + 1, h === b);
         delta = 0;
         h++;
+        last = j;
       }
-      delta++;
+      delta += countBefore(len) - countBefore(last + 1) + 1;
+      for (let t = first; t < k; t++) mark(rest[t]);
       n++;
     }
     return out;
@@ -641,16 +719,19 @@
       if (n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff)) return null;
       out.splice(i++, 0, n);
     }
-    return String.fromCodePoint(...out);
+    return out.map(c => String.fromCodePoint(c)).join("");
   }
   const NON_ASCII = /[^\x00-\x7f]/;
   // Code points UTS #46 maps to nothing (soft hyphen, joiners, variation selectors, BOM, ...).
   const IDNA_IGNORED = /[\u00ad\u034f\u180b-\u180f\u200b\u2060\u2064\ufe00-\ufe0f\ufeff]/g;
+  // Coarse stand-in for the UTS #46 "disallowed" status: controls, unassigned, surrogates, private use.
+  const IDNA_DISALLOWED = /[\u0080-\u009f\p{Cn}\p{Cs}\p{Co}]/u;
   function domainToASCII(domain) {
     let d = domain;
     if (NON_ASCII.test(d)) {
       d = d.replace(IDNA_IGNORED, "").normalize("NFKC").toLowerCase().normalize("NFC")
         .replace(/[\u3002\uff0e\uff61]/g, ".");
+      if (IDNA_DISALLOWED.test(d)) return FAIL;
     } else {
       d = d.toLowerCase();
       if (!d.includes("xn--")) return d === "" ? FAIL : d; // fast path: plain ASCII
@@ -662,7 +743,7 @@
         // An ACE label must decode to something non-ASCII that re-encodes to itself.
         const u = punyDecode(label.slice(4));
         if (u === null || u === "" || !NON_ASCII.test(u) || punyEncode(u) !== label.slice(4)) return FAIL;
-        if (u.normalize("NFC") !== u || u.toLowerCase() !== u) return FAIL;
+        if (IDNA_DISALLOWED.test(u) || u.normalize("NFKC").toLowerCase() !== u) return FAIL;
       } else if (NON_ASCII.test(label)) {
         labels[i] = "xn--" + punyEncode(label);
       }
@@ -806,7 +887,9 @@
   }
 
   // -- the basic URL parser (state machine straight from the standard)
-  const isAlpha = ch => ch !== undefined && /^[a-zA-Z]$/.test(ch);
+  const isAlphaCode = c => (c | 32) >= 97 && (c | 32) <= 122;
+  const isDigitCode = c => c >= 48 && c <= 57;
+  const isAlpha = ch => ch !== undefined && isAlphaCode(ch.charCodeAt(0));
   const isWinLetter = s => s.length === 2 && isAlpha(s[0]) && (s[1] === ":" || s[1] === "|");
   const isNormWinLetter = s => s.length === 2 && isAlpha(s[0]) && s[1] === ":";
   const startsWithWinLetter = (cps, p) => cps.length - p >= 2 && isWinLetter(cps[p] + cps[p + 1]) &&
@@ -822,6 +905,12 @@
   }
   const newRecord = () => ({ scheme: "", username: "", password: "", host: null, port: null, path: [], query: null, fragment: null });
 
+  // Parser states (numbers: QuickJS compares these faster than strings in the hot loop).
+  const SCHEME_START = 1, SCHEME = 2, NO_SCHEME = 3, SPECIAL_RELATIVE_OR_AUTHORITY = 4, PATH_OR_AUTHORITY = 5,
+    RELATIVE = 6, RELATIVE_SLASH = 7, SPECIAL_AUTHORITY_SLASHES = 8, SPECIAL_AUTHORITY_IGNORE_SLASHES = 9,
+    AUTHORITY = 10, HOST = 11, HOSTNAME = 12, PORT = 13, FILE = 14, FILE_SLASH = 15, FILE_HOST = 16,
+    PATH_START = 17, PATH = 18, OPAQUE_PATH = 19, QUERY = 20, FRAGMENT = 21;
+
   function basicParse(input, base, url, override) {
     if (!url) {
       url = newRecord();
@@ -829,20 +918,21 @@
     }
     input = input.replace(/[\t\n\r]/g, "");
     const cps = Array.from(input);
-    let state = override || "scheme start", buffer = "";
+    let state = override || SCHEME_START, buffer = "";
     let atSeen = false, inBrackets = false, passwordSeen = false;
+    let special = isSpecialScheme(url.scheme); // refreshed wherever url.scheme changes
     for (let p = 0; ; p++) {
       const c = cps[p]; // undefined is EOF
-      const special = isSpecialScheme(url.scheme);
-      const slashy = c === "/" || (special && c === "\\");
+      const code = c === undefined ? -1 : c.charCodeAt(0);
+      const slashy = code === 47 || (special && code === 92); // "/" or, for special URLs, "\"
       switch (state) {
-        case "scheme start":
-          if (isAlpha(c)) { buffer += c.toLowerCase(); state = "scheme"; }
-          else if (!override) { state = "no scheme"; p--; }
+        case SCHEME_START:
+          if (isAlphaCode(code)) { buffer += c.toLowerCase(); state = SCHEME; }
+          else if (!override) { state = NO_SCHEME; p--; }
           else return FAIL;
           break;
-        case "scheme":
-          if (c !== undefined && /^[a-zA-Z0-9+\-.]$/.test(c)) buffer += c.toLowerCase();
+        case SCHEME:
+          if (isAlphaCode(code) || isDigitCode(code) || code === 43 || code === 45 || code === 46) buffer += c.toLowerCase();
           else if (c === ":") {
             if (override) {
               if (isSpecialScheme(url.scheme) !== isSpecialScheme(buffer)) return url;
@@ -850,62 +940,65 @@
               if (url.scheme === "file" && url.host === "") return url;
             }
             url.scheme = buffer;
+            special = isSpecialScheme(buffer);
             if (override) {
               if (url.port === defaultPort(url.scheme)) url.port = null;
               return url;
             }
             buffer = "";
-            if (url.scheme === "file") state = "file";
-            else if (isSpecialScheme(url.scheme) && base && base.scheme === url.scheme) state = "special relative or authority";
-            else if (isSpecialScheme(url.scheme)) state = "special authority slashes";
-            else if (cps[p + 1] === "/") { state = "path or authority"; p++; }
-            else { url.path = ""; state = "opaque path"; }
-          } else if (!override) { buffer = ""; state = "no scheme"; p = -1; }
+            if (url.scheme === "file") state = FILE;
+            else if (isSpecialScheme(url.scheme) && base && base.scheme === url.scheme) state = SPECIAL_RELATIVE_OR_AUTHORITY;
+            else if (isSpecialScheme(url.scheme)) state = SPECIAL_AUTHORITY_SLASHES;
+            else if (cps[p + 1] === "/") { state = PATH_OR_AUTHORITY; p++; }
+            else { url.path = ""; state = OPAQUE_PATH; }
+          } else if (!override) { buffer = ""; state = NO_SCHEME; p = -1; }
           else return FAIL;
           break;
-        case "no scheme":
+        case NO_SCHEME:
           if (!base || (hasOpaquePath(base) && c !== "#")) return FAIL;
           if (hasOpaquePath(base)) {
             url.scheme = base.scheme; url.path = base.path; url.query = base.query; url.fragment = "";
-            state = "fragment";
-          } else { state = base.scheme === "file" ? "file" : "relative"; p--; }
+            special = isSpecialScheme(url.scheme);
+            state = FRAGMENT;
+          } else { state = base.scheme === "file" ? FILE : RELATIVE; p--; }
           break;
-        case "special relative or authority":
-          if (c === "/" && cps[p + 1] === "/") { state = "special authority ignore slashes"; p++; }
-          else { state = "relative"; p--; }
+        case SPECIAL_RELATIVE_OR_AUTHORITY:
+          if (c === "/" && cps[p + 1] === "/") { state = SPECIAL_AUTHORITY_IGNORE_SLASHES; p++; }
+          else { state = RELATIVE; p--; }
           break;
-        case "path or authority":
-          if (c === "/") state = "authority";
-          else { state = "path"; p--; }
+        case PATH_OR_AUTHORITY:
+          if (c === "/") state = AUTHORITY;
+          else { state = PATH; p--; }
           break;
-        case "relative":
+        case RELATIVE:
           url.scheme = base.scheme;
-          if (c === "/" || (isSpecialScheme(url.scheme) && c === "\\")) state = "relative slash";
+          special = isSpecialScheme(url.scheme);
+          if (c === "/" || (special && c === "\\")) state = RELATIVE_SLASH;
           else {
             url.username = base.username; url.password = base.password; url.host = base.host; url.port = base.port;
             url.path = base.path.slice(); url.query = base.query;
-            if (c === "?") { url.query = ""; state = "query"; }
-            else if (c === "#") { url.fragment = ""; state = "fragment"; }
-            else if (c !== undefined) { url.query = null; shortenPath(url); state = "path"; p--; }
+            if (c === "?") { url.query = ""; state = QUERY; }
+            else if (c === "#") { url.fragment = ""; state = FRAGMENT; }
+            else if (c !== undefined) { url.query = null; shortenPath(url); state = PATH; p--; }
           }
           break;
-        case "relative slash":
-          if (special && (c === "/" || c === "\\")) state = "special authority ignore slashes";
-          else if (c === "/") state = "authority";
+        case RELATIVE_SLASH:
+          if (special && (c === "/" || c === "\\")) state = SPECIAL_AUTHORITY_IGNORE_SLASHES;
+          else if (c === "/") state = AUTHORITY;
           else {
             url.username = base.username; url.password = base.password; url.host = base.host; url.port = base.port;
-            state = "path"; p--;
+            state = PATH; p--;
           }
           break;
-        case "special authority slashes":
-          state = "special authority ignore slashes";
+        case SPECIAL_AUTHORITY_SLASHES:
+          state = SPECIAL_AUTHORITY_IGNORE_SLASHES;
           if (c === "/" && cps[p + 1] === "/") p++;
           else p--;
           break;
-        case "special authority ignore slashes":
-          if (c !== "/" && c !== "\\") { state = "authority"; p--; }
+        case SPECIAL_AUTHORITY_IGNORE_SLASHES:
+          if (c !== "/" && c !== "\\") { state = AUTHORITY; p--; }
           break;
-        case "authority":
+        case AUTHORITY:
           if (c === "@") {
             if (atSeen) buffer = "%40" + buffer;
             atSeen = true;
@@ -919,34 +1012,38 @@
             if (atSeen && buffer === "") return FAIL;
             p -= Array.from(buffer).length + 1;
             buffer = "";
-            state = "host";
-          } else buffer += c;
+            state = HOST;
+          } else {
+            buffer += c;
+            while (p + 1 < cps.length && !"@/\\?#".includes(cps[p + 1])) buffer += cps[++p]; // fast path
+          }
           break;
-        case "host":
-        case "hostname":
-          if (override && url.scheme === "file") { p--; state = "file host"; }
+        case HOST:
+        case HOSTNAME:
+          if (override && url.scheme === "file") { p--; state = FILE_HOST; }
           else if (c === ":" && !inBrackets) {
             if (buffer === "") return FAIL;
-            if (override === "hostname") return FAIL;
+            if (override === HOSTNAME) return FAIL;
             const h = parseHost(buffer, !special);
             if (h === FAIL) return FAIL;
-            url.host = h; buffer = ""; state = "port";
+            url.host = h; buffer = ""; state = PORT;
           } else if (c === undefined || slashy || c === "?" || c === "#") {
             p--;
             if (special && buffer === "") return FAIL;
             if (override && buffer === "" && (hasCredentials(url) || url.port !== null)) return FAIL;
             const h = parseHost(buffer, !special);
             if (h === FAIL) return FAIL;
-            url.host = h; buffer = ""; state = "path start";
+            url.host = h; buffer = ""; state = PATH_START;
             if (override) return url;
           } else {
             if (c === "[") inBrackets = true;
             if (c === "]") inBrackets = false;
             buffer += c;
+            while (p + 1 < cps.length && !":/\\?#[]".includes(cps[p + 1])) buffer += cps[++p]; // fast path
           }
           break;
-        case "port":
-          if (c !== undefined && c >= "0" && c <= "9") buffer += c;
+        case PORT:
+          if (isDigitCode(code)) buffer += c;
           else if (c === undefined || slashy || c === "?" || c === "#" || override) {
             if (buffer !== "") {
               const port = parseInt(buffer, 10);
@@ -956,60 +1053,60 @@
               if (override) return url;
             }
             if (override) return FAIL;
-            state = "path start"; p--;
+            state = PATH_START; p--;
           } else return FAIL;
           break;
-        case "file":
-          url.scheme = "file"; url.host = "";
-          if (c === "/" || c === "\\") state = "file slash";
+        case FILE:
+          url.scheme = "file"; url.host = ""; special = true;
+          if (c === "/" || c === "\\") state = FILE_SLASH;
           else if (base && base.scheme === "file") {
             url.host = base.host; url.path = base.path.slice(); url.query = base.query;
-            if (c === "?") { url.query = ""; state = "query"; }
-            else if (c === "#") { url.fragment = ""; state = "fragment"; }
+            if (c === "?") { url.query = ""; state = QUERY; }
+            else if (c === "#") { url.fragment = ""; state = FRAGMENT; }
             else if (c !== undefined) {
               url.query = null;
               if (!startsWithWinLetter(cps, p)) shortenPath(url);
               else url.path = [];
-              state = "path"; p--;
+              state = PATH; p--;
             }
-          } else { state = "path"; p--; }
+          } else { state = PATH; p--; }
           break;
-        case "file slash":
-          if (c === "/" || c === "\\") state = "file host";
+        case FILE_SLASH:
+          if (c === "/" || c === "\\") state = FILE_HOST;
           else {
             if (base && base.scheme === "file") {
               url.host = base.host;
               if (!startsWithWinLetter(cps, p) && base.path.length && isNormWinLetter(base.path[0])) url.path.push(base.path[0]);
             }
-            state = "path"; p--;
+            state = PATH; p--;
           }
           break;
-        case "file host":
+        case FILE_HOST:
           if (c === undefined || c === "/" || c === "\\" || c === "?" || c === "#") {
             p--;
-            if (!override && isWinLetter(buffer)) state = "path"; // buffer is kept and becomes the first segment
+            if (!override && isWinLetter(buffer)) state = PATH; // buffer is kept and becomes the first segment
             else if (buffer === "") {
               url.host = "";
               if (override) return url;
-              state = "path start";
+              state = PATH_START;
             } else {
               let h = parseHost(buffer, !special);
               if (h === FAIL) return FAIL;
               if (h === "localhost") h = "";
               url.host = h;
               if (override) return url;
-              buffer = ""; state = "path start";
+              buffer = ""; state = PATH_START;
             }
           } else buffer += c;
           break;
-        case "path start":
-          if (special) { state = "path"; if (c !== "/" && c !== "\\") p--; }
-          else if (!override && c === "?") { url.query = ""; state = "query"; }
-          else if (!override && c === "#") { url.fragment = ""; state = "fragment"; }
-          else if (c !== undefined) { state = "path"; if (c !== "/") p--; }
+        case PATH_START:
+          if (special) { state = PATH; if (c !== "/" && c !== "\\") p--; }
+          else if (!override && c === "?") { url.query = ""; state = QUERY; }
+          else if (!override && c === "#") { url.fragment = ""; state = FRAGMENT; }
+          else if (c !== undefined) { state = PATH; if (c !== "/") p--; }
           else if (override && url.host === null) url.path.push("");
           break;
-        case "path":
+        case PATH:
           if (c === undefined || slashy || (!override && (c === "?" || c === "#"))) {
             if (isDoubleDot(buffer)) {
               shortenPath(url);
@@ -1020,23 +1117,36 @@
               url.path.push(buffer);
             }
             buffer = "";
-            if (c === "?") { url.query = ""; state = "query"; }
-            if (c === "#") { url.fragment = ""; state = "fragment"; }
-          } else buffer += pctEncodeCp(c, PATH_SET);
+            if (c === "?") { url.query = ""; state = QUERY; }
+            if (c === "#") { url.fragment = ""; state = FRAGMENT; }
+          } else {
+            buffer += pctEncodeCp(c, PATH_SET);
+            // Fast path: take a run of plain ASCII path characters at once (same result, fewer loop turns).
+            for (let k; p + 1 < cps.length; p++) {
+              k = cps[p + 1].charCodeAt(0);
+              if (k >= 0x80 || PATH_SET[k] === 1 || k === 47 || k === 92) break;
+              buffer += cps[p + 1];
+            }
+          }
           break;
-        case "opaque path":
-          if (c === "?") { url.query = ""; state = "query"; }
-          else if (c === "#") { url.fragment = ""; state = "fragment"; }
+        case OPAQUE_PATH:
+          if (c === "?") { url.query = ""; state = QUERY; }
+          else if (c === "#") { url.fragment = ""; state = FRAGMENT; }
           else if (c !== undefined) url.path += pctEncodeCp(c, C0_SET);
           break;
-        case "query":
+        case QUERY:
           if ((!override && c === "#") || c === undefined) {
             url.query += pctEncode(buffer, special ? SPECIAL_QUERY_SET : QUERY_SET);
             buffer = "";
-            if (c === "#") { url.fragment = ""; state = "fragment"; }
-          } else buffer += c;
+            if (c === "#") { url.fragment = ""; state = FRAGMENT; }
+          } else { // take everything up to the next "#" (or the end) at once
+            let q = p + 1;
+            while (q < cps.length && (override || cps[q] !== "#")) q++;
+            buffer += q === p + 1 ? c : cps.slice(p, q).join("");
+            p = q - 1;
+          }
           break;
-        case "fragment":
+        case FRAGMENT:
           if (c !== undefined) url.fragment += pctEncodeCp(c, FRAGMENT_SET);
           break;
       }
@@ -1080,12 +1190,7 @@
     }
     return out;
   }
-  const FORM_SAFE = /^[*\-._0-9A-Za-z]$/;
-  function formEncode(s) {
-    let out = "";
-    for (const ch of s) out += ch === " " ? "+" : FORM_SAFE.test(ch) ? ch : pctEncodeCp(ch, () => true);
-    return out;
-  }
+  const formEncode = str => pctEncode(str, FORM_SET).replace(/%20/g, "+");
   const formSerialize = list => list.map(([n, v]) => `${formEncode(n)}=${formEncode(v)}`).join("&");
 
   const RECORDS = new WeakMap(), PARAMS = new WeakMap(), PARAMS_OF_URL = new WeakMap();
@@ -1100,8 +1205,14 @@
     return p;
   };
   function resetQuery(self, query) { // the URL's query changed: refresh its searchParams list in place
-    const list = PARAMS.get(PARAMS_OF_URL.get(self)).list;
-    list.splice(0, list.length, ...formParse(query || ""));
+    const sp = PARAMS_OF_URL.get(self);
+    if (!sp) return; // created lazily, on first use of url.searchParams
+    replaceAll(PARAMS.get(sp).list, formParse(query || ""));
+  }
+  // Replace an array's contents in place (no spread: a huge query must not hit argument-count limits).
+  function replaceAll(list, items) {
+    list.length = 0;
+    for (const x of items) list.push(x);
   }
   function parseWithBase(url, base) {
     let b = null;
@@ -1118,10 +1229,6 @@
       const r = parseWithBase(url, base);
       if (r === FAIL) throw new TypeError(`Invalid URL: ${toStr(url)}`);
       RECORDS.set(this, r);
-      const sp = new URLSearchParams();
-      PARAMS.get(sp).owner = this;
-      PARAMS_OF_URL.set(this, sp);
-      resetQuery(this, r.query);
     }
     static canParse(url, base = undefined) {
       needArgs(arguments.length, 1, "URL.canParse");
@@ -1129,10 +1236,15 @@
     }
     static parse(url, base = undefined) {
       needArgs(arguments.length, 1, "URL.parse");
-      return parseWithBase(url, base) === FAIL ? null : new URL(url, base);
+      const r = parseWithBase(url, base);
+      if (r === FAIL) return null;
+      const u = Object.create(URL.prototype); // same as a constructed URL: all state lives in RECORDS
+      RECORDS.set(u, r);
+      return u;
     }
     get href() { return serializeURL(rec(this)); }
     set href(v) {
+      rec(this);
       const r = basicParse(toUSV(v), null);
       if (r === FAIL) throw new TypeError(`Invalid URL: ${toStr(v)}`);
       RECORDS.set(this, r);
@@ -1140,7 +1252,7 @@
     }
     get origin() { return originOf(rec(this)); }
     get protocol() { return rec(this).scheme + ":"; }
-    set protocol(v) { basicParse(toUSV(v) + ":", null, rec(this), "scheme start"); }
+    set protocol(v) { basicParse(toUSV(v) + ":", null, rec(this), SCHEME_START); }
     get username() { return rec(this).username; }
     set username(v) { const r = rec(this); if (!cannotHaveCredentials(r)) r.username = pctEncode(toUSV(v), USERINFO_SET); }
     get password() { return rec(this).password; }
@@ -1149,23 +1261,23 @@
       const r = rec(this);
       return r.host === null ? "" : r.port === null ? r.host : `${r.host}:${r.port}`;
     }
-    set host(v) { const r = rec(this); if (!hasOpaquePath(r)) basicParse(toUSV(v), null, r, "host"); }
+    set host(v) { const r = rec(this); if (!hasOpaquePath(r)) basicParse(toUSV(v), null, r, HOST); }
     get hostname() { const h = rec(this).host; return h === null ? "" : h; }
-    set hostname(v) { const r = rec(this); if (!hasOpaquePath(r)) basicParse(toUSV(v), null, r, "hostname"); }
+    set hostname(v) { const r = rec(this); if (!hasOpaquePath(r)) basicParse(toUSV(v), null, r, HOSTNAME); }
     get port() { const p = rec(this).port; return p === null ? "" : String(p); }
     set port(v) {
       const r = rec(this);
       if (cannotHaveCredentials(r)) return;
       v = toUSV(v);
       if (v === "") r.port = null;
-      else basicParse(v, null, r, "port");
+      else basicParse(v, null, r, PORT);
     }
     get pathname() { return pathString(rec(this)); }
     set pathname(v) {
       const r = rec(this);
       if (hasOpaquePath(r)) return;
       r.path = [];
-      basicParse(toUSV(v), null, r, "path start");
+      basicParse(toUSV(v), null, r, PATH_START);
     }
     get search() { const q = rec(this).query; return q ? "?" + q : ""; }
     set search(v) {
@@ -1179,10 +1291,20 @@
       }
       const input = v[0] === "?" ? v.slice(1) : v;
       r.query = "";
-      basicParse(input, null, r, "query");
+      basicParse(input, null, r, QUERY);
       resetQuery(this, input);
     }
-    get searchParams() { rec(this); return PARAMS_OF_URL.get(this); }
+    get searchParams() {
+      let sp = PARAMS_OF_URL.get(this);
+      if (!sp) {
+        const query = rec(this).query;
+        sp = new URLSearchParams();
+        PARAMS.get(sp).owner = this;
+        if (query) replaceAll(PARAMS.get(sp).list, formParse(query));
+        PARAMS_OF_URL.set(this, sp);
+      }
+      return sp;
+    }
     get hash() { const f = rec(this).fragment; return f ? "#" + f : ""; }
     set hash(v) {
       const r = rec(this);
@@ -1193,7 +1315,7 @@
         return;
       }
       r.fragment = "";
-      basicParse(v[0] === "#" ? v.slice(1) : v, null, r, "fragment");
+      basicParse(v[0] === "#" ? v.slice(1) : v, null, r, FRAGMENT);
     }
     toString() { return this.href; }
     toJSON() { return this.href; }
@@ -1203,7 +1325,9 @@
     constructor(init = "") {
       const list = [];
       PARAMS.set(this, { list, owner: null });
-      if (init !== null && (typeof init === "object" || typeof init === "function")) {
+      if (init === null) {
+        // Node treats null like undefined (WebIDL would give "null="); we follow Node.
+      } else if (typeof init === "object" || typeof init === "function") {
         const iter = init[Symbol.iterator];
         if (iter !== undefined && iter !== null) {
           if (typeof iter !== "function") throw new TypeError("Query pairs must be iterable");
@@ -1227,7 +1351,7 @@
         }
       } else {
         const s = toUSV(init);
-        list.push(...formParse(s[0] === "?" ? s.slice(1) : s));
+        replaceAll(list, formParse(s[0] === "?" ? s.slice(1) : s));
       }
     }
     get size() { return params(this).list.length; }
@@ -1241,7 +1365,7 @@
       needArgs(arguments.length, 1, "URLSearchParams.delete");
       const p = params(this), n = toUSV(name), v = value === undefined ? undefined : toUSV(value);
       const kept = p.list.filter(e => !(e[0] === n && (v === undefined || e[1] === v)));
-      p.list.splice(0, p.list.length, ...kept);
+      replaceAll(p.list, kept);
       update(p);
     }
     get(name) {
@@ -1267,7 +1391,7 @@
       else {
         p.list[i][1] = v;
         const kept = p.list.filter((e, j) => j <= i || e[0] !== n);
-        p.list.splice(0, p.list.length, ...kept);
+        replaceAll(p.list, kept);
       }
       update(p);
     }
@@ -1309,6 +1433,8 @@
     return `#<${ctorName(v) || "Object"}>`;
   };
   const put = (o, k, v) => defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  const CLONEABLE = { Number: 1, String: 1, Boolean: 1, BigInt: 1, Date: 1, RegExp: 1, ArrayBuffer: 1, TypedArray: 1,
+    DataView: 1, Map: 1, Set: 1, Error: 1, Array: 1, Object: 1 };
   function cloneBuffer(ab) {
     if (ab.resizable) {
       const out = new ArrayBuffer(ab.byteLength, { maxByteLength: ab.maxByteLength });
@@ -1322,24 +1448,24 @@
     if (v === null || typeof v !== "object") return v;
     if (memory.has(v)) return memory.get(v);
     let out;
-    const box = boxedType(v);
-    if (box === "Symbol") throw cloneError(v, describe(v));
-    if (box) out = Object(TYPE_VALUEOF[box].call(v));
-    else if (isDate(v)) out = new Date(Date.prototype.getTime.call(v));
-    else if (isRegExp(v)) out = new RegExp(getter(RegExp.prototype, "source").call(v), getter(RegExp.prototype, "flags").call(v));
-    else if (isArrayBuffer(v)) out = cloneBuffer(v);
-    else if (ArrayBuffer.isView(v)) {
+    const kind = RECORDS.has(v) || PARAMS.has(v) ? "URL" : classify(v);
+    if (!Object.hasOwn(CLONEABLE, kind)) throw cloneError(v, describe(v));
+    if (Object.hasOwn(TYPE_VALUEOF, kind)) out = Object(TYPE_VALUEOF[kind].call(v));
+    else if (kind === "Date") out = new Date(Date.prototype.getTime.call(v));
+    else if (kind === "RegExp") out = new RegExp(RE_SOURCE.call(v), RE_FLAGS.call(v));
+    else if (kind === "ArrayBuffer") out = cloneBuffer(v);
+    else if (kind === "TypedArray" || kind === "DataView") {
       const name = taName.call(v), buffer = cloneValue(v.buffer, memory);
       out = name ? new TYPED[name](buffer, v.byteOffset, v.length) : new DataView(buffer, v.byteOffset, v.byteLength);
-    } else if (isMap(v)) {
+    } else if (kind === "Map") {
       out = new Map();
       memory.set(v, out);
       for (const [k, x] of [...Map.prototype.entries.call(v)]) out.set(cloneValue(k, memory), cloneValue(x, memory));
-    } else if (isSet(v)) {
+    } else if (kind === "Set") {
       out = new Set();
       memory.set(v, out);
       for (const x of [...Set.prototype.values.call(v)]) out.add(cloneValue(x, memory));
-    } else if (isError(v)) {
+    } else if (kind === "Error") {
       let name = v.name;
       if (!Object.hasOwn(ERROR_TYPES, name)) name = "Error";
       const md = getOwnPropertyDescriptor(v, "message");
@@ -1349,10 +1475,7 @@
       if (typeof stack === "string") defineProperty(out, "stack", { value: stack, writable: true, configurable: true });
       const cd = getOwnPropertyDescriptor(v, "cause");
       if (cd && "value" in cd) defineProperty(out, "cause", { value: cloneValue(cd.value, memory), writable: true, configurable: true });
-    } else if (RECORDS.has(v) || PARAMS.has(v) || v instanceof Promise || brand(WeakMap.prototype.has, v, {}) ||
-      brand(WeakSet.prototype.has, v, {}) || (typeof WeakRef === "function" && brand(WeakRef.prototype.deref, v))) {
-      throw cloneError(v, describe(v));
-    } else {
+    } else { // Array or plain object (class instances lose their prototype, as the standard says)
       out = Array.isArray(v) ? new Array(v.length) : {};
       memory.set(v, out);
       for (const k of Object.keys(v)) put(out, k, cloneValue(v[k], memory));

@@ -1,0 +1,26 @@
+// hbf:db on Node: the same API as HBF's module, over better-sqlite3 (prepared statements
+// cached per SQL text, WAL, synchronous=NORMAL — the settings HBF uses).
+const Database = require('better-sqlite3');
+
+const db = new Database(process.env.BENCH_DB);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 5000');
+
+const cache = new Map();
+function stmt(sql) {
+  let s = cache.get(sql);
+  if (!s) { s = db.prepare(sql); cache.set(sql, s); }
+  return s;
+}
+const args = (p) => (p === undefined || p === null ? [] : Array.isArray(p) ? p : [p]);
+
+module.exports = {
+  query: (sql, p) => { const s = stmt(sql); return s.reader ? s.all(...args(p)) : (s.run(...args(p)), []); },
+  get: (sql, p) => stmt(sql).get(...args(p)) ?? null,
+  execute: (sql, p) => {
+    const r = stmt(sql).run(...args(p));
+    return { rows_affected: r.changes, last_insert_id: Number(r.lastInsertRowid) };
+  },
+  transaction: (fn) => db.transaction(fn)(),
+};
