@@ -5,8 +5,10 @@
 # Used by `make deps` (and thus `make test`/`make run`) and by .ci/run.
 set -euo pipefail
 
-APT_PACKAGES=(cmake clang libclang-dev "$@") # checked with `dpkg -s`
-declare -A COMMANDS=([curl]=curl [python3]=python3 [promtool]=prometheus) # command -> apt package (promtool validates /metrics in tests)
+# cmake + clang/libclang build mbed TLS (mbedtls-sys); nginx is the reverse proxy of tests/proxy.rs.
+APT_PACKAGES=(cmake clang libclang-dev nginx "$@") # checked with `dpkg -s`
+# command -> apt package (promtool validates /metrics in tests; openssl makes the TLS tests' PKI)
+declare -A COMMANDS=([curl]=curl [python3]=python3 [promtool]=prometheus [openssl]=openssl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -101,6 +101,40 @@ fn read_pem(flag: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
     Ok(bytes)
 }
 
+/// mbed TLS parse errors in words.
+fn parse_reason(e: &mbedtls::Error) -> String {
+    let words = match e.high_level() {
+        Some(codes::PkPasswordRequired | codes::PkPasswordMismatch) => {
+            "the key is encrypted; HBF needs an unencrypted key"
+        }
+        Some(codes::PkKeyInvalidFormat | codes::PkKeyInvalidVersion) => {
+            "not a valid private key (PEM or DER; PKCS#1, SEC1 or PKCS#8)"
+        }
+        Some(codes::PkUnknownPkAlg | codes::PkFeatureUnavailable) => {
+            "unsupported key type (use EC P-256/P-384 or RSA)"
+        }
+        Some(
+            codes::X509InvalidFormat
+            | codes::X509InvalidVersion
+            | codes::X509InvalidSerial
+            | codes::X509InvalidAlg
+            | codes::X509InvalidName
+            | codes::X509InvalidDate
+            | codes::X509InvalidSignature
+            | codes::X509InvalidExtensions
+            | codes::X509CertUnknownFormat,
+        ) => "not a valid X.509 certificate",
+        Some(codes::X509UnknownSigAlg | codes::X509FeatureUnavailable) => {
+            "unsupported certificate (signature algorithm)"
+        }
+        _ => return format!("{e}"),
+    };
+    match e.high_level() {
+        Some(code) => format!("{words} (mbed TLS: {code:?})"),
+        None => words.to_owned(),
+    }
+}
+
 /// Loads a certificate chain (leaf first) and its key, and checks that they belong together.
 fn load_identity(
     cert_flag: &'static str,
@@ -111,7 +145,7 @@ fn load_identity(
     let parse_err = |flag, path: &Path, e: mbedtls::Error| TlsError::Parse {
         flag,
         path: path.to_owned(),
-        reason: e.to_string(),
+        reason: parse_reason(&e),
     };
     let cert_pem = read_pem(cert_flag, cert_path)?;
     if !cert_pem.windows(11).any(|w| w == b"-----BEGIN ") {

@@ -40,10 +40,16 @@ const EMPTY = new Uint8Array(0);
 // stack, so yield twice as often.
 const MAX_SYNC_LAYERS = 50;
 
-// Deferred call, standing in for Node's setImmediate (no timers in the sandbox).
-// Errors escaping a deferred call would otherwise vanish as unhandled rejections.
+// Deferred call (a microtask), standing in for Node's setImmediate. Errors escaping a
+// deferred call would otherwise vanish, so they are logged.
+const enqueueJob = typeof queueMicrotask === 'function' ? queueMicrotask : (job) => { Promise.resolve().then(job); };
 function defer(fn, ...args) {
-  Promise.resolve().then(() => fn(...args)).catch(logError);
+  enqueueJob(() => {
+    try {
+      const ret = fn(...args);
+      if (isPromise(ret)) ret.then(null, logError);
+    } catch (err) { logError(err); }
+  });
 }
 
 function logError(err) {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds a fully static `hbf` (glibc static-pie; mbed TLS, SQLite and QuickJS linked in) and
+# prints where it is, its size stripped, and proof that it needs no shared libraries.
+#
+# Usage: scripts/build-static.sh [extra cargo args...]
+# Output: target/x86_64-unknown-linux-gnu/release/hbf (unstripped) and
+#         target/x86_64-unknown-linux-gnu/release/hbf-static (stripped copy).
+# Needs: the build dependencies of scripts/install-deps.sh, and glibc's static libraries
+# (libc6-dev, present wherever cc works on Debian). The one thing static glibc cannot do well is
+# NSS (getpwnam, getaddrinfo of non-numeric names); HBF uses neither: it binds numeric addresses.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+TARGET=x86_64-unknown-linux-gnu
+OUT=target/$TARGET/release
+
+# `--target` keeps the static flags off build scripts and proc macros (they must stay dynamic).
+echo "+ RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --target $TARGET --bin hbf $*"
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --target "$TARGET" --bin hbf "$@"
+
+cp "$OUT/hbf" "$OUT/hbf-static"
+strip "$OUT/hbf-static"
+
+echo
+file "$OUT/hbf-static" 2>/dev/null || true
+if readelf -d "$OUT/hbf-static" | grep -q NEEDED; then
+    echo "build-static: $OUT/hbf-static needs shared libraries:" >&2
+    readelf -d "$OUT/hbf-static" | grep NEEDED >&2
+    exit 1
+fi
+echo "build-static: no NEEDED entries (readelf -d): fully static"
+"$OUT/hbf-static" --version
+size=$(stat -c %s "$OUT/hbf-static")
+echo "build-static: $OUT/hbf-static: $size bytes stripped ($(awk -v s="$size" 'BEGIN{printf "%.1f", s/1048576}') MiB)"
