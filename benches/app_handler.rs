@@ -101,10 +101,7 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let n: u64 = args
-        .iter()
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(20_000);
+    let n: u64 = args.iter().find_map(|a| a.parse().ok()).unwrap_or(20_000);
     let filter: Vec<&str> = args
         .iter()
         .filter(|a| a.parse::<u64>().is_err())
@@ -130,7 +127,10 @@ fn main() {
     };
     let mut worker = handler.worker(&env);
 
-    println!("command: cargo bench --bench app_handler -- {}", args.join(" "));
+    println!(
+        "command: cargo bench --bench app_handler -- {}",
+        args.join(" ")
+    );
     println!("{n} requests per round, best of {ROUNDS} rounds, one worker, one henv");
     println!(
         "{:<8} {:>10} {:>12} {:>10}",
