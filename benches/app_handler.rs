@@ -91,7 +91,7 @@ fn request(route: &Route) -> Request {
         client_ip: peer.ip(),
         secure: false,
         received_at: now,
-        deadline: now + Duration::from_secs(30),
+        deadline: now + Duration::from_secs(3600), // never reached, even under valgrind
     }
 }
 

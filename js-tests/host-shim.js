@@ -55,6 +55,8 @@ function createHost(options = {}) {
   const host = {
     logs,
     sha1Base64(bytes) {
+      // a string stands for its UTF-8 bytes (express.js passes ASCII text as it is)
+      if (typeof bytes === 'string') return crypto.createHash('sha1').update(bytes, 'utf8').digest('base64');
       // (the module may live in another realm: check the shape, not instanceof)
       if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]') throw new TypeError('sha1Base64 expects a Uint8Array');
       return crypto.createHash('sha1').update(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('base64');

@@ -50,13 +50,23 @@ pub struct Config {
     )]
     pub storage_dir: PathBuf,
 
-    /// Hostname whose henv serves requests for hosts that have none (local development).
+    /// Hostname whose henv serves requests for hosts that have none (local development);
+    /// empty for none (unknown hosts then get 404).
     #[arg(
         long = "default_host",
         env = "HBF_DEFAULT_HOST",
         default_value = "localhost"
     )]
     pub default_host: String,
+
+    /// Domain under which every henv answers as `{hash}.DOMAIN`; `POST /new` on DOMAIN itself
+    /// is the signup route (with --allow_signup).
+    #[arg(long = "base_domain", env = "HBF_BASE_DOMAIN", value_name = "DOMAIN")]
+    pub base_domain: Option<String>,
+
+    /// Let anyone create a henv with `POST /new` on --base_domain (off: 404).
+    #[arg(long = "allow_signup", env = "HBF_ALLOW_SIGNUP")]
+    pub allow_signup: bool,
 
     /// Minimum level of log lines written to stderr.
     #[arg(long = "log_level", env = "HBF_LOG_LEVEL", value_enum, default_value_t = LogLevel::Info)]
@@ -114,9 +124,53 @@ pub struct Config {
     )]
     pub rate_limit_burst: f64,
 
-    /// SQLite connections open at once across all henvs (LRU beyond).
+    /// SQLite connections open at once across all henvs and workers (each worker closes its
+    /// least recently used beyond; at least one per worker).
     #[arg(long = "db_max_open", env = "HBF_DB_MAX_OPEN", default_value_t = 100)]
     pub db_max_open: usize,
+
+    /// JavaScript runtimes one worker keeps built (least recently used dropped beyond).
+    #[arg(
+        long = "js_max_runtimes",
+        env = "HBF_JS_MAX_RUNTIMES",
+        default_value_t = 64
+    )]
+    pub js_max_runtimes: usize,
+
+    /// Memory of all JavaScript runtimes of one worker together, in MiB (least recently used
+    /// dropped beyond).
+    #[arg(
+        long = "js_max_memory_mb",
+        env = "HBF_JS_MAX_MEMORY_MB",
+        default_value_t = 512
+    )]
+    pub js_max_memory_mb: usize,
+
+    /// A henv unused for this long closes its connection and runtime, in seconds.
+    #[arg(
+        long = "henv_idle_secs",
+        env = "HBF_HENV_IDLE_SECS",
+        default_value_t = 300
+    )]
+    pub henv_idle_secs: u64,
+
+    /// How often writes noted by the workers are recorded as henv activity in the registry,
+    /// in seconds.
+    #[arg(
+        long = "activity_flush_secs",
+        env = "HBF_ACTIVITY_FLUSH_SECS",
+        default_value_t = 60
+    )]
+    pub activity_flush_secs: u64,
+
+    /// Henvs with their own request counter in /metrics (the busiest; the rest are summed as
+    /// henv="other"). 0 turns per-henv counters off.
+    #[arg(
+        long = "metrics_henv_top",
+        env = "HBF_METRICS_HENV_TOP",
+        default_value_t = 20
+    )]
+    pub metrics_henv_top: usize,
 
     /// Memory limit of one JavaScript runtime, in MiB.
     #[arg(long = "qjs_mem_mb", env = "HBF_QJS_MEM_MB", default_value_t = 64)]
@@ -394,7 +448,38 @@ impl Config {
                 reason: "must be a finite number >= 1".into(),
             });
         }
-        self.validate_tls()
+        self.validate_tls()?;
+        self.validate_tenancy()
+    }
+
+    /// The multi-tenancy flags.
+    fn validate_tenancy(&self) -> Result<(), ConfigError> {
+        let invalid = |flag, reason: String| Err(ConfigError::Invalid { flag, reason });
+        for (flag, value) in [
+            ("--db_max_open", self.db_max_open as u64),
+            ("--js_max_runtimes", self.js_max_runtimes as u64),
+            ("--js_max_memory_mb", self.js_max_memory_mb as u64),
+            ("--henv_idle_secs", self.henv_idle_secs),
+            ("--activity_flush_secs", self.activity_flush_secs),
+        ] {
+            if value == 0 {
+                return invalid(flag, "must be greater than 0".into());
+            }
+        }
+        if let Some(domain) = &self.base_domain {
+            if let Err(e) = crate::henv::normalize_hostname(domain) {
+                return invalid("--base_domain", format!("{domain:?}: {e}"));
+            }
+        }
+        if self.allow_signup && self.base_domain.is_none() {
+            return invalid("--allow_signup", "needs --base_domain".into());
+        }
+        if !self.default_host.is_empty() {
+            if let Err(e) = crate::henv::normalize_hostname(&self.default_host) {
+                return invalid("--default_host", format!("{:?}: {e}", self.default_host));
+            }
+        }
+        Ok(())
     }
 
     /// The TLS flags make sense together. (The files themselves are read at start.)
@@ -513,6 +598,9 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1");
         assert_eq!(c.max_conn, 10_000);
         assert_eq!(c.db_max_open, 100);
+        assert_eq!(c.js_max_runtimes, 64);
+        assert_eq!(c.metrics_henv_top, 20);
+        assert!(c.base_domain.is_none() && !c.allow_signup);
         assert_eq!(c.qjs_mem_mb, 64);
         assert_eq!(c.qjs_timeout_ms, 5_000);
         assert_eq!(c.max_request_line_bytes, 8192);
@@ -592,6 +680,39 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.starts_with("--redirect_http_to_https:"), "{err}");
+    }
+
+    #[test]
+    fn tenancy_flags_are_checked() {
+        let check = |c: Config| c.validate().map_err(|e| e.to_string());
+        let err = check(Config {
+            allow_signup: true,
+            ..Config::default()
+        })
+        .unwrap_err();
+        assert!(
+            err.starts_with("--allow_signup: needs --base_domain"),
+            "{err}"
+        );
+        let err = check(Config {
+            base_domain: Some("bad_domain".into()),
+            ..Config::default()
+        })
+        .unwrap_err();
+        assert!(err.starts_with("--base_domain:"), "{err}");
+        let err = check(Config {
+            db_max_open: 0,
+            ..Config::default()
+        })
+        .unwrap_err();
+        assert!(err.starts_with("--db_max_open:"), "{err}");
+        assert!(check(Config {
+            default_host: String::new(),
+            base_domain: Some("hbf.example".into()),
+            allow_signup: true,
+            ..Config::default()
+        })
+        .is_ok());
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! → `worker` (pool, handler seam) → application runtime → response → `net` (writer).
 //! See `ARCHITECTURE.md` for the codemap and the invariants each layer keeps.
 
+pub mod api;
+pub mod auth;
 mod builtin;
 pub mod config;
 pub mod db;

@@ -134,6 +134,10 @@ impl Server {
             started_at: Instant::now(),
             request_ids: AtomicU64::new(0),
         });
+        shared
+            .metrics
+            .henv_requests
+            .set_top(shared.config.metrics_henv_top);
         let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(shared.config.queue_len());
         let (replies_tx, replies_rx) = crossbeam_channel::unbounded();
         let pool = Pool::start(

@@ -334,6 +334,7 @@ fn hbf_db_round_trips_types() {
     let app = start_app(
         r#"const db = require('hbf:db');
            db.execute('CREATE TABLE IF NOT EXISTS t (i INTEGER, big INTEGER, r REAL, s TEXT, b BLOB, n)');
+           db.execute("INSERT OR IGNORE INTO _hbf_table_permissions (role, table_name, can_select, can_insert, can_update, can_delete) VALUES ('anon', 't', 1, 1, 1, 1)");
            const app = require('express')();
            app.use(require('express').json());
            app.get('/types', (req, res) => {
@@ -384,6 +385,7 @@ fn concurrent_writers_do_not_surface_busy_errors() {
     let app = start_app(
         r#"const db = require('hbf:db');
            db.execute('CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, who TEXT)');
+           db.execute("INSERT OR IGNORE INTO _hbf_table_permissions (role, table_name, can_select, can_insert) VALUES ('anon', 'hits', 1, 1)");
            const app = require('express')();
            app.post('/hit', (req, res) => { db.execute('INSERT INTO hits (who) VALUES (?)', [req.query.w]); res.sendStatus(201); });
            app.get('/count', (req, res) => res.json(db.get('SELECT COUNT(*) AS c FROM hits').c));

@@ -9,6 +9,11 @@ db.execute(`CREATE TABLE IF NOT EXISTS notes (
   body TEXT NOT NULL DEFAULT '',
   created_at INTEGER NOT NULL DEFAULT (unixepoch())
 )`);
+// HBF's table permissions are default deny for visitors ('anon') and signed-in users: this
+// starter lets anyone use the notes API. (Module-level code runs as the app owner.)
+db.execute(`INSERT OR IGNORE INTO _hbf_table_permissions
+  (role, table_name, can_select, can_insert, can_update, can_delete)
+  VALUES ('anon', 'notes', 1, 1, 1, 1), ('user', 'notes', 1, 1, 1, 1)`);
 
 const app = express();
 app.use(express.json());

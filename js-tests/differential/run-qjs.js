@@ -18,7 +18,7 @@ const OUT = outArg !== -1 ? path.resolve(process.argv[outArg + 1]) : path.join(l
 const BOOTSTRAP = `
 'use strict';
 const host = {
-  sha1Base64: (b) => __native.sha1(b.slice().buffer),
+  sha1Base64: (b) => __native.sha1(typeof b === 'string' ? __native.encodeUtf8(b) : b.slice().buffer),
   encodeUtf8: (s) => new Uint8Array(__native.encodeUtf8(s)),
   decodeUtf8: (b) => __native.decodeUtf8(b.slice().buffer),
   serveStatic(root, pathname, req) {

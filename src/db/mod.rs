@@ -5,6 +5,7 @@
 //! half-migrated file is never observed. Queries elsewhere use `prepare_cached` with bound
 //! parameters only.
 
+pub mod authz;
 mod files;
 
 use std::path::Path;
@@ -21,11 +22,18 @@ pub use files::{
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Versioned migrations, applied in order, each once.
-const MIGRATIONS: &[(u32, &str, &str)] = &[(
-    1,
-    "document graph, system tables, app files",
-    include_str!("schema_v1.sql"),
-)];
+const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "document graph, system tables, app files",
+        include_str!("schema_v1.sql"),
+    ),
+    (
+        2,
+        "secrets, auth settings, authorization version",
+        include_str!("schema_v2.sql"),
+    ),
+];
 
 /// The schema version this build expects.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -56,9 +64,19 @@ pub enum DbError {
 
 /// Opens (creating if needed) a henv database and migrates it to `SCHEMA_VERSION`.
 pub fn open(path: &Path) -> Result<Connection, DbError> {
+    open_with(path, OpenFlags::SQLITE_OPEN_CREATE)
+}
+
+/// Opens an existing henv database (never creating one: a deleted henv stays deleted) and
+/// migrates it to `SCHEMA_VERSION`.
+pub fn open_existing(path: &Path) -> Result<Connection, DbError> {
+    open_with(path, OpenFlags::empty())
+}
+
+fn open_with(path: &Path, create: OpenFlags) -> Result<Connection, DbError> {
     let display = path.display().to_string();
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
+        | create
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let mut conn = Connection::open_with_flags(path, flags).map_err(|source| DbError::Open {
@@ -111,6 +129,13 @@ pub fn migrate(conn: &mut Connection, path: &str) -> Result<u32, DbError> {
             description,
             source,
         })?;
+        if version == 2 {
+            // The per-henv JWT signing key: 32 bytes from the OS CSPRNG, never from SQL.
+            tx.execute(
+                "INSERT INTO _hbf_secrets (name, value) VALUES ('jwt_hs256', ?1)",
+                [crate::auth::session::random_bytes(32)],
+            )?;
+        }
         tx.execute(
             "INSERT INTO _hbf_schema_version (version, description) VALUES (?1, ?2)",
             rusqlite::params![version, description],

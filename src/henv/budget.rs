@@ -97,7 +97,10 @@ impl Drop for Slot {
             self.budget.extra.fetch_sub(1, Ordering::AcqRel);
         }
         self.budget.open.fetch_sub(1, Ordering::Relaxed);
-        self.budget.metrics.db_connections.fetch_sub(1, Ordering::Relaxed);
+        self.budget
+            .metrics
+            .db_connections
+            .fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -129,7 +132,10 @@ impl WorkerAccount {
         }
         self.held.set(held + 1);
         self.budget.open.fetch_add(1, Ordering::Relaxed);
-        self.budget.metrics.db_connections.fetch_add(1, Ordering::Relaxed);
+        self.budget
+            .metrics
+            .db_connections
+            .fetch_add(1, Ordering::Relaxed);
         Some(Slot {
             budget: self.budget.clone(),
             held: self.held.clone(),

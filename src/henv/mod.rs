@@ -1,16 +1,30 @@
-//! Henvs: one app = one SQLite file chosen by hostname. Naming, static assets, and the
-//! file operations behind `hbf init`, `hbf import` and `hbf export`.
+//! Henvs: one app = one SQLite file chosen by hostname. Naming, static assets, the file
+//! operations behind `hbf init`, `hbf import` and `hbf export`, and multi-tenancy: the
+//! registry (`registry`), routing (`router`), the connection budget (`budget`), isolation of
+//! app SQL (`isolation`), lifecycle and inactivity sweep (`lifecycle`), signup (`signup`) and
+//! their use on the worker threads (`tenancy`).
 
 pub mod assets;
+pub mod budget;
+pub mod isolation;
+pub mod lifecycle;
 mod name;
+pub mod registry;
+pub mod router;
 pub mod settings;
+pub mod signup;
+pub mod store;
+pub mod tenancy;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
 pub use name::{dns_safe_hash, normalize_hostname, HostnameError, HASH_LEN};
+pub use registry::{HenvEntry, Registry, RegistryError};
+pub use router::{Route, RouteError};
 pub use settings::{HenvSettings, Isolation};
+pub use tenancy::{Residency, Resident, Tenancy, TenancyConfig, WorkerTenancy};
 
 use crate::db;
 
@@ -60,21 +74,21 @@ pub enum HenvError {
     BadPath(String),
 }
 
-/// Opens (creating and migrating) the henv of `hostname`, with files 0600.
+/// Opens (creating and migrating) the henv of `hostname`, with files 0600 (the file is
+/// created 0600 before SQLite opens it, so its `-wal` and `-shm` files are private too) in a
+/// storage directory created 0700. Does not register the hostname (see `Registry`).
 pub fn open_henv(storage_dir: &Path, hostname: &str) -> Result<(Connection, PathBuf), HenvError> {
     let host = normalize_hostname(hostname)?;
     let path = henv_path(storage_dir, &host);
+    let io = |source| HenvError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    store::ensure_private_dir(storage_dir).map_err(io)?;
+    store::ensure_private_file(&path).map_err(io)?;
     let conn = db::open(&path)?;
-    restrict_permissions(&path);
+    store::ensure_private_file(&path).map_err(io)?;
     Ok((conn, path))
-}
-
-fn restrict_permissions(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
 }
 
 /// Writes the starter app's files into a henv (only those not present yet).
@@ -249,9 +263,11 @@ mod tests {
         let store = tempfile::tempdir().unwrap();
         let (_conn, path) = open_henv(store.path(), "localhost").unwrap();
         assert!(path.ends_with("w8f5ws4j.db"));
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        for side in store::side_files(&path) {
+            assert!(side.exists(), "{}", side.display());
+            assert_eq!(mode(&side), 0o600, "{}", side.display());
+        }
     }
 }

@@ -150,9 +150,7 @@ impl Registry {
             })?;
         registry.wrap(|| {
             registry.conn.busy_timeout(crate::db::BUSY_TIMEOUT)?;
-            registry
-                .conn
-                .pragma_update(None, "journal_mode", "WAL")?;
+            registry.conn.pragma_update(None, "journal_mode", "WAL")?;
             registry.conn.pragma_update(None, "synchronous", "NORMAL")?;
             registry.conn.pragma_update(None, "foreign_keys", "ON")?;
             registry.conn.execute_batch(SCHEMA)
@@ -204,11 +202,9 @@ impl Registry {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql)?;
         let by_hash: Option<String> = tx
-            .query_row(
-                "SELECT hostname FROM henvs WHERE hash = ?1",
-                [&hash],
-                |r| r.get(0),
-            )
+            .query_row("SELECT hostname FROM henvs WHERE hash = ?1", [&hash], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(sql)?;
         match by_hash {
@@ -289,7 +285,9 @@ impl Registry {
         bump(&tx).map_err(sql)?;
         tx.commit().map_err(sql)?;
         self.get(&entry.hostname)?
-            .ok_or(RegistryError::UnknownHost { host: entry.hostname })
+            .ok_or(RegistryError::UnknownHost {
+                host: entry.hostname,
+            })
     }
 
     /// Unregisters a henv (and its custom domains). Returns what was removed.
@@ -378,10 +376,7 @@ impl Registry {
 
     /// `PRAGMA data_version`: changes when another connection commits.
     pub fn data_version(&self) -> Result<i64, RegistryError> {
-        self.wrap(|| {
-            self.conn
-                .query_row("PRAGMA data_version", [], |r| r.get(0))
-        })
+        self.wrap(|| self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)))
     }
 
     /// Every routable name, for the server's in-memory table.
@@ -389,14 +384,16 @@ impl Registry {
         self.wrap(|| {
             let mut table = RouteTable::default();
             let mut stmt = self.conn.prepare("SELECT hostname, hash FROM henvs")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
             for row in rows {
                 let (host, hash) = row?;
                 table.names.insert(host.clone(), hash.clone());
                 table.hashes.insert(hash, host);
             }
             let mut stmt = self.conn.prepare("SELECT domain, hash FROM domains")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
             for row in rows {
                 let (domain, hash) = row?;
                 table.names.insert(domain, hash);
@@ -411,10 +408,13 @@ impl Registry {
             return Ok(());
         }
         let path = self.path.display().to_string();
-        let tx = self.conn.transaction().map_err(|source| RegistryError::Sqlite {
-            path: path.clone(),
-            source,
-        })?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| RegistryError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
         let result = (|| {
             {
                 let mut stmt = tx.prepare_cached(
@@ -470,7 +470,10 @@ mod tests {
         let mut reg = Registry::open(dir.path()).unwrap();
         let v0 = reg.routes_version().unwrap();
         let e = reg.create("MyApp", Some("ann")).unwrap();
-        assert_eq!((e.hostname.as_str(), e.hash.as_str()), ("myapp", "5h9h66rt"));
+        assert_eq!(
+            (e.hostname.as_str(), e.hash.as_str()),
+            ("myapp", "5h9h66rt")
+        );
         assert_eq!(e.owner.as_deref(), Some("ann"));
         assert!(reg.routes_version().unwrap() > v0);
         assert!(matches!(

@@ -1,5 +1,6 @@
 //! Values between Rust and JavaScript: requests in, responses out, SQLite values both ways.
 
+use rquickjs::function::Args;
 use rquickjs::{Array, BigInt, Ctx, Exception, Object, TypedArray, Value};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 
@@ -9,68 +10,87 @@ use crate::http::{Request, Response};
 /// Integers beyond ±2^53 cannot round-trip through a JS number; they become BigInt.
 const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
-/// The `rawReq` object `express.__handle` takes.
-pub fn request_to_js<'js>(
+/// The arguments of `express.__serve(app, method, url, headers, rawHeaders, body, ip,
+/// protocol, hostname, httpVersion)` for one request.
+pub fn request_args<'js>(
     ctx: &Ctx<'js>,
+    app: Value<'js>,
     req: &Request,
     hostname: &str,
-) -> rquickjs::Result<Object<'js>> {
-    let obj = Object::new(ctx.clone())?;
+) -> rquickjs::Result<Args<'js>> {
     let head = &req.head;
-    obj.set("method", head.method.as_str())?;
-    let url = if head.path == "*" {
-        "*".to_owned()
+    let mut args = Args::new(ctx.clone(), 10);
+    args.push_arg(app)?;
+    args.push_arg(head.method.as_str())?;
+    if head.path == "*" {
+        args.push_arg("*")?;
     } else {
         match &head.query {
-            Some(q) => format!("{}?{}", head.path, q),
-            None => head.path.clone(),
+            Some(q) => args.push_arg(format!("{}?{}", head.path, q))?,
+            None => args.push_arg(head.path.as_str())?,
         }
-    };
-    obj.set("url", url)?;
-    let headers = Object::new(ctx.clone())?;
-    let raw = Array::new(ctx.clone())?;
-    let mut set_cookie: Option<Array> = None;
-    for (i, (name, value)) in head.headers.iter().enumerate() {
-        raw.set(2 * i, name.as_str())?;
-        raw.set(2 * i + 1, value.as_str())?;
-        if name == "set-cookie" {
-            let list = match &set_cookie {
-                Some(l) => l.clone(),
-                None => Array::new(ctx.clone())?,
-            };
-            list.set(list.len(), value.as_str())?;
-            headers.set("set-cookie", list.clone())?;
-            set_cookie = Some(list);
-            continue;
-        }
-        let joined = match headers.get::<_, Option<String>>(name.as_str())? {
-            Some(prev) => format!(
-                "{prev}{}{value}",
-                if name == "cookie" { "; " } else { ", " }
-            ),
-            None => value.clone(),
-        };
-        headers.set(name.as_str(), joined)?;
     }
-    obj.set("headers", headers)?;
-    obj.set("rawHeaders", raw)?;
-    obj.set("body", TypedArray::<u8>::new_copy(ctx.clone(), &req.body)?)?;
-    obj.set("ip", req.peer.ip().to_string())?;
-    obj.set("ips", Array::new(ctx.clone())?)?;
-    obj.set("protocol", if req.secure { "https" } else { "http" })?;
-    obj.set("hostname", hostname)?;
-    obj.set(
-        "httpVersion",
-        if head.version == crate::http::Version::Http10 {
-            "1.0"
-        } else {
-            "1.1"
-        },
-    )?;
-    Ok(obj)
+    let (headers, raw) = headers_to_js(ctx, &head.headers)?;
+    args.push_arg(headers)?;
+    args.push_arg(raw)?;
+    if req.body.is_empty() {
+        args.push_arg(Value::new_null(ctx.clone()))?;
+    } else {
+        args.push_arg(TypedArray::<u8>::new_copy(ctx.clone(), &req.body)?)?;
+    }
+    args.push_arg(req.peer.ip().to_string())?;
+    args.push_arg(if req.secure { "https" } else { "http" })?;
+    args.push_arg(hostname)?;
+    args.push_arg(if head.version == crate::http::Version::Http10 {
+        "1.0"
+    } else {
+        "1.1"
+    })?;
+    Ok(args)
 }
 
-/// Reads `{status, headers: [[name, value]...], body}` back into a `Response`.
+/// `headers` (lower-case names; repeated fields joined with ", ", cookies with "; ",
+/// set-cookie as an array) and `rawHeaders` ([name, value, ...]) as Node has them.
+fn headers_to_js<'js>(
+    ctx: &Ctx<'js>,
+    fields: &[(String, String)],
+) -> rquickjs::Result<(Object<'js>, Array<'js>)> {
+    let headers = Object::new(ctx.clone())?;
+    let raw = Array::new(ctx.clone())?;
+    let mut values = Vec::with_capacity(fields.len());
+    for (i, (name, value)) in fields.iter().enumerate() {
+        let value = rquickjs::String::from_str(ctx.clone(), value)?;
+        raw.set(2 * i, name.as_str())?;
+        raw.set(2 * i + 1, value.clone())?;
+        values.push(value);
+    }
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if fields[..i].iter().any(|(n, _)| n == name) {
+            continue; // joined into its first occurrence
+        }
+        let repeated = fields[i + 1..].iter().any(|(n, _)| n == name);
+        if !repeated {
+            headers.set(name.as_str(), values[i].clone())?;
+        } else if name == "set-cookie" {
+            let list = Array::new(ctx.clone())?;
+            for (j, _) in fields.iter().enumerate().filter(|(_, (n, _))| n == name) {
+                list.set(list.len(), values[j].clone())?;
+            }
+            headers.set(name.as_str(), list)?;
+        } else {
+            let sep = if name == "cookie" { "; " } else { ", " };
+            let mut joined = value.clone();
+            for (_, v) in fields[i + 1..].iter().filter(|(n, _)| n == name) {
+                joined.push_str(sep);
+                joined.push_str(v);
+            }
+            headers.set(name.as_str(), joined)?;
+        }
+    }
+    Ok((headers, raw))
+}
+
+/// Reads `{status, headers: [name, value, ...], body}` back into a `Response`.
 pub fn response_from_js(value: &Value<'_>) -> Result<Response, String> {
     let obj = value.as_object().ok_or("handler result is not an object")?;
     let status: f64 = obj
@@ -81,10 +101,11 @@ pub fn response_from_js(value: &Value<'_>) -> Result<Response, String> {
     }
     let mut resp = Response::new(status as u16);
     if let Ok(headers) = obj.get::<_, Array>("headers") {
-        for pair in headers.iter::<Array>() {
-            let pair = pair.map_err(|_| "response header is not a [name, value] pair")?;
-            let name: String = pair.get(0).map_err(|_| "header name is not a string")?;
-            let value: Value = pair.get(1).map_err(|_| "header value missing")?;
+        let n = headers.len();
+        resp.headers.reserve(n / 2);
+        for i in (0..n.saturating_sub(1)).step_by(2) {
+            let name: String = headers.get(i).map_err(|_| "header name is not a string")?;
+            let value: Value = headers.get(i + 1).map_err(|_| "header value missing")?;
             let value = match value.as_string() {
                 Some(s) => s.to_string().map_err(|_| "header value is not a string")?,
                 None => value_to_display(&value),

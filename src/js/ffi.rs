@@ -26,3 +26,15 @@ pub fn load_module<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Mod
     // stored on disk or read from a henv).
     unsafe { Module::load(ctx.clone(), bytecode) }
 }
+
+/// The runtime's current garbage-collection threshold in bytes. After each automatic collection
+/// QuickJS sets it to 1.5 × the heap then in use.
+pub fn gc_threshold(ctx: &Ctx<'_>) -> usize {
+    // SAFETY: `ctx` is a live context, so `JS_GetRuntime` returns its live runtime, and
+    // `JS_GetGCThreshold` only reads one of its fields; the caller holds the runtime lock
+    // (it is inside `Context::with`), so nothing writes it concurrently.
+    let bytes = unsafe {
+        rquickjs::qjs::JS_GetGCThreshold(rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr()))
+    };
+    usize::try_from(bytes).unwrap_or(usize::MAX)
+}

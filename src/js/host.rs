@@ -98,9 +98,11 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
     )?;
     host.set(
         "sha1Base64",
+        // A string is hashed as its UTF-8 (express.js passes ASCII bodies as they are).
         Function::new(ctx.clone(), |ctx: Ctx<'js>, bytes: Value<'js>| {
-            let bytes = bytes_of(&bytes)
-                .ok_or_else(|| Exception::throw_type(&ctx, "sha1Base64 expects bytes"))?;
+            let bytes = bytes_of(&bytes).ok_or_else(|| {
+                Exception::throw_type(&ctx, "sha1Base64 expects bytes or a well-formed string")
+            })?;
             Ok::<_, rquickjs::Error>(crate::util::base64_std(&Sha1::digest(&bytes)))
         })?,
     )?;

@@ -1,8 +1,10 @@
 //! Runs each henv's `server.js` (an Express app) in QuickJS-NG on the worker threads.
 //!
 //! `AppHandler` is the worker `Handler`: per worker thread it keeps, per henv, one SQLite
-//! connection and one JS runtime (bounded LRU), reused across requests. server.js is compiled
-//! to bytecode once per content version and shared by all workers; the runtime is rebuilt
+//! connection and one JS runtime, reused across requests. Which henv a request goes to, how
+//! many connections (all workers together) and runtimes (per worker) stay open, and idle
+//! expiry are decided by `henv::WorkerTenancy`. server.js is compiled to bytecode once per
+//! content version and shared by all workers; the runtime is rebuilt
 //! when the stored server.js changes (hot reload), or after a deadline, out-of-memory or
 //! engine error. A henv without server.js serves its `www/` files statically.
 
@@ -16,7 +18,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::Connection;
 
@@ -31,9 +33,6 @@ pub(crate) const PRELUDE_JS: &str = include_str!("lib/prelude.js");
 pub(crate) const LOADER_JS: &str = include_str!("lib/loader.js");
 pub(crate) const DB_JS: &str = include_str!("lib/db.js");
 const EXPRESS_JS: &str = include_str!("lib/express.js");
-
-/// Henvs kept open per worker (connection + runtime) before the least recently used closes.
-const HENVS_PER_WORKER: usize = 64;
 
 /// Compiled module bytecode, shared between workers.
 pub struct Bytecode {
@@ -53,6 +52,8 @@ pub struct AppConfig {
 pub struct AppHandler {
     config: AppConfig,
     cache: Arc<BytecodeCache>,
+    tenancy_config: henv::TenancyConfig,
+    tenancy: OnceLock<Arc<henv::Tenancy>>,
 }
 
 /// server.js bytecode by content hash, and express.js compiled once.
@@ -101,19 +102,36 @@ impl AppHandler {
         AppHandler {
             config,
             cache: Arc::new(BytecodeCache::default()),
+            tenancy_config: henv::TenancyConfig::default(),
+            tenancy: OnceLock::new(),
         }
+    }
+
+    /// Sets the multi-tenancy settings (base domain, signup, connection and runtime limits).
+    pub fn tenancy(mut self, config: henv::TenancyConfig) -> Self {
+        self.tenancy_config = config;
+        self
     }
 }
 
 impl Handler for AppHandler {
     fn worker(&self, env: &WorkerEnv) -> Box<dyn WorkerHandler> {
+        let tenancy = self.tenancy.get_or_init(|| {
+            henv::Tenancy::start(
+                self.config.storage_dir.clone(),
+                &self.config.default_host,
+                self.tenancy_config.clone(),
+                env.metrics.clone(),
+                env.log.clone(),
+            )
+        });
         Box::new(AppWorker {
             config: self.config.clone(),
             cache: self.cache.clone(),
             log: env.log.clone(),
             henvs: Vec::new(),
-            tick: 0,
             metrics: env.metrics.clone(),
+            tenancy: tenancy.worker(),
         })
     }
 }
@@ -126,7 +144,9 @@ struct OpenHenv {
     data_version: i64,
     server_hash: Option<String>,
     settings: henv::HenvSettings,
-    last_used: u64,
+    /// Budget slot, deadline, LRU and activity bookkeeping; last, so the connection and the
+    /// runtime are closed before the slot is given back.
+    residency: henv::Residency,
 }
 
 struct AppWorker {
@@ -134,27 +154,21 @@ struct AppWorker {
     cache: Arc<BytecodeCache>,
     log: Arc<Logger>,
     henvs: Vec<OpenHenv>,
-    tick: u64,
     metrics: Arc<crate::Metrics>,
+    tenancy: henv::WorkerTenancy,
 }
 
 impl WorkerHandler for AppWorker {
     fn handle(&mut self, req: &Request) -> Response {
-        let host = req.head.host.as_deref().unwrap_or("");
-        let hostname =
-            henv::normalize_hostname(host).unwrap_or_else(|_| self.config.default_host.clone());
-        let Some(hash) = self.resolve(&hostname) else {
-            return Response::error(404, &format!("no app for host {hostname:?}"));
+        let (hash, hostname) = match self.tenancy.route(req) {
+            Ok(henv::Route::Henv { hash, host }) => (hash, host),
+            Ok(henv::Route::Signup) => return self.tenancy.signup(&mut self.henvs, req),
+            Err(resp) => return resp,
         };
+        self.tenancy.maintain(&mut self.henvs);
         let dev = self.config.dev;
         let log = self.log.clone();
-        let henv = match open_henv(
-            &mut self.henvs,
-            &mut self.tick,
-            &self.config,
-            &self.metrics,
-            &hash,
-        ) {
+        let henv = match open_henv(&mut self.henvs, &mut self.tenancy, &hash, req.deadline) {
             Ok(h) => h,
             Err(e) => {
                 log.error(
@@ -207,15 +221,48 @@ impl WorkerHandler for AppWorker {
             (true, false) => self.metrics.active_henvs.fetch_sub(1, Relaxed),
             _ => 0,
         };
+        self.tenancy.after_request(&mut self.henvs, &hash);
         resp
+    }
+
+    fn henv(&self) -> Option<&str> {
+        self.tenancy.current_henv()
+    }
+
+    fn idle(&mut self) {
+        self.tenancy.maintain(&mut self.henvs);
+    }
+}
+
+impl henv::Resident for OpenHenv {
+    fn hash(&self) -> &str {
+        &self.hash
+    }
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+    fn residency(&mut self) -> &mut henv::Residency {
+        &mut self.residency
+    }
+    fn residency_ref(&self) -> &henv::Residency {
+        &self.residency
+    }
+    fn has_runtime(&self) -> bool {
+        self.runtime.is_some()
+    }
+    fn runtime_memory(&self) -> usize {
+        self.runtime.as_ref().map_or(0, AppRuntime::memory_used)
+    }
+    fn drop_runtime(&mut self) -> bool {
+        self.runtime.take().is_some()
     }
 }
 
 impl Drop for AppWorker {
     /// Keeps the gauges right when a worker's state is discarded (panic, shutdown).
     fn drop(&mut self) {
+        // (Connections give their budget slot back, and db_connections, as they drop.)
         for henv in &self.henvs {
-            self.metrics.db_connections.fetch_sub(1, Relaxed);
             if henv.runtime.is_some() {
                 self.metrics.active_henvs.fetch_sub(1, Relaxed);
             }
@@ -223,60 +270,32 @@ impl Drop for AppWorker {
     }
 }
 
-impl AppWorker {
-    /// The henv hash serving `hostname`: its own file, else the default henv's.
-    fn resolve(&self, hostname: &str) -> Option<String> {
-        [hostname, self.config.default_host.as_str()]
-            .into_iter()
-            .find_map(|name| {
-                let hash = henv::dns_safe_hash(name);
-                let open = self.henvs.iter().any(|h| h.hash == hash);
-                (open || self.config.storage_dir.join(format!("{hash}.db")).exists())
-                    .then_some(hash)
-            })
-    }
-}
-
-/// The open henv `hash` on this worker, opening it (and evicting the LRU one) if needed.
+/// The open henv `hash` on this worker, opening it if needed (within the connection budget:
+/// `WorkerTenancy::open` closes this worker's least recently used henvs to make room).
 fn open_henv<'a>(
     henvs: &'a mut Vec<OpenHenv>,
-    tick: &mut u64,
-    config: &AppConfig,
-    metrics: &crate::Metrics,
+    tenancy: &mut henv::WorkerTenancy,
     hash: &str,
-) -> Result<&'a mut OpenHenv, db::DbError> {
-    *tick += 1;
-    if let Some(i) = henvs.iter().position(|h| h.hash == hash) {
-        henvs[i].last_used = *tick;
-        return Ok(&mut henvs[i]);
-    }
-    if henvs.len() >= HENVS_PER_WORKER {
-        if let Some(lru) = henvs
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, h)| h.last_used)
-            .map(|(i, _)| i)
-        {
-            let evicted = henvs.swap_remove(lru);
-            metrics.db_connections.fetch_sub(1, Relaxed);
-            if evicted.runtime.is_some() {
-                metrics.active_henvs.fetch_sub(1, Relaxed);
-            }
+    deadline: std::time::Instant,
+) -> Result<&'a mut OpenHenv, henv::tenancy::OpenError> {
+    let i = match henvs.iter().position(|h| h.hash == hash) {
+        Some(i) => i,
+        None => {
+            let (conn, residency) = tenancy.open(henvs, hash)?;
+            henvs.push(OpenHenv {
+                hash: hash.to_owned(),
+                conn: Rc::new(conn),
+                runtime: None,
+                data_version: -1,
+                server_hash: None,
+                settings: henv::HenvSettings::default(),
+                residency,
+            });
+            henvs.len() - 1
         }
-    }
-    let conn = db::open(&config.storage_dir.join(format!("{hash}.db")))?;
-    metrics.db_connections.fetch_add(1, Relaxed);
-    henvs.push(OpenHenv {
-        hash: hash.to_owned(),
-        conn: Rc::new(conn),
-        runtime: None,
-        data_version: -1,
-        server_hash: None,
-        settings: henv::HenvSettings::default(),
-        last_used: *tick,
-    });
-    let last = henvs.len() - 1;
-    Ok(&mut henvs[last])
+    };
+    tenancy.prepare(henvs, i, deadline);
+    Ok(&mut henvs[i])
 }
 
 /// Runs the request through the henv's app (building or rebuilding its runtime as needed).

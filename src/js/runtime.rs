@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use rquickjs::promise::PromiseState;
 use rquickjs::{
     CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise,
     Runtime, Value,
@@ -46,8 +47,11 @@ impl JsError {
 pub struct AppRuntime {
     // Field order matters: persistent handles must drop before the context and runtime.
     app: Persistent<Object<'static>>,
-    handle: Persistent<Function<'static>>,
+    /// `express.__serve`.
+    serve: Persistent<Function<'static>>,
     timers: Persistent<Object<'static>>,
+    /// `__hbf_timers.clear`, called after every request.
+    clear_timers: Persistent<Function<'static>>,
     context: Context,
     runtime: Runtime,
     deadline: Rc<Cell<Option<Instant>>>,
@@ -56,6 +60,10 @@ pub struct AppRuntime {
     pub code_hash: String,
     /// Clock origin for JS timers.
     epoch: Instant,
+    /// The GC threshold last set, and the garbage allowed on top of the live heap.
+    gc_threshold: Cell<usize>,
+    gc_slack: usize,
+    gc_cap: usize,
 }
 
 /// What a runtime is built from.
@@ -78,8 +86,10 @@ impl AppRuntime {
         runtime.set_memory_limit(source.mem_limit_bytes);
         runtime.set_max_stack_size(1024 * 1024);
         // Collect cycles every few MiB of allocation rather than every 256 KiB: request garbage
-        // is short-lived and freed by reference counting; the cycle collector's cost is per run.
-        runtime.set_gc_threshold((source.mem_limit_bytes / 8).clamp(1 << 20, 8 << 20));
+        // is short-lived and freed by reference counting; the cycle collector's cost is per run
+        // (see `tune_gc`).
+        let gc_slack = (source.mem_limit_bytes / 8).clamp(1 << 20, 16 << 20);
+        runtime.set_gc_threshold(gc_slack);
         let deadline = Rc::new(Cell::new(Some(startup_deadline)));
         let watch = deadline.clone();
         runtime.set_interrupt_handler(Some(Box::new(move || {
@@ -87,7 +97,7 @@ impl AppRuntime {
         })));
         let context = Context::full(&runtime).map_err(engine)?;
         let log_ctx = env.log_ctx.clone();
-        let (app, handle, timers) = context.with(|ctx| -> Result<_, JsError> {
+        let (app, serve, timers, clear_timers) = context.with(|ctx| -> Result<_, JsError> {
             let host_obj = host::install(&ctx, &env).map_err(engine)?;
             eval_script(&ctx, "loader.js", super::LOADER_JS)?;
             let bind_host: Function = ctx
@@ -117,97 +127,113 @@ impl AppRuntime {
                 });
             };
             let express_mod: Object = require.call(("express",)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
-            let handle: Function = express_mod.get("__handle").map_err(engine)?;
+            let serve: Function = express_mod.get("__serve").map_err(engine)?;
             let timers: Object = ctx.globals().get("__hbf_timers").map_err(engine)?;
-            Ok((Persistent::save(&ctx, app), Persistent::save(&ctx, handle), Persistent::save(&ctx, timers)))
+            let clear_timers: Function = timers.get("clear").map_err(engine)?;
+            Ok((
+                Persistent::save(&ctx, app),
+                Persistent::save(&ctx, serve),
+                Persistent::save(&ctx, timers),
+                Persistent::save(&ctx, clear_timers),
+            ))
         })?;
         deadline.set(None);
         Ok(AppRuntime {
             app,
-            handle,
+            serve,
             timers,
+            clear_timers,
             context,
             runtime,
             deadline,
             log_ctx,
             code_hash: source.code_hash.clone(),
             epoch: Instant::now(),
+            gc_threshold: Cell::new(gc_slack),
+            gc_slack,
+            gc_cap: source.mem_limit_bytes / 4 * 3,
         })
     }
 
     /// Runs one request through the app, until it responds, fails or passes its deadline.
     pub fn handle(&mut self, req: &Request, hostname: &str) -> Result<Response, JsError> {
         self.deadline.set(Some(req.deadline));
-        let result = self.run(req, hostname);
-        self.deadline.set(None);
-        self.context.with(|ctx| {
-            if let Ok(timers) = self.timers.clone().restore(&ctx) {
-                let _ = timers
-                    .get::<_, Function>("clear")
-                    .and_then(|f| f.call::<_, ()>(()));
+        let (result, gc_threshold) = self.context.with(|ctx| {
+            let result = self.run(&ctx, req, hostname);
+            self.deadline.set(None);
+            // Timers never outlive their request.
+            if let Ok(clear) = self.clear_timers.clone().restore(&ctx) {
+                let _ = clear.call::<_, ()>(());
             }
+            (result, super::ffi::gc_threshold(&ctx))
         });
+        self.tune_gc(gc_threshold);
         result
     }
 
-    fn run(&self, req: &Request, hostname: &str) -> Result<Response, JsError> {
-        let promise =
-            self.context
-                .with(|ctx| -> Result<Persistent<Promise<'static>>, JsError> {
-                    let raw = convert::request_to_js(&ctx, req, hostname).map_err(engine)?;
-                    let app = self.app.clone().restore(&ctx).map_err(engine)?;
-                    let handle = self.handle.clone().restore(&ctx).map_err(engine)?;
-                    let promise: Promise = handle
-                        .call((app, raw))
-                        .catch(&ctx)
-                        .map_err(|e| caught(&ctx, e))?;
-                    Ok(Persistent::save(&ctx, promise))
-                })?;
+    /// After a collection QuickJS sets the next threshold to 1.5 × the heap in use: with a
+    /// small app heap, a collection every few hundred KiB of request garbage (req, res and
+    /// their closures form cycles, which only the collector frees), each run costing in
+    /// proportion to the whole heap. Allow `gc_slack` bytes of garbage instead, up to
+    /// `gc_cap` (so garbage alone never reaches the memory limit).
+    fn tune_gc(&self, current: usize) {
+        if current == self.gc_threshold.get() {
+            return;
+        }
+        let live = current / 3 * 2;
+        let next = live
+            .saturating_add(self.gc_slack)
+            .min(self.gc_cap)
+            .max(current);
+        self.runtime.set_gc_threshold(next);
+        self.gc_threshold.set(next);
+    }
+
+    fn run<'js>(&self, ctx: &Ctx<'js>, req: &Request, hostname: &str) -> Result<Response, JsError> {
+        let serve = self.serve.clone().restore(ctx).map_err(engine)?;
+        let app = self.app.clone().restore(ctx).map_err(engine)?;
+        let args = convert::request_args(ctx, app.into_value(), req, hostname).map_err(engine)?;
+        let out: Value = serve
+            .call_arg(args)
+            .catch(ctx)
+            .map_err(|e| caught(ctx, e))?;
+        // `__serve` answers at once when the app responded synchronously; the jobs left are
+        // the response's 'finish'/'close' events and the like.
+        drain_jobs(ctx);
+        if self.deadline_passed() {
+            return Err(JsError::Deadline);
+        }
+        match out.as_promise() {
+            Some(promise) => self.settle(ctx, promise.clone()),
+            None => response(&out),
+        }
+    }
+
+    /// Waits for the response promise, running jobs and timers until it settles.
+    fn settle<'js>(&self, ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Response, JsError> {
         loop {
-            let settled = self
-                .context
-                .with(|ctx| -> Result<Option<Response>, JsError> {
-                    drain_jobs(&ctx);
-                    if self.deadline_passed() {
-                        return Err(JsError::Deadline);
-                    }
-                    let promise = promise.clone().restore(&ctx).map_err(engine)?;
-                    match promise.state() {
-                        rquickjs::promise::PromiseState::Pending => Ok(None),
-                        rquickjs::promise::PromiseState::Resolved => {
-                            let value: Value = promise
-                                .result()
-                                .unwrap_or_else(|| Ok(Value::new_undefined(ctx.clone())))
-                                .map_err(engine)?;
-                            convert::response_from_js(&value).map(Some).map_err(|m| {
-                                JsError::Exception {
-                                    message: m,
-                                    stack: String::new(),
-                                }
-                            })
-                        }
-                        rquickjs::promise::PromiseState::Rejected => {
-                            let err = promise.result::<Value>().map(|r| r.catch(&ctx));
-                            match err {
-                                Some(Err(e)) => Err(caught(&ctx, e)),
-                                _ => {
-                                    Err(JsError::Engine("promise rejected without a reason".into()))
-                                }
-                            }
-                        }
-                    }
-                })?;
-            if let Some(resp) = settled {
-                return Ok(resp);
+            match promise.state() {
+                PromiseState::Pending => {}
+                PromiseState::Resolved => {
+                    let value: Value = promise
+                        .result()
+                        .unwrap_or_else(|| Ok(Value::new_undefined(ctx.clone())))
+                        .map_err(engine)?;
+                    return response(&value);
+                }
+                PromiseState::Rejected => {
+                    return match promise.result::<Value>().map(|r| r.catch(ctx)) {
+                        Some(Err(e)) => Err(caught(ctx, e)),
+                        _ => Err(JsError::Engine("promise rejected without a reason".into())),
+                    };
+                }
             }
             // Pending: only timers can move it on.
+            let timers = self.timers.clone().restore(ctx).map_err(engine)?;
             let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
-            let delay = self
-                .context
-                .with(|ctx| -> rquickjs::Result<f64> {
-                    let timers = self.timers.clone().restore(&ctx)?;
-                    timers.get::<_, Function>("nextDelay")?.call((now_ms,))
-                })
+            let delay: f64 = timers
+                .get::<_, Function>("nextDelay")
+                .and_then(|f| f.call((now_ms,)))
                 .map_err(engine)?;
             if delay < 0.0 {
                 return Err(JsError::NoResponse);
@@ -219,14 +245,14 @@ impl AppRuntime {
                 return Err(JsError::Deadline);
             }
             let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
-            self.context.with(|ctx| -> Result<(), JsError> {
-                let timers = self.timers.clone().restore(&ctx).map_err(engine)?;
-                let run: Function = timers.get("runDue").map_err(engine)?;
-                run.call::<_, f64>((now_ms,))
-                    .catch(&ctx)
-                    .map_err(|e| caught(&ctx, e))?;
-                Ok(())
-            })?;
+            let run: Function = timers.get("runDue").map_err(engine)?;
+            run.call::<_, f64>((now_ms,))
+                .catch(ctx)
+                .map_err(|e| caught(ctx, e))?;
+            drain_jobs(ctx);
+            if self.deadline_passed() {
+                return Err(JsError::Deadline);
+            }
         }
     }
 
@@ -238,6 +264,14 @@ impl AppRuntime {
     pub fn memory_used(&self) -> usize {
         usize::try_from(self.runtime.memory_usage().memory_used_size).unwrap_or(0)
     }
+}
+
+/// The `Response` for a rawRes value.
+fn response(value: &Value<'_>) -> Result<Response, JsError> {
+    convert::response_from_js(value).map_err(|message| JsError::Exception {
+        message,
+        stack: String::new(),
+    })
 }
 
 /// Runs pending promise jobs (microtasks) until none is left or the interrupt fires.

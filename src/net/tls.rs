@@ -21,7 +21,7 @@ use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::raw::c_int;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Once, RwLock};
 use std::time::Instant;
 
 use mbedtls::alloc::List as CertList;
@@ -266,6 +266,17 @@ pub(crate) struct Acceptor {
 
 impl Acceptor {
     fn build(source: &CertSource) -> Result<Acceptor, TlsError> {
+        // mbed TLS is built without its threading layer, and a few of its tables (the list of
+        // supported cipher suites, for one) are filled in on first use. Do that once, before
+        // two threads can race on it (a reload, or several servers in one process).
+        static INIT: Once = Once::new();
+        INIT.call_once(|| {
+            drop(SslConfig::new(
+                Endpoint::Server,
+                SslTransport::Stream,
+                Preset::Default,
+            ))
+        });
         let (default, by_name) = source.load()?;
         let mut cfg = SslConfig::new(Endpoint::Server, SslTransport::Stream, Preset::Default);
         let entropy = Arc::new(OsEntropy::new());

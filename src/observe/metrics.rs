@@ -124,6 +124,89 @@ pub struct Metrics {
     /// Accept to completed TLS handshake, successful handshakes only.
     pub handshake_duration: Histogram,
     labelled: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// Requests handled per henv (`HandlerDone { henv: Some(..) }`).
+    pub henv_requests: HenvCounters,
+}
+
+/// Henvs counted one by one; more distinct henvs than this are counted as "other" from the
+/// start (memory stays bounded whatever the number of henvs).
+const HENV_COUNTERS_MAX: usize = 10_000;
+const HENV_SHARDS: usize = 16;
+
+/// Per-henv request counters with bounded memory and bounded output: exposition shows the
+/// `top` busiest henvs and sums the rest as `henv="other"`.
+pub struct HenvCounters {
+    shards: [Mutex<std::collections::HashMap<String, u64>>; HENV_SHARDS],
+    distinct: AtomicU64,
+    overflow: AtomicU64,
+    top: AtomicU64,
+}
+
+impl Default for HenvCounters {
+    fn default() -> Self {
+        HenvCounters {
+            shards: Default::default(),
+            distinct: AtomicU64::new(0),
+            overflow: AtomicU64::new(0),
+            top: AtomicU64::new(20),
+        }
+    }
+}
+
+impl HenvCounters {
+    /// Henvs shown one by one in /metrics (`--metrics_henv_top`; 0 = none).
+    pub fn set_top(&self, n: usize) {
+        self.top.store(n as u64, Relaxed);
+    }
+
+    fn shard(&self, henv: &str) -> &Mutex<std::collections::HashMap<String, u64>> {
+        let h = henv.bytes().fold(0usize, |acc, b| {
+            acc.wrapping_mul(31).wrapping_add(usize::from(b))
+        });
+        &self.shards[h % HENV_SHARDS]
+    }
+
+    /// Counts one request for `henv`.
+    pub fn record(&self, henv: &str) {
+        if self.top.load(Relaxed) == 0 {
+            return;
+        }
+        let Ok(mut map) = self.shard(henv).lock() else {
+            return;
+        };
+        if let Some(n) = map.get_mut(henv) {
+            *n += 1;
+        } else if self.distinct.fetch_add(1, Relaxed) < HENV_COUNTERS_MAX as u64 {
+            map.insert(henv.to_owned(), 1);
+        } else {
+            self.distinct.fetch_sub(1, Relaxed);
+            self.overflow.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Requests counted for `henv` (0 if none or not tracked).
+    pub fn get(&self, henv: &str) -> u64 {
+        self.shard(henv)
+            .lock()
+            .ok()
+            .and_then(|m| m.get(henv).copied())
+            .unwrap_or(0)
+    }
+
+    /// The `top` busiest henvs (most requests first, then by name) and the sum of the rest.
+    pub fn top(&self) -> (Vec<(String, u64)>, u64) {
+        let n = self.top.load(Relaxed) as usize;
+        let mut all: Vec<(String, u64)> = Vec::new();
+        for shard in &self.shards {
+            if let Ok(m) = shard.lock() {
+                all.extend(m.iter().map(|(k, v)| (k.clone(), *v)));
+            }
+        }
+        all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let rest = all.iter().skip(n).map(|(_, v)| v).sum::<u64>() + self.overflow.load(Relaxed);
+        all.truncate(n);
+        (all, rest)
+    }
 }
 
 impl Metrics {
@@ -283,6 +366,14 @@ impl Metrics {
             "hbf_tls_handshake_duration_seconds",
             "Time from accept to a completed TLS handshake.",
         );
+        let (top, rest) = self.henv_requests.top();
+        if !top.is_empty() || rest > 0 {
+            let _ = writeln!(out, "# HELP hbf_henv_requests_total Requests handled per henv (hash): the busiest henvs, the rest summed as henv=\"other\".\n# TYPE hbf_henv_requests_total counter");
+            for (henv, n) in &top {
+                let _ = writeln!(out, "hbf_henv_requests_total{{henv=\"{henv}\"}} {n}");
+            }
+            let _ = writeln!(out, "hbf_henv_requests_total{{henv=\"other\"}} {rest}");
+        }
         out
     }
 }
@@ -312,7 +403,12 @@ impl Hook for Metrics {
             Event::Dequeued => {
                 self.queue_depth.fetch_sub(1, Relaxed);
             }
-            Event::HandlerDone { duration, .. } => self.handler_duration.observe(duration),
+            Event::HandlerDone { duration, henv } => {
+                self.handler_duration.observe(duration);
+                if let Some(henv) = henv {
+                    self.henv_requests.record(henv);
+                }
+            }
             Event::Handshake { result, duration } => {
                 self.bump("handshakes", result);
                 if result == "ok" {
@@ -350,7 +446,17 @@ mod tests {
             bytes_in: 10,
             bytes_out: 20,
         });
+        m.henv_requests.set_top(1);
+        for henv in ["aaaaaaaa", "bbbbbbbb", "bbbbbbbb", "cccccccc"] {
+            m.on_event(&Event::HandlerDone {
+                duration: Duration::from_millis(1),
+                henv: Some(henv),
+            });
+        }
         let text = m.render_prometheus(Duration::from_secs(5), 1 << 20);
+        assert!(text.contains("hbf_henv_requests_total{henv=\"bbbbbbbb\"} 2\n"));
+        assert!(text.contains("hbf_henv_requests_total{henv=\"other\"} 2\n"));
+        assert!(!text.contains("aaaaaaaa"));
         assert!(text.contains("hbf_requests_total{class=\"4xx\"} 1\n"));
         assert!(text.contains("hbf_parse_errors_total{kind=\"bare_lf\"} 1\n"));
         assert!(text.contains("hbf_request_duration_seconds_bucket{le=\"0.005\"} 1\n"));

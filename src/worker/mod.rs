@@ -41,7 +41,19 @@ pub trait WorkerHandler {
     /// Produces the response for one request. `req.deadline` is when the loop gives up and
     /// answers 504; a handler should stop by then.
     fn handle(&mut self, req: &Request) -> Response;
+
+    /// The henv (hash) the last `handle` call served, for per-henv metrics.
+    fn henv(&self) -> Option<&str> {
+        None
+    }
+
+    /// Called about once a second while no request arrives (housekeeping such as closing
+    /// idle connections).
+    fn idle(&mut self) {}
 }
+
+/// How long an idle worker waits for a job before calling `WorkerHandler::idle`.
+const IDLE_TICK: Duration = Duration::from_secs(1);
 
 /// The default handler until an application runtime is plugged in: JSON 404 for everything.
 pub struct NotFound;
@@ -147,7 +159,17 @@ fn run_worker(
         metrics: shared.metrics.clone(),
     };
     let mut state = handler.worker(&env);
-    while let Ok(job) = jobs.recv() {
+    loop {
+        let job = match jobs.recv_timeout(IDLE_TICK) {
+            Ok(job) => job,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                if catch_unwind(AssertUnwindSafe(|| state.idle())).is_err() {
+                    state = handler.worker(&env);
+                }
+                continue;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
         shared.emit(&Event::Dequeued);
         if Instant::now() >= job.request.deadline {
             // The loop has already answered 504; running it now would only waste the worker.
@@ -171,7 +193,7 @@ fn run_worker(
         };
         shared.emit(&Event::HandlerDone {
             duration: started.elapsed(),
-            henv: None,
+            henv: state.henv(),
         });
         let reply = Reply {
             token: job.token,

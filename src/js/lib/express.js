@@ -42,7 +42,9 @@ const MAX_SYNC_LAYERS = 50;
 
 // Deferred call (a microtask), standing in for Node's setImmediate. Errors escaping a
 // deferred call would otherwise vanish, so they are logged.
-const enqueueJob = typeof queueMicrotask === 'function' ? queueMicrotask : (job) => { Promise.resolve().then(job); };
+// (queueMicrotask where the engine has it, as QuickJS-NG does: no promise per job)
+const resolved = Promise.resolve();
+const enqueueJob = typeof globalThis.queueMicrotask === 'function' ? globalThis.queueMicrotask : (job) => { resolved.then(job); };
 function defer(fn, ...args) {
   enqueueJob(() => {
     try {
@@ -72,9 +74,10 @@ function isPromise(v) {
 
 // The host encoder expects well-formed UTF-16: lone surrogates become U+FFFD first,
 // which is what Node's Buffer.from(str) produces for them.
+const SURROGATE_RE = /[\uD800-\uDFFF]/;
 function utf8Encode(str) {
   let s = String(str);
-  if (/[\uD800-\uDFFF]/.test(s)) s = s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  if (SURROGATE_RE.test(s)) s = s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
   return host.encodeUtf8(s);
 }
 function utf8Decode(bytes) { return host.decodeUtf8(bytes); }
@@ -330,8 +333,18 @@ function mimeCharset(type) {
   return CHARSET_TYPES.has(t) || t.startsWith('text/') ? 'UTF-8' : false;
 }
 // mime-types' contentType(): extension or type -> full header value with charset.
+// (remembered: res.type() and res.set('Content-Type') ask for the same few types)
+const contentTypes = new Map();
 function mimeContentType(str) {
   if (!str || typeof str !== 'string') return false;
+  let ct = contentTypes.get(str);
+  if (ct === undefined) {
+    ct = computeContentType(str);
+    if (contentTypes.size < 256) contentTypes.set(str, ct);
+  }
+  return ct;
+}
+function computeContentType(str) {
   let mime = str.indexOf('/') === -1 ? mimeLookup(str) : str;
   if (!mime) return false;
   if (mime.indexOf('charset') === -1) {
@@ -408,11 +421,20 @@ function formatMediaType({ type, parameters }) {
   return out;
 }
 
+// (remembered for utf-8, which res.send() sets on every text response)
+const utf8Types = new Map();
 function setCharset(type, charset) {
   if (!type || !charset) return type;
+  const remember = charset === 'utf-8' && typeof type === 'string';
+  if (remember) {
+    const hit = utf8Types.get(type);
+    if (hit !== undefined) return hit;
+  }
   const parsed = parseMediaType(type);
   parsed.parameters.charset = charset;
-  return formatMediaType(parsed);
+  const out = formatMediaType(parsed);
+  if (remember && utf8Types.size < 256) utf8Types.set(type, out);
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -433,6 +455,7 @@ function normalizeTypeIs(type) {
 
 function mimeMatch(expected, actual) {
   if (expected === false) return false;
+  if (expected === actual) return true; // actual is a checked type/subtype, without '*'
   const a = actual.split('/');
   const e = expected.split('/');
   if (a.length !== 2 || e.length !== 2) return false;
@@ -443,10 +466,33 @@ function mimeMatch(expected, actual) {
 
 // typeis(contentTypeHeader, types): the matching type, the actual type when types is
 // empty, or false.
+const MEDIA_TYPE_RE = /^ *([A-Za-z0-9][A-Za-z0-9!#$&^_-]{0,126})\/([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}) *$/;
+// Content-Type header -> its checked, lower-case type/subtype or false (remembered).
+const mediaTypes = new Map();
+function mediaTypeOf(str) {
+  let val = mediaTypes.get(str);
+  if (val === undefined) {
+    val = parseMediaType(str).type;
+    if (!MEDIA_TYPE_RE.test(val)) val = false;
+    if (mediaTypes.size < 256) mediaTypes.set(str, val);
+  }
+  return val;
+}
+// Content-Type header -> its charset parameter, as given (remembered).
+const mediaCharsets = new Map();
+function charsetOf(str) {
+  let cs = mediaCharsets.get(str);
+  if (cs === undefined) {
+    cs = parseMediaType(str).parameters.charset;
+    if (mediaCharsets.size < 256) mediaCharsets.set(str, cs === undefined ? null : cs);
+  }
+  return cs === null ? undefined : cs;
+}
+
 function typeIs(value, types) {
   if (!value) return false;
-  const val = parseMediaType(String(value)).type;
-  if (!/^ *([A-Za-z0-9][A-Za-z0-9!#$&^_-]{0,126})\/([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}) *$/.test(val)) return false;
+  const val = mediaTypeOf(String(value));
+  if (val === false) return false;
   if (!types || !types.length) return val;
   for (const type of types) {
     if (mimeMatch(normalizeTypeIs(type), val)) return type[0] === '+' || type.indexOf('*') !== -1 ? val : type;
@@ -704,12 +750,14 @@ function varyAppend(header, field) {
   return val;
 }
 
-function entityTag(bytes) {
-  if (bytes.length === 0) return '"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
-  return '"' + bytes.length.toString(16) + '-' + host.sha1Base64(bytes).substring(0, 27) + '"';
+// body: bytes, or an ASCII string (which is its own UTF-8: the host hashes it as it is)
+function entityTag(body) {
+  if (body.length === 0) return '"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
+  return '"' + body.length.toString(16) + '-' + host.sha1Base64(body).substring(0, 27) + '"';
 }
-const weakETag = (body) => 'W/' + entityTag(toBytes(body));
-const strongETag = (body) => entityTag(toBytes(body));
+const etagBody = (body) => (isAsciiText(body) ? body : toBytes(body));
+const weakETag = (body) => 'W/' + entityTag(etagBody(body));
+const strongETag = (body) => entityTag(etagBody(body));
 
 function fresh(reqHeaders, resHeaders) {
   const modifiedSince = reqHeaders['if-modified-since'];
@@ -933,11 +981,13 @@ function compileTrust(val) {
 const kParsed = Symbol('parsedUrl');
 const kParsedOriginal = Symbol('parsedOriginalUrl');
 
+const URL_ORIGIN_RE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/;
+
 function parseUrlString(str) {
   let rest = String(str);
   const hash = rest.indexOf('#');
   if (hash !== -1) rest = rest.slice(0, hash);
-  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/.exec(rest);
+  const m = rest.charCodeAt(0) === 47 ? null : URL_ORIGIN_RE.exec(rest); // "/..." has no origin
   if (m) rest = rest.slice(m[0].length);
   const q = rest.indexOf('?');
   const pathname = q === -1 ? rest : rest.slice(0, q);
@@ -1102,7 +1152,17 @@ function pathToRegexp(path, { end = true, sensitive = false, trailing = true } =
   let pattern = '^(?:' + sources.join('|') + ')';
   if (trailing) pattern += '(?:\\/$)?';
   pattern += end ? '$' : '(?=\\/|$)';
-  return { regexp: new RegExp(pattern, sensitive ? '' : 'i'), keys };
+  // For cheap pre-checks (stringMatcher): every match starts with the leading text, and a
+  // path that is all text matches only that text (in some case) and maybe a trailing slash.
+  const first = tokens[0];
+  const lead = first && first.type === 'text' ? first.value : '';
+  const ascii = /^[\x00-\x7f]*/.exec(lead)[0];
+  return {
+    regexp: new RegExp(pattern, sensitive ? '' : 'i'),
+    keys,
+    prefix: sensitive ? ascii : ascii.toLowerCase(),
+    exact: end && tokens.length === 1 && lead ? lead : undefined,
+  };
 }
 
 // Route params are URI-decoded; a bad escape is a 400 (router's decodeParam).
@@ -1119,18 +1179,53 @@ function decodeParam(val) {
   }
 }
 
+// Matched keys of a layer without params (read-only, shared).
+const NO_KEYS = Object.freeze([]);
+
+// Does `input` start with `prefix`? Without `sensitive`, prefix is lower-case ASCII and ASCII
+// letters match in either case, as they do for the case-insensitive regexp (whose other
+// characters only match themselves): so a false here means the regexp cannot match either.
+function startsWithFolded(input, prefix, sensitive) {
+  const n = prefix.length;
+  if (input.length < n) return false;
+  if (sensitive) return input.startsWith(prefix);
+  for (let i = 0; i < n; i++) {
+    const p = prefix.charCodeAt(i);
+    const c = input.charCodeAt(i);
+    if (c !== p && (c !== p - 32 || p < 97 || p > 122)) return false;
+  }
+  return true;
+}
+
 function stringMatcher(path, opts) {
-  const { regexp, keys } = pathToRegexp(path, { end: opts.end, sensitive: opts.sensitive, trailing: !opts.strict });
-  return function match(input) {
-    const m = regexp.exec(input);
-    if (!m) return false;
+  const { regexp, keys, prefix, exact } = pathToRegexp(path, { end: opts.end, sensitive: opts.sensitive, trailing: !opts.strict });
+  const sensitive = Boolean(opts.sensitive);
+  const hasKeys = keys.length !== 0;
+  function matched(m) {
     const params = Object.create(null);
     for (let i = 1; i < m.length; i++) {
       if (m[i] === undefined) continue;
       const key = keys[i - 1];
       params[key.name] = key.type === 'wildcard' ? m[i].split('/').map(decodeParam) : decodeParam(m[i]);
     }
-    return { path: m[0], params };
+    return { path: m[0], params, keys: hasKeys ? Object.keys(params) : NO_KEYS };
+  }
+  if (exact !== undefined) {
+    // A plain path: the same text matches at once; only the same length (or one more, for a
+    // trailing slash) can match in another case.
+    const n = exact.length;
+    return function match(input) {
+      if (input === exact) return { path: input, params: Object.create(null), keys: NO_KEYS };
+      const len = input.length;
+      if (len !== n && len !== n + 1) return false;
+      const m = regexp.exec(input);
+      return m ? matched(m) : false;
+    };
+  }
+  return function match(input) {
+    if (prefix.length !== 0 && !startsWithFolded(input, prefix, sensitive)) return false;
+    const m = regexp.exec(input);
+    return m ? matched(m) : false;
   };
 }
 
@@ -1147,7 +1242,7 @@ function regexpMatcher(re) {
       const val = decodeParam(found[i]);
       if (val !== undefined) params[keys[i - 1]] = val;
     }
-    return { params, path: found[0] };
+    return { path: found[0], params, keys: Object.keys(params) };
   };
 }
 
@@ -1178,33 +1273,47 @@ function Layer(path, options, fn) {
 }
 
 // Run a handler; a thrown error or a rejected promise goes to next (Express 5).
-function invoke(fn, args, next) {
-  try {
-    const ret = fn(...args);
-    if (isPromise(ret)) ret.then(null, (err) => next(err || new Error('Rejected promise')));
-  } catch (err) {
-    next(err);
-  }
+// (Fixed arities rather than an argument array: this runs for every layer of every request.)
+function settle(ret, next) {
+  if (isPromise(ret)) ret.then(null, (err) => next(err || new Error('Rejected promise')));
+}
+function invoke4(fn, a, b, c, next) {
+  try { settle(fn(a, b, c, next), next); } catch (err) { next(err); }
+}
+function invokeParam(fn, req, res, next, val, key) {
+  try { settle(fn(req, res, next, val, key), next); } catch (err) { next(err); }
 }
 
 Layer.prototype.handleError = function handleError(error, req, res, next) {
   if (this.handle.length !== 4) return next(error);
-  invoke(this.handle, [error, req, res, next], next);
+  invoke4(this.handle, error, req, res, next);
 };
 
 Layer.prototype.handleRequest = function handleRequest(req, res, next) {
-  if (this.handle.length > 3) return next();
-  invoke(this.handle, [req, res, next], next);
+  const fn = this.handle;
+  if (fn.length > 3) return next();
+  // (as invoke4, inlined: this runs for every layer of every request)
+  try {
+    const ret = fn(req, res, next);
+    if (ret && (typeof ret === 'object' || typeof ret === 'function') && typeof ret.then === 'function') {
+      ret.then(null, (err) => next(err || new Error('Rejected promise')));
+    }
+  } catch (err) {
+    next(err);
+  }
+  return undefined;
 };
 
 Layer.prototype.match = function match(path) {
   let m, i = 0;
   if (path != null) {
-    if (this.slash) return { params: {}, path: '', keys: [] };
-    while (!m && i < this.matchers.length) m = this.matchers[i++](path);
+    if (this.slash) return { path: '', params: {}, keys: NO_KEYS };
+    const matchers = this.matchers;
+    while (!m && i < matchers.length) m = matchers[i++](path);
   }
   if (!m) return false;
-  return { params: m.params, path: m.path, keys: Object.keys(m.params) };
+  if (warmRequests > 0) retainShapes(m);
+  return m;
 };
 
 function Route(path) {
@@ -1213,9 +1322,22 @@ function Route(path) {
   this.methods = Object.create(null);
 }
 
+// method.toLowerCase(), remembered for the few method names a server sees.
+const lowerMethods = Object.create(null);
+let lowerMethodCount = 0;
+function lowerMethod(method) {
+  if (typeof method !== 'string') return method;
+  let lc = lowerMethods[method];
+  if (lc === undefined) {
+    lc = method.toLowerCase();
+    if (lowerMethodCount < 64) { lowerMethods[method] = lc; lowerMethodCount++; }
+  }
+  return lc;
+}
+
 Route.prototype._handlesMethod = function _handlesMethod(method) {
   if (this.methods._all) return true;
-  let name = typeof method === 'string' ? method.toLowerCase() : method;
+  let name = lowerMethod(method);
   if (name === 'head' && !this.methods.head) name = 'get';
   return Boolean(this.methods[name]);
 };
@@ -1227,28 +1349,39 @@ Route.prototype._methods = function _methods() {
 };
 
 Route.prototype.dispatch = function dispatch(req, res, done) {
-  let idx = 0, sync = 0;
   const stack = this.stack;
   if (stack.length === 0) return done();
-  let method = typeof req.method === 'string' ? req.method.toLowerCase() : req.method;
+  let method = lowerMethod(req.method);
   if (method === 'head' && !this.methods.head) method = 'get';
   req.route = this;
-  next();
-  function next(err) {
+  if (stack.length === 1 && (!stack[0].method || stack[0].method === method)) {
+    // One handler (the common case): after it, this route's next(err) would do exactly what
+    // the router's `done` does with err (next('route') included), so hand that on as is.
+    stack[0].handleRequest(req, res, done);
+    return undefined;
+  }
+  // The state is a plain object, so that `next` is the only closure (QuickJS allocates every
+  // closure and captured variable per call, and this runs for every request).
+  const d = { idx: 0, sync: 0 };
+  if (warmRequests > 0) retainShapes(d);
+  const next = (err) => {
     if (err && err === 'route') return done();
     if (err && err === 'router') return done(err);
-    if (idx >= stack.length) return done(err);
-    if (++sync > MAX_SYNC_LAYERS) return defer(next, err);
+    if (d.idx >= stack.length) return done(err);
+    if (++d.sync > MAX_SYNC_LAYERS) return defer(next, err);
     let layer, match;
-    while (match !== true && idx < stack.length) {
-      layer = stack[idx++];
+    while (match !== true && d.idx < stack.length) {
+      layer = stack[d.idx++];
       match = !layer.method || layer.method === method;
     }
     if (match !== true) return done(err);
     if (err) layer.handleError(err, req, res, next);
     else layer.handleRequest(req, res, next);
-    sync = 0;
-  }
+    d.sync = 0;
+    return undefined;
+  };
+  next();
+  return undefined;
 };
 
 function addRouteHandlers(route, method, args) {
@@ -1295,51 +1428,59 @@ Router.prototype.param = function param(name, fn) {
 
 Router.prototype.handle = function handle(req, res, callback) {
   if (!callback) throw new TypeError('argument callback is required');
-  let idx = 0, methods, removed = '', slashAdded = false, sync = 0;
-  const self = this;
-  const protohost = getProtohost(req.url) || '';
-  const paramcalled = {};
-  const stack = this.stack;
-  const parentParams = req.params;
-  const parentUrl = req.baseUrl || '';
-  let done = restore(callback, req, ['baseUrl', 'next', 'params']);
+  routerHandle(this, req, res, callback, undefined);
+};
+const routerHandleMethod = Router.prototype.handle;
 
-  req.next = next;
-  // For OPTIONS, answer with the allowed methods if nothing else responds.
-  if (req.method === 'OPTIONS') {
-    methods = [];
-    const inner = done;
-    done = function (err) {
-      if (err || methods.length === 0) return inner(err);
-      try { sendOptionsResponse(res, methods); } catch (e) { inner(e); }
-    };
-  }
-  req.baseUrl = parentUrl;
-  req.originalUrl = req.originalUrl || req.url;
-  next();
-
-  function next(err) {
+// One router.handle() call in progress. The state is a plain object, so that `next` is the
+// only closure (QuickJS allocates every closure and captured variable per call, and this runs
+// for every request). Without a callback, the end of the stack goes to `app`'s final handler.
+function routerHandle(router, req, res, callback, app) {
+  const d = {
+    router,
+    req,
+    res,
+    callback,
+    app,
+    stack: router.stack,
+    idx: 0,
+    methods: undefined, // OPTIONS: the methods of the matching routes
+    removed: '',
+    slashAdded: false,
+    sync: 0,
+    protohost: getProtohost(req.url) || '',
+    paramcalled: undefined, // created when a param callback first runs
+    parentParams: req.params,
+    savedBaseUrl: req.baseUrl,
+    savedNext: req.next,
+    next: undefined,
+  };
+  if (warmRequests > 0) retainShapes(d);
+  const next = (err) => {
+    const parentUrl = d.savedBaseUrl || '';
     let layerError = err === 'route' ? null : err;
     // undo the slash added for mounted middleware, then the stripped mount path
-    if (slashAdded) {
+    if (d.slashAdded) {
       const pathIsRoot = req.url === '/' || req.url.startsWith('/?');
-      if (pathIsRoot || (removed.endsWith('/') && req.url[0] === '/')) req.url = req.url.slice(1);
-      slashAdded = false;
+      if (pathIsRoot || (d.removed.endsWith('/') && req.url[0] === '/')) req.url = req.url.slice(1);
+      d.slashAdded = false;
     }
-    if (removed.length !== 0) {
+    if (d.removed.length !== 0) {
       req.baseUrl = parentUrl;
-      req.url = protohost + removed + req.url.slice(protohost.length);
-      removed = '';
+      req.url = d.protohost + d.removed + req.url.slice(d.protohost.length);
+      d.removed = '';
     }
-    if (layerError === 'router') { defer(done, null); return; }
-    if (idx >= stack.length) { defer(done, layerError); return; }
-    if (++sync > MAX_SYNC_LAYERS) { defer(next, err); return; }
-    const path = getPathname(req);
-    if (path == null) { done(layerError); return; }
+    const stack = d.stack;
+    if (layerError === 'router') { defer(routerDone, d, null); return; }
+    if (d.idx >= stack.length) { defer(routerDone, d, layerError); return; }
+    if (++d.sync > MAX_SYNC_LAYERS) { defer(next, err); return; }
+    const parsed = req[kParsed]; // (getPathname, when its answer is cached)
+    const path = parsed !== undefined && parsed.raw === req.url && parsed.raw !== undefined ? parsed.pathname : getPathname(req);
+    if (path == null) { routerDone(d, layerError); return; }
 
     let layer, match, route;
-    while (!match && idx < stack.length) {
-      layer = stack[idx++];
+    while (!match && d.idx < stack.length) {
+      layer = stack[d.idx++];
       route = layer.route;
       try {
         match = layer.match(path);
@@ -1350,36 +1491,87 @@ Router.prototype.handle = function handle(req, res, callback) {
       if (!match || !route) continue;
       if (layerError) { match = false; continue; }
       const hasMethod = route._handlesMethod(req.method);
-      if (!hasMethod && req.method === 'OPTIONS' && methods) methods.push(...route._methods());
+      if (!hasMethod && req.method === 'OPTIONS' && d.methods) d.methods.push(...route._methods());
       if (!hasMethod && req.method !== 'HEAD') match = false;
     }
-    if (!match) { done(layerError); return; }
+    if (!match) { routerDone(d, layerError); return; }
     if (route) req.route = route;
-    req.params = self.mergeParams ? mergeParams(match.params, parentParams) : match.params;
+    req.params = router.mergeParams ? mergeParams(match.params, d.parentParams) : match.params;
     const layerPath = match.path;
-    processParams(self.params, layer, match.keys, paramcalled, req, res, function (e) {
-      if (e) next(layerError || e);
-      else if (route) layer.handleRequest(req, res, next);
-      else trimPrefix(layer, layerError, layerPath, path);
-      sync = 0;
-    });
-  }
-
-  function trimPrefix(layer, layerError, layerPath, path) {
-    if (layerPath.length !== 0) {
-      if (layerPath !== path.substring(0, layerPath.length)) { next(layerError); return; }
-      const c = path[layerPath.length];
-      if (c && c !== '/') { next(layerError); return; }
-      // mounted middleware sees the URL relative to its mount point
-      removed = layerPath;
-      req.url = protohost + req.url.slice(protohost.length + removed.length);
-      if (!protohost && req.url[0] !== '/') { req.url = '/' + req.url; slashAdded = true; }
-      req.baseUrl = parentUrl + (removed[removed.length - 1] === '/' ? removed.slice(0, -1) : removed);
+    const keys = match.keys;
+    if (keys.length !== 0 && hasParamCallbacks(router.params, keys)) {
+      if (d.paramcalled === undefined) d.paramcalled = {};
+      processParams(router.params, layer, keys, d.paramcalled, req, res, (e) => {
+        routerProceed(d, e, layer, route, layerError, layerPath, path);
+      });
+      return;
     }
-    if (layerError) layer.handleError(layerError, req, res, next);
-    else layer.handleRequest(req, res, next);
+    // the common case: no app.param() callback applies, go straight on (routerProceed)
+    if (route) layer.handleRequest(req, res, next);
+    else routerTrimPrefix(d, layer, layerError, layerPath, path);
+    d.sync = 0;
+  };
+  d.next = next;
+  req.next = next;
+  // For OPTIONS, answer with the allowed methods if nothing else responds.
+  if (req.method === 'OPTIONS') d.methods = [];
+  req.baseUrl = d.savedBaseUrl || '';
+  req.originalUrl = req.originalUrl || req.url;
+  next();
+}
+
+// The end of the stack (or 'router'): the allowed methods for OPTIONS, else hand back.
+function routerDone(d, err) {
+  const methods = d.methods;
+  if (methods !== undefined && !err && methods.length !== 0) {
+    try { sendOptionsResponse(d.res, methods); } catch (e) { return routerFinish(d, e); }
+    return undefined;
   }
-};
+  return routerFinish(d, err);
+}
+
+// Restore baseUrl, next and params, then call the callback (or the app's final handler).
+function routerFinish(d, err) {
+  const req = d.req;
+  req.baseUrl = d.savedBaseUrl;
+  req.next = d.savedNext;
+  req.params = d.parentParams;
+  const callback = d.callback;
+  if (callback !== undefined) return callback(err);
+  return finalCallback(d.app, req, d.res)(err);
+}
+
+function routerProceed(d, e, layer, route, layerError, layerPath, path) {
+  if (e) d.next(layerError || e);
+  else if (route) layer.handleRequest(d.req, d.res, d.next);
+  else routerTrimPrefix(d, layer, layerError, layerPath, path);
+  d.sync = 0;
+}
+
+function routerTrimPrefix(d, layer, layerError, layerPath, path) {
+  const req = d.req;
+  if (layerPath.length !== 0) {
+    if (layerPath !== path.substring(0, layerPath.length)) { d.next(layerError); return; }
+    const c = path[layerPath.length];
+    if (c && c !== '/') { d.next(layerError); return; }
+    // mounted middleware sees the URL relative to its mount point
+    const protohost = d.protohost;
+    const removed = layerPath;
+    d.removed = removed;
+    req.url = protohost + req.url.slice(protohost.length + removed.length);
+    if (!protohost && req.url[0] !== '/') { req.url = '/' + req.url; d.slashAdded = true; }
+    req.baseUrl = (d.savedBaseUrl || '') + (removed[removed.length - 1] === '/' ? removed.slice(0, -1) : removed);
+  }
+  if (layerError) layer.handleError(layerError, req, d.res, d.next);
+  else layer.handleRequest(req, d.res, d.next);
+}
+
+// Whether processParams would run any app.param() callback for these keys.
+function hasParamCallbacks(params, keys) {
+  if (!keys || keys.length === 0) return false;
+  for (let i = 0; i < keys.length; i++) if (params[keys[i]]) return true;
+  return false;
+}
 
 Router.prototype.use = function use(handler, ...rest) {
   let offset = 0, path = '/';
@@ -1430,14 +1622,6 @@ function getProtohost(url) {
   return fqdn !== -1 ? url.substring(0, url.indexOf('/', 3 + fqdn)) : undefined;
 }
 
-function restore(fn, obj, props) {
-  const vals = props.map((p) => obj[p]);
-  return function (...args) {
-    props.forEach((p, i) => { obj[p] = vals[i]; });
-    return fn.apply(this, args);
-  };
-}
-
 // mergeParams: parent params first, child wins; numeric (regexp) params are shifted.
 function mergeParams(params, parent) {
   if (typeof parent !== 'object' || !parent) return params;
@@ -1478,7 +1662,7 @@ function processParams(params, layer, keys, called, req, res, done) {
     paramCalled.value = req.params[key];
     if (err) { paramCalled.error = err; param(err); return; }
     if (!fn) return param();
-    invoke(fn, [req, res, paramCallback, paramVal, key], paramCallback);
+    invokeParam(fn, req, res, paramCallback, paramVal, key);
   }
   param();
 }
@@ -1544,24 +1728,45 @@ function headersSentError() {
   return e;
 }
 
+// Lower-case forms of valid header names, remembered (a server sees few distinct names).
+const headerKeys = new Map();
+const INVALID_HEADER_CHAR_RE = /[^\t\x20-\x7e\x80-\xff]/;
+
+// Validates a header (as Node's setHeader does) and returns the lower-case name.
 function checkHeader(name, value) {
-  if (typeof name !== 'string' || !TOKEN_RE.test(name)) {
-    const e = new TypeError('Header name must be a valid HTTP token ["' + name + '"]');
-    e.code = 'ERR_INVALID_HTTP_TOKEN';
-    throw e;
+  let key = typeof name === 'string' ? headerKeys.get(name) : undefined;
+  if (key === undefined) {
+    if (typeof name !== 'string' || !TOKEN_RE.test(name)) {
+      const e = new TypeError('Header name must be a valid HTTP token ["' + name + '"]');
+      e.code = 'ERR_INVALID_HTTP_TOKEN';
+      throw e;
+    }
+    key = name.toLowerCase();
+    if (headerKeys.size < 1024) headerKeys.set(name, key);
   }
   if (value === undefined) {
     const e = new TypeError('Invalid value "undefined" for header "' + name + '"');
     e.code = 'ERR_HTTP_INVALID_HEADER_VALUE';
     throw e;
   }
-  for (const v of Array.isArray(value) ? value : [value]) {
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(String(v))) {
-      const e = new TypeError('Invalid character in header content ["' + name + '"]');
-      e.code = 'ERR_INVALID_CHAR';
-      throw e;
-    }
+  if (Array.isArray(value)) {
+    for (const v of value) checkHeaderValue(name, v);
+  } else if (typeof value !== 'number') {
+    checkHeaderValue(name, value);
   }
+  return key;
+}
+// Header values already checked (most repeat: types, lengths, cache policies), remembered.
+const validHeaderValues = new Set();
+function checkHeaderValue(name, v) {
+  if (typeof v === 'string' && validHeaderValues.has(v)) return;
+  const str = String(v);
+  if (INVALID_HEADER_CHAR_RE.test(str)) {
+    const e = new TypeError('Invalid character in header content ["' + name + '"]');
+    e.code = 'ERR_INVALID_CHAR';
+    throw e;
+  }
+  if (typeof v === 'string' && validHeaderValues.size < 1024) validHeaderValues.add(v);
 }
 
 const ServerResponse = Object.create(Emitter);
@@ -1569,8 +1774,7 @@ const ServerResponse = Object.create(Emitter);
 ServerResponse.setHeader = function (name, value) {
   const st = this[kRes];
   if (st.headersSent) throw headersSentError();
-  checkHeader(name, value);
-  st.headers.set(name.toLowerCase(), [name, value]);
+  st.headers.set(checkHeader(name, value), [name, value]);
   return this;
 };
 ServerResponse.appendHeader = function (name, value) {
@@ -1578,8 +1782,13 @@ ServerResponse.appendHeader = function (name, value) {
   if (prev === undefined) return this.setHeader(name, value);
   return this.setHeader(name, [].concat(prev, value));
 };
+// String(name).toLowerCase(), from the cache when the name was set before.
+function headerKey(name) {
+  const key = typeof name === 'string' ? headerKeys.get(name) : undefined;
+  return key !== undefined ? key : String(name).toLowerCase();
+}
 ServerResponse.getHeader = function (name) {
-  const h = this[kRes].headers.get(String(name).toLowerCase());
+  const h = this[kRes].headers.get(headerKey(name));
   return h ? h[1] : undefined;
 };
 ServerResponse.getHeaders = function () {
@@ -1588,11 +1797,11 @@ ServerResponse.getHeaders = function () {
   return out;
 };
 ServerResponse.getHeaderNames = function () { return [...this[kRes].headers.keys()]; };
-ServerResponse.hasHeader = function (name) { return this[kRes].headers.has(String(name).toLowerCase()); };
+ServerResponse.hasHeader = function (name) { return this[kRes].headers.has(headerKey(name)); };
 ServerResponse.removeHeader = function (name) {
   const st = this[kRes];
   if (st.headersSent) throw headersSentError();
-  st.headers.delete(String(name).toLowerCase());
+  st.headers.delete(headerKey(name));
 };
 ServerResponse.writeHead = function (statusCode, reason, headers) {
   const st = this[kRes];
@@ -1616,45 +1825,76 @@ ServerResponse.write = function (chunk, encoding, cb) {
   if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
   st.headersSent = true;
   st.explicitHead = true;
-  if (chunk != null) st.chunks.push(toBytes(chunk, encoding));
+  if (chunk != null) (st.chunks || (st.chunks = [])).push(toBytes(chunk, encoding));
   if (typeof cb === 'function') defer(cb);
   return true;
 };
+const ASCII_RE = /^[\x00-\x7f]*$/;
+// Strings whose UTF-8 form is the string itself: the host takes them as they are.
+const isAsciiText = (chunk, encoding) =>
+  typeof chunk === 'string' && (!encoding || encoding === 'utf8' || encoding === 'utf-8') && ASCII_RE.test(chunk);
+// 'finish' and 'close' come in a microtask after end(), as Node emits them asynchronously.
+// Ended responses wait here as [res, cb, ...]: one job for all, and no closure per response.
+let finishing = [];
+function flushFinishing() {
+  const list = finishing;
+  finishing = [];
+  for (let i = 0; i < list.length; i += 2) finishResponse(list[i], list[i + 1]);
+}
+function finishResponse(res, cb) {
+  try {
+    if (res._events !== undefined || res.emit !== Emitter.emit) { // (else nobody listens)
+      res.emit('finish');
+      res.emit('close');
+    }
+    if (typeof cb === 'function') cb();
+  } catch (err) {
+    logError(err);
+  }
+}
 ServerResponse.end = function (chunk, encoding, cb) {
-  const st = this[kRes];
   if (typeof chunk === 'function') { cb = chunk; chunk = undefined; }
   if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
-  if (st.finished) { if (typeof cb === 'function') defer(cb); return this; }
-  const status = this.statusCode;
+  return endResponse(this, chunk, encoding, cb, false);
+};
+// end(); `ascii`: chunk is known to be an ASCII string (res.send() checked).
+function endResponse(res, chunk, encoding, cb, ascii) {
+  const st = res[kRes];
+  if (st.finished) { if (typeof cb === 'function') defer(cb); return res; }
+  const status = res.statusCode;
   if (!Number.isInteger(status) || status < 100 || status > 999) {
     // Node throws here too; from a handler this becomes next(err) and a 500
     const e = new RangeError('Invalid status code: ' + status);
     e.code = 'ERR_HTTP_INVALID_STATUS_CODE';
     throw e;
   }
-  if (chunk != null) st.chunks.push(toBytes(chunk, encoding));
-  const req = this.req;
+  let body;
+  if (st.chunks === null && (ascii || isAsciiText(chunk, encoding))) body = chunk; // byte length = length
+  else {
+    if (chunk != null) (st.chunks || (st.chunks = [])).push(toBytes(chunk, encoding));
+    body = st.chunks === null ? EMPTY : concatBytes(st.chunks);
+  }
+  const req = res.req;
   // Node sends no body for HEAD, 204, 304 and 1xx, and only then adds Content-Length itself
   const bodyAllowed = !(req && req.method === 'HEAD') && status !== 204 && status !== 304 && !(status >= 100 && status < 200);
-  const body = concatBytes(st.chunks);
   if (!st.explicitHead && bodyAllowed && !st.headers.has('content-length') && !st.headers.has('transfer-encoding')) {
     st.headers.set('content-length', ['Content-Length', body.length]);
   }
   st.headersSent = true;
   st.finished = true;
   const headers = [];
-  for (const [, [name, value]] of st.headers) {
-    if (Array.isArray(value)) for (const v of value) headers.push([name, String(v)]);
-    else headers.push([name, String(value)]);
+  for (const h of st.headers.values()) {
+    const name = h[0], value = h[1];
+    if (Array.isArray(value)) for (let i = 0; i < value.length; i++) headers.push(name, String(value[i]));
+    else headers.push(name, String(value));
   }
-  st.onEnd({ status, headers, body: bodyAllowed ? body : EMPTY });
-  defer(() => {
-    this.emit('finish');
-    this.emit('close');
-    if (typeof cb === 'function') cb();
-  });
-  return this;
-};
+  const raw = { status, headers, body: bodyAllowed ? body : EMPTY };
+  st.result = raw;
+  if (st.resolve !== undefined) st.resolve(raw);
+  if (finishing.length === 0) enqueueJob(flushFinishing);
+  finishing.push(res, cb);
+  return res;
+}
 ServerResponse.flushHeaders = function () { this[kRes].headersSent = true; this[kRes].explicitHead = true; };
 ServerResponse.setTimeout = function () { return this; };
 ServerResponse.cork = ServerResponse.uncork = function () {};
@@ -1787,7 +2027,10 @@ defineGetter(request, 'fresh', function () {
   const status = res.statusCode;
   if (method !== 'GET' && method !== 'HEAD' && method !== 'QUERY') return false;
   if ((status >= 200 && status < 300) || status === 304) {
-    return fresh(this.headers, { etag: res.get('ETag'), 'last-modified': res.get('Last-Modified') });
+    const headers = this.headers;
+    // not a conditional request: never fresh (what fresh() answers first)
+    if (!headers['if-modified-since'] && !headers['if-none-match']) return false;
+    return fresh(headers, { etag: res.get('ETag'), 'last-modified': res.get('Last-Modified') });
   }
   return false;
 });
@@ -1828,17 +2071,45 @@ response.links = function links(obj) {
     (Array.isArray(obj[rel]) ? obj[rel] : [obj[rel]]).map((l) => '<' + l + '>; rel="' + rel + '"').join(', ')).join(', '));
 };
 
+// Whether res has HBF's own header methods, so that res.send() and res.json() may work on its
+// header map directly: the same effect as their calls through res.get/set/type/getHeader/
+// setHeader, minus a dozen calls per response.
+function plainHeaders(res) {
+  return res.setHeader === ServerResponse.setHeader && res.getHeader === ServerResponse.getHeader &&
+    res.set === builtinSet && res.get === builtinGet && res.type === builtinType;
+}
+// res.getHeader(name) and res.setHeader(name, value) for a plainHeaders res, given the lower-case
+// name and (for setting) a value known to be valid.
+function headerValue(st, key) {
+  const h = st.headers.get(key);
+  return h ? h[1] : undefined;
+}
+function putHeader(st, name, key, value) {
+  if (st.headersSent) throw headersSentError();
+  st.headers.set(key, [name, value]);
+}
+
 response.send = function send(body) {
   let chunk = body;
   let encoding;
   const req = this.req;
   const app = this.app;
+  const st = this[kRes];
+  const plain = plainHeaders(this);
   switch (typeof chunk) {
     case 'string': {
       encoding = 'utf8';
-      const type = this.get('Content-Type');
-      if (typeof type === 'string') this.set('Content-Type', setCharset(type, 'utf-8'));
-      else this.type('html');
+      const type = plain ? headerValue(st, 'content-type') : this.get('Content-Type');
+      // (setCharset's and mimeContentType's answers are valid headers, which res.set keeps)
+      if (typeof type === 'string') {
+        const ct = setCharset(type, 'utf-8');
+        if (plain) putHeader(st, 'Content-Type', 'content-type', ct);
+        else setField(this, 'Content-Type', ct);
+      } else if (plain) {
+        putHeader(st, 'Content-Type', 'content-type', mimeContentType('html'));
+      } else {
+        this.type('html');
+      }
       break;
     }
     case 'boolean': case 'number': case 'object':
@@ -1847,18 +2118,37 @@ response.send = function send(body) {
       else return this.json(chunk);
       break;
   }
-  const etagFn = app.get('etag fn');
-  const generateETag = !this.get('ETag') && typeof etagFn === 'function';
+  const etagFn = setting(app, 'etag fn');
+  const generateETag = !(plain ? headerValue(st, 'etag') : this.get('ETag')) && typeof etagFn === 'function';
+  const builtinETag = etagFn === weakETag || etagFn === strongETag;
   let len;
+  let ascii = false;
   if (chunk !== undefined) {
-    chunk = toBytes(chunk, encoding);
+    // ASCII text stays a string (its UTF-8 bytes are its characters) when only HBF's own
+    // end() and ETag functions see it; they and the host take it as it is.
+    if (this.end === ServerResponse.end && (!generateETag || builtinETag) && isAsciiText(chunk, encoding)) {
+      ascii = true;
+      len = chunk.length;
+    } else {
+      chunk = toBytes(chunk, encoding);
+      len = chunk.length;
+    }
     encoding = undefined;
-    len = chunk.length;
-    if (!this.get('Transfer-Encoding')) this.set('Content-Length', len);
+    if (plain) {
+      if (!headerValue(st, 'transfer-encoding')) putHeader(st, 'Content-Length', 'content-length', String(len));
+    } else if (!this.get('Transfer-Encoding')) {
+      setField(this, 'Content-Length', len);
+    }
   }
   if (generateETag && len !== undefined) {
-    const etag = etagFn(chunk, encoding);
-    if (etag) this.set('ETag', etag);
+    if (builtinETag) {
+      const etag = etagFn === weakETag ? 'W/' + entityTag(ascii ? chunk : etagBody(chunk)) : entityTag(ascii ? chunk : etagBody(chunk));
+      if (plain) putHeader(st, 'ETag', 'etag', etag);
+      else setField(this, 'ETag', etag);
+    } else {
+      const etag = etagFn(chunk, encoding);
+      if (etag) setField(this, 'ETag', etag);
+    }
   }
   if (req.fresh) this.status(304);
   if (this.statusCode === 204 || this.statusCode === 304) {
@@ -1868,11 +2158,12 @@ response.send = function send(body) {
     chunk = '';
   }
   if (this.statusCode === 205) {
-    this.set('Content-Length', '0');
+    setField(this, 'Content-Length', '0');
     this.removeHeader('Transfer-Encoding');
     chunk = '';
   }
   if (req.method === 'HEAD') this.end();
+  else if (ascii) endResponse(this, chunk, undefined, undefined, true);
   else this.end(chunk, encoding);
   return this;
 };
@@ -1887,8 +2178,13 @@ function stringify(value, replacer, spaces, escape) {
 
 response.json = function json(obj) {
   const app = this.app;
-  const body = stringify(obj, app.get('json replacer'), app.get('json spaces'), app.get('json escape'));
-  if (!this.get('Content-Type')) this.set('Content-Type', 'application/json');
+  const body = stringify(obj, setting(app, 'json replacer'), setting(app, 'json spaces'), setting(app, 'json escape'));
+  if (plainHeaders(this)) {
+    const st = this[kRes];
+    if (!headerValue(st, 'content-type')) putHeader(st, 'Content-Type', 'content-type', mimeContentType('application/json'));
+  } else if (!this.get('Content-Type')) {
+    setField(this, 'Content-Type', 'application/json');
+  }
   return this.send(body);
 };
 
@@ -1957,8 +2253,9 @@ response.download = function download(path, filename, options, callback) {
 
 response.contentType = response.type = function contentType(type) {
   const ct = type.indexOf('/') === -1 ? mimeContentType(type) || 'application/octet-stream' : type;
-  return this.set('Content-Type', ct);
+  return setField(this, 'Content-Type', ct);
 };
+const builtinType = response.type;
 
 response.format = function format(obj) {
   const req = this.req;
@@ -2001,20 +2298,29 @@ response.append = function append(field, val) {
 };
 
 response.set = response.header = function header(field, val) {
-  if (arguments.length === 2) {
-    let value = Array.isArray(val) ? val.map(String) : String(val);
-    if (field.toLowerCase() === 'content-type') {
-      if (Array.isArray(value)) throw new TypeError('Content-Type cannot be set to an Array');
-      value = mimeContentType(value);
-    }
-    this.setHeader(field, value);
-  } else {
-    for (const key in field) this.set(key, field[key]);
-  }
+  if (arguments.length === 2) return setFieldValue(this, field, val);
+  for (const key in field) this.set(key, field[key]);
   return this;
 };
+const builtinSet = response.set;
+
+// res.set(field, value) for HBF's own calls: the public res.set needs an arguments object
+// (its one-argument form), so call the implementation directly unless res.set was replaced.
+function setField(res, field, val) {
+  return res.set === builtinSet ? setFieldValue(res, field, val) : res.set(field, val);
+}
+function setFieldValue(res, field, val) {
+  let value = Array.isArray(val) ? val.map(String) : String(val);
+  if ((typeof field === 'string' ? headerKey(field) : field.toLowerCase()) === 'content-type') {
+    if (Array.isArray(value)) throw new TypeError('Content-Type cannot be set to an Array');
+    value = mimeContentType(value);
+  }
+  res.setHeader(field, value);
+  return res;
+}
 
 response.get = function get(field) { return this.getHeader(field); };
+const builtinGet = response.get;
 
 response.clearCookie = function clearCookie(name, options) {
   const opts = { path: '/', ...options, expires: new Date(1) };
@@ -2215,14 +2521,24 @@ application.defaultConfiguration = function defaultConfiguration() {
 };
 
 application.handle = function handle(req, res, callback) {
-  const done = callback || finalhandler(req, res, { env: this.get('env'), onerror: (err) => { if (this.get('env') !== 'test') logError(err); } });
   req.res = res;
   res.req = req;
   Object.setPrototypeOf(req, this.request);
   Object.setPrototypeOf(res, this.response);
   if (!res.locals) res.locals = Object.create(null);
-  this.router.handle(req, res, done);
+  const router = this.router;
+  // without a callback the router ends in this app's final handler, built only if reached
+  if (router.handle === routerHandleMethod) routerHandle(router, req, res, callback, callback ? undefined : this);
+  else router.handle(req, res, callback || finalCallback(this, req, res));
 };
+
+function finalCallback(app, req, res) {
+  const env = setting(app, 'env');
+  return finalhandler(req, res, { env, onerror: (err) => { if (setting(app, 'env') !== 'test') logError(err); } });
+}
+
+// app.get(setting) without the two calls (each building an arguments object) it makes.
+function setting(app, name) { return app.settings[name]; }
 
 application.use = function use(fn, ...rest) {
   let offset = 0, path = '/';
@@ -2347,12 +2663,13 @@ function parserOptions(options, defaultType) {
   const verify = (options && options.verify) || false;
   if (verify !== false && typeof verify !== 'function') throw new TypeError('option verify must be function');
   const type = (options && options.type) || defaultType;
+  const types = Array.isArray(type) ? type : [type];
   return {
     inflate: !options || options.inflate !== false,
     limit,
     verify,
     defaultCharset: (options && options.defaultCharset) || 'utf-8',
-    shouldParse: typeof type === 'function' ? type : (req) => Boolean(typeOfRequest(req, Array.isArray(type) ? type : [type])),
+    shouldParse: typeof type === 'function' ? type : (req) => Boolean(typeOfRequest(req, types)),
   };
 }
 
@@ -2364,7 +2681,7 @@ function readBody(req, res, next, parse, opts) {
   let encoding = null;
   if (!opts.skipCharset) {
     const ct = req.headers['content-type'];
-    const cs = ct ? parseMediaType(String(ct)).parameters.charset : undefined;
+    const cs = ct ? charsetOf(String(ct)) : undefined;
     encoding = (cs && cs.toLowerCase()) || opts.defaultCharset;
     if (opts.isValidCharset && !opts.isValidCharset(encoding)) {
       return next(createError(415, 'unsupported charset "' + encoding.toUpperCase() + '"', { charset: encoding, type: 'charset.unsupported' }));
@@ -2403,6 +2720,8 @@ function readBody(req, res, next, parse, opts) {
   next();
 }
 
+const JSON_FIRST_RE = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d]|$)/;
+
 function json(options) {
   const opts = parserOptions(options, 'application/json');
   opts.isValidCharset = (cs) => cs.slice(0, 4) === 'utf-';
@@ -2411,7 +2730,7 @@ function json(options) {
   function parse(body) {
     if (body.length === 0) return {}; // empty JSON body: a common client mistake, body-parser allows it
     if (strict) {
-      const first = (/^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d]|$)/.exec(body) || [])[1];
+      const first = (JSON_FIRST_RE.exec(body) || [])[1];
       if (first !== '{' && first !== '[') throw strictSyntaxError(body, first);
     }
     return JSON.parse(body, reviver);
@@ -2545,8 +2864,12 @@ function serveStatic(root, options) {
 // express() and the HBF entry point
 // ---------------------------------------------------------------------------
 
+// Every app made by express(), for __serve.
+const applications = new WeakSet();
+
 function createApplication() {
   const app = function (req, res, next) { app.handle(req, res, next); };
+  applications.add(app);
   for (const src of [Emitter, application]) for (const k of Object.keys(src)) app[k] = src[k];
   app.request = Object.create(request, { app: { configurable: true, enumerable: true, writable: true, value: app } });
   app.response = Object.create(response, { app: { configurable: true, enumerable: true, writable: true, value: app } });
@@ -2564,67 +2887,141 @@ Object.assign(express, {
 // Bare routers or handler functions exported instead of an app get a wrapping app.
 const wrappers = new WeakMap();
 
-function toRequest(raw) {
-  const req = Object.create(IncomingMessage);
-  const headers = {};
-  for (const k of Object.keys(raw.headers || {})) headers[k.toLowerCase()] = raw.headers[k];
-  req.method = String(raw.method || 'GET');
-  req.url = raw.url || '/';
-  req.headers = headers;
-  if (Array.isArray(raw.rawHeaders)) req.rawHeaders = raw.rawHeaders.slice();
-  else {
-    req.rawHeaders = [];
-    for (const k of Object.keys(headers)) for (const v of [].concat(headers[k])) req.rawHeaders.push(k, String(v));
+function appFor(app) {
+  if (app && typeof app.handle === 'function' && typeof app.set === 'function') return app;
+  let target = wrappers.get(app);
+  if (!target) {
+    target = createApplication();
+    if (typeof app === 'function') target.use(app);
+    if (app && typeof app === 'object') wrappers.set(app, target);
+    else if (typeof app === 'function') wrappers.set(app, target);
   }
-  req.httpVersion = raw.httpVersion || '1.1';
-  const [major, minor] = req.httpVersion.split('.').map(Number);
-  req.httpVersionMajor = major || 1;
-  req.httpVersionMinor = minor || 0;
-  req.socket = req.connection = {
-    remoteAddress: raw.ip,
-    encrypted: raw.protocol === 'https',
-    destroy() {},
-    setTimeout() {},
-  };
-  req[kRaw] = raw;
-  req[kBody] = raw.body == null ? EMPTY : toBytes(raw.body);
-  return req;
+  return target;
 }
 
-function toResponse(req, onEnd) {
-  const res = Object.create(ServerResponse);
-  res[kRes] = { headers: new Map(), chunks: [], headersSent: false, explicitHead: false, finished: false, onEnd };
-  res.statusCode = 200;
-  res.statusMessage = undefined;
-  res.req = req;
-  return res;
+const socketMethods = { destroy() {}, setTimeout() {} };
+
+// QuickJS frees an object shape (its property layout) with the last object using it, and the
+// objects made for a request all die with it: the next request would build every shape again,
+// one property at a time. While the first requests run, empty look-alikes of those objects
+// are kept for every prefix of their properties, which keeps the shapes alive.
+let warmRequests = 64;
+let shapeBudget = 4096;
+const shapeKeepers = [];
+const shapeSignatures = new Map(); // prototype -> Set of key lists seen
+function retainShapes(obj) {
+  if (shapeBudget <= 0 || obj === null || typeof obj !== 'object' || Array.isArray(obj)) return;
+  const proto = Object.getPrototypeOf(obj);
+  // Symbol keys come first: every hidden (symbol) property is added before the others.
+  const keys = Object.getOwnPropertySymbols(obj).concat(Object.getOwnPropertyNames(obj));
+  const signature = keys.map(String).join('\n');
+  let seen = shapeSignatures.get(proto);
+  if (!seen) shapeSignatures.set(proto, (seen = new Set()));
+  if (seen.has(signature)) return;
+  seen.add(signature);
+  for (let n = 0; n <= keys.length && shapeBudget > 0; n++, shapeBudget--) {
+    const o = Object.create(proto);
+    for (let i = 0; i < n; i++) {
+      const d = Object.getOwnPropertyDescriptor(obj, keys[i]);
+      if ('value' in d) d.value = undefined;
+      Object.defineProperty(o, keys[i], d);
+    }
+    shapeKeepers.push(o);
+  }
+}
+
+// The Node-like request, with the app's request prototype at once (app.handle would set it
+// anyway; changing an object's prototype later is slow in QuickJS). An object literal, which
+// defines its properties without looking for setters along the (long) prototype chain; all
+// hidden state is there from the start, so later assignments keep its shape.
+function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips) {
+  const version = httpVersion || '1.1';
+  let major = 1, minor = 1;
+  if (version !== '1.1') {
+    const parts = version.split('.').map(Number);
+    major = parts[0] || 1;
+    minor = parts[1] || 0;
+  }
+  const socket = { __proto__: socketMethods, remoteAddress: ip, encrypted: protocol === 'https' };
+  return {
+    __proto__: proto,
+    [kRaw]: { ip, ips, protocol, hostname },
+    [kBody]: body == null ? EMPTY : toBytes(body),
+    [kBodyRead]: false,
+    [kParsed]: undefined,
+    [kParsedOriginal]: undefined,
+    [kCookies]: undefined,
+    method: String(method || 'GET'),
+    url: url || '/',
+    headers,
+    rawHeaders,
+    httpVersion: version,
+    httpVersionMajor: major,
+    httpVersionMinor: minor,
+    socket,
+    connection: socket,
+  };
+}
+
+function toResponse(req, proto) {
+  return {
+    __proto__: proto,
+    // (later: result, the rawRes once ended; resolve, when __serve had to return a promise)
+    [kRes]: { headers: new Map(), chunks: null, headersSent: false, explicitHead: false, finished: false },
+    statusCode: 200,
+    statusMessage: undefined,
+    req,
+  };
+}
+
+function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips) {
+  const target = appFor(app);
+  const isApp = applications.has(target);
+  const req = toRequest(isApp ? target.request : IncomingMessage, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips);
+  const res = toResponse(req, isApp ? target.response : ServerResponse);
+  try {
+    target.handle(req, res);
+  } catch (err) {
+    // only reachable if the app's own handle() throws synchronously
+    finalhandler(req, res, { env: 'production', onerror: logError })(err);
+  }
+  const st = res[kRes];
+  if (warmRequests > 0) {
+    warmRequests--;
+    for (const o of [st, st.result, req[kRaw], req[kParsed], req.params]) retainShapes(o);
+  }
+  if (st.result !== undefined) return st.result;
+  return new Promise((resolve) => { st.resolve = resolve; });
 }
 
 /**
- * Serve one request. `app` is the app module's export (an express() app, a Router, or a
- * (req, res, next) function). Resolves with { status, headers: [[name, value]...], body }
- * once the response has ended.
+ * The host's entry point: serve one request (arguments as in the header comment). Returns the
+ * rawRes when the response ended synchronously, else a promise of it.
+ */
+express.__serve = serve;
+
+/**
+ * Serve one request described by a rawReq object ({ method, url, headers, rawHeaders, body,
+ * ip, ips, protocol, hostname, httpVersion }; header names in any case). `app` is the app
+ * module's export (an express() app, a Router, or a (req, res, next) function). Resolves with
+ * { status, headers: [[name, value]...], body: Uint8Array } once the response has ended.
  */
 express.__handle = function __handle(app, rawReq) {
   return new Promise((resolve) => {
-    const req = toRequest(rawReq || {});
-    const res = toResponse(req, resolve);
-    let target = app;
-    if (!target || typeof target.handle !== 'function' || typeof target.set !== 'function') {
-      target = wrappers.get(app);
-      if (!target) {
-        target = createApplication();
-        if (typeof app === 'function') target.use(app);
-        if (app && typeof app === 'object') wrappers.set(app, target);
-        else if (typeof app === 'function') wrappers.set(app, target);
-      }
+    const raw = rawReq || {};
+    const headers = {};
+    for (const k of Object.keys(raw.headers || {})) headers[k.toLowerCase()] = raw.headers[k];
+    let rawHeaders;
+    if (Array.isArray(raw.rawHeaders)) rawHeaders = raw.rawHeaders.slice();
+    else {
+      rawHeaders = [];
+      for (const k of Object.keys(headers)) for (const v of [].concat(headers[k])) rawHeaders.push(k, String(v));
     }
-    try {
-      target.handle(req, res);
-    } catch (err) {
-      // only reachable if the app's own handle() throws synchronously
-      finalhandler(req, res, { env: 'production', onerror: logError })(err);
-    }
+    resolve(serve(app, raw.method, raw.url, headers, rawHeaders, raw.body, raw.ip, raw.protocol, raw.hostname, raw.httpVersion, raw.ips));
+  }).then((out) => {
+    const pairs = [];
+    for (let i = 0; i + 1 < out.headers.length; i += 2) pairs.push([out.headers[i], out.headers[i + 1]]);
+    return { status: out.status, headers: pairs, body: typeof out.body === 'string' ? utf8Encode(out.body) : out.body };
   });
 };
 
