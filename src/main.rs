@@ -3,6 +3,20 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Like std's `println!`, but a closed stdout (`hbf henv list | head`) ends the command
+/// quietly instead of panicking.
+macro_rules! println {
+    () => {
+        println!("")
+    };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 use clap::{Args, Parser, Subcommand};
 use hbf::js::{AppConfig, AppHandler};
 use hbf::{henv, Config, Server};
