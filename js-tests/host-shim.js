@@ -62,6 +62,8 @@ function createHost(options = {}) {
       return crypto.createHash('sha1').update(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('base64');
     },
     encodeUtf8(str) { return encoder.encode(str); },
+    // UTF-8 length of a string, a lone surrogate counting as U+FFFD (as Buffer.byteLength)
+    utf8Length(str) { return Buffer.byteLength(String(str), 'utf8'); },
     decodeUtf8(bytes) {
       if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]') throw new TypeError('decodeUtf8 expects a Uint8Array');
       return decoder.decode(bytes);

@@ -20,6 +20,7 @@ const BOOTSTRAP = `
 const host = {
   sha1Base64: (b) => __native.sha1(typeof b === 'string' ? __native.encodeUtf8(b) : b.slice().buffer),
   encodeUtf8: (s) => new Uint8Array(__native.encodeUtf8(s)),
+  utf8Length: (s) => __native.utf8Length(s),
   decodeUtf8: (b) => __native.decodeUtf8(b.slice().buffer),
   serveStatic(root, pathname, req) {
     const r = __native.serveStatic(root, pathname, JSON.stringify({ method: req.method, headers: req.headers }));
@@ -87,6 +88,7 @@ async function runAll() {
     };
     fn('sha1', (h) => vm.newString(nodeHost.sha1Base64(bytesOf(h))));
     fn('encodeUtf8', (h) => vm.newArrayBuffer(nodeHost.encodeUtf8(vm.getString(h)).slice().buffer));
+    fn('utf8Length', (h) => vm.newNumber(nodeHost.utf8Length(vm.getString(h))));
     fn('decodeUtf8', (h) => vm.newString(nodeHost.decodeUtf8(bytesOf(h))));
     fn('log', (l, m) => { logs.push([name, vm.getString(l), vm.getString(m)]); return vm.undefined; });
     fn('serveStatic', (root, p, req) => {

@@ -90,17 +90,17 @@ fn headers_to_js<'js>(
     Ok((headers, raw))
 }
 
-/// Reads `{status, headers: [name, value, ...], body}` back into a `Response`.
+/// Reads a rawRes, `[status, [name, value, ...], body]`, back into a `Response`.
 pub fn response_from_js(value: &Value<'_>) -> Result<Response, String> {
-    let obj = value.as_object().ok_or("handler result is not an object")?;
-    let status: f64 = obj
-        .get("status")
-        .map_err(|_| "response status is not a number")?;
+    let raw = value
+        .as_array()
+        .ok_or("handler result is not a rawRes array")?;
+    let status: f64 = raw.get(0).map_err(|_| "response status is not a number")?;
     if !(100.0..=999.0).contains(&status) || status.fract() != 0.0 {
         return Err(format!("invalid status code {status}"));
     }
     let mut resp = Response::new(status as u16);
-    if let Ok(headers) = obj.get::<_, Array>("headers") {
+    if let Ok(headers) = raw.get::<Array>(1) {
         let n = headers.len();
         resp.headers.reserve(n / 2);
         for i in (0..n.saturating_sub(1)).step_by(2) {
@@ -113,18 +113,19 @@ pub fn response_from_js(value: &Value<'_>) -> Result<Response, String> {
             resp.headers.push((name, value));
         }
     }
-    let body: Value = obj.get("body").map_err(|_| "response body unreadable")?;
+    let body: Value = raw.get(2).map_err(|_| "response body unreadable")?;
     resp.body = bytes_of(&body).ok_or("response body is neither a string nor a Uint8Array")?;
     Ok(resp)
 }
 
-/// Bytes of a string (UTF-8), Uint8Array, ArrayBuffer, or nothing for null/undefined.
+/// Bytes of a string (UTF-8, a lone surrogate as U+FFFD), Uint8Array, ArrayBuffer, or nothing
+/// for null/undefined.
 pub fn bytes_of(value: &Value<'_>) -> Option<Vec<u8>> {
     if value.is_null() || value.is_undefined() {
         return Some(Vec::new());
     }
     if let Some(s) = value.as_string() {
-        return s.to_string().ok().map(String::into_bytes);
+        return super::ffi::string_utf8(s).ok();
     }
     if let Ok(arr) = TypedArray::<u8>::from_value(value.clone()) {
         return typed_array_bytes(&arr);

@@ -38,3 +38,29 @@ pub fn gc_threshold(ctx: &Ctx<'_>) -> usize {
     };
     usize::try_from(bytes).unwrap_or(usize::MAX)
 }
+
+/// The UTF-8 form of a JavaScript string, as Node's `Buffer.from(str)` makes it: a lone
+/// surrogate becomes U+FFFD (same length: QuickJS encodes it in 3 bytes, as WTF-8).
+pub fn string_utf8(s: &rquickjs::String<'_>) -> rquickjs::Result<Vec<u8>> {
+    let c = s.clone().to_cstring()?;
+    // SAFETY: `as_ptr`/`len` describe the buffer `JS_ToCStringLen` returned, which stays valid
+    // and unchanged until `c` drops; it is copied into a Vec at once, with no JavaScript running.
+    let mut bytes =
+        unsafe { std::slice::from_raw_parts(c.as_ptr().cast::<u8>(), c.len()) }.to_vec();
+    drop(c);
+    // WTF-8 surrogates are ED A0..BF xx; in UTF-8, 0xED only ever leads a 3-byte sequence.
+    let mut i = 0;
+    while let Some(p) = bytes[i..].iter().position(|&b| b == 0xED) {
+        let at = i + p;
+        if bytes.get(at + 1).is_some_and(|&b| b >= 0xA0) && at + 2 < bytes.len() {
+            bytes[at..at + 3].copy_from_slice(&[0xEF, 0xBF, 0xBD]);
+        }
+        i = at + 1;
+    }
+    Ok(bytes)
+}
+
+/// Byte length of a JavaScript string's UTF-8 form (as `string_utf8` makes it).
+pub fn string_utf8_len(s: &rquickjs::String<'_>) -> rquickjs::Result<usize> {
+    Ok(s.clone().to_cstring()?.len())
+}

@@ -62,6 +62,15 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
         })?,
     )?;
     host.set(
+        "utf8Length",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, s: Value<'js>| {
+            let s = s
+                .as_string()
+                .ok_or_else(|| Exception::throw_type(&ctx, "utf8Length expects a string"))?;
+            super::ffi::string_utf8_len(s).map(|n| n as f64)
+        })?,
+    )?;
+    host.set(
         "decodeUtf8",
         Function::new(
             ctx.clone(),
@@ -98,7 +107,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
     )?;
     host.set(
         "sha1Base64",
-        // A string is hashed as its UTF-8 (express.js passes ASCII bodies as they are).
+        // A string is hashed as its UTF-8 (express.js passes text bodies as they are).
         Function::new(ctx.clone(), |ctx: Ctx<'js>, bytes: Value<'js>| {
             let bytes = bytes_of(&bytes).ok_or_else(|| {
                 Exception::throw_type(&ctx, "sha1Base64 expects bytes or a well-formed string")

@@ -8,15 +8,26 @@
  * content-disposition that an app can observe, in plain ECMAScript (QuickJS-NG has no
  * Node APIs). Everything that touches the outside world goes through `hbf:host`.
  *
- * Entry point for the Rust side: `express.__handle(app, rawReq) -> Promise<rawRes>`.
- *   rawReq: { method, url, headers (lower-case; duplicates joined), rawHeaders, body: Uint8Array,
- *             ip, ips, protocol, hostname, httpVersion }
- *   rawRes: { status, headers: [[name, value], ...] (Set-Cookie may repeat), body: Uint8Array }
- *   It resolves when the response ends. rawRes.headers may carry Content-Length (for HEAD:
- *   the length of the GET body) as Express computes it; the host owns framing.
+ * Entry point for the Rust side (one call per request):
+ *   express.__serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostname,
+ *                   httpVersion) -> rawRes | Promise<rawRes>
+ *     headers: lower-case names, duplicates joined (cookie with "; ", set-cookie an array);
+ *     rawHeaders: [name, value, ...]; body: Uint8Array or null (empty); httpVersion: "1.1"/"1.0"
+ *   rawRes: { status, headers: [name, value, name, value, ...] (Set-Cookie may repeat),
+ *             body: Uint8Array | string (a string is sent as its UTF-8) }
+ *   __serve returns rawRes itself when the response ended synchronously (the usual case; the
+ *   host then runs the pending jobs, e.g. 'finish' listeners), else a promise that resolves
+ *   when it ends. rawRes.headers may carry Content-Length (for HEAD: the length of the GET
+ *   body) as Express computes it; the host owns framing.
+ * For tests and tools: express.__handle(app, rawReq) -> Promise<{ status, headers: [[name,
+ * value], ...], body: Uint8Array }>, rawReq being { method, url, headers, rawHeaders, body,
+ * ip, ips, protocol, hostname, httpVersion }.
  *
+ * UTF-8 below: lone surrogates count as U+FFFD, as in Node's Buffer.from(str).
  * Host functions used (require('hbf:host')), and nothing else:
- *   sha1Base64(bytes: Uint8Array) -> string          ETags (first 27 chars, like `etag`)
+ *   sha1Base64(bytes: Uint8Array | string) -> string ETags (first 27 chars, like `etag`); a
+ *                                                    string is hashed as its UTF-8
+ *   utf8Length(str) -> number                        byte length of str's UTF-8
  *   encodeUtf8(str) -> Uint8Array                    str is always well-formed UTF-16
  *   decodeUtf8(bytes: Uint8Array) -> string          non-fatal: U+FFFD for bad sequences, keeps a BOM
  *   serveStatic(root, pathname, { method, headers }) -> null | { status, headers: [[n, v]], body }
@@ -750,14 +761,13 @@ function varyAppend(header, field) {
   return val;
 }
 
-// body: bytes, or an ASCII string (which is its own UTF-8: the host hashes it as it is)
-function entityTag(body) {
-  if (body.length === 0) return '"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
-  return '"' + body.length.toString(16) + '-' + host.sha1Base64(body).substring(0, 27) + '"';
+// body: bytes, or text (hashed by the host as UTF-8), of `len` bytes
+function entityTag(body, len) {
+  if (len === 0) return '"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
+  return '"' + len.toString(16) + '-' + host.sha1Base64(body).substring(0, 27) + '"';
 }
-const etagBody = (body) => (isAsciiText(body) ? body : toBytes(body));
-const weakETag = (body) => 'W/' + entityTag(etagBody(body));
-const strongETag = (body) => entityTag(etagBody(body));
+const weakETag = (body) => { const b = toBytes(body); return 'W/' + entityTag(b, b.length); };
+const strongETag = (body) => { const b = toBytes(body); return entityTag(b, b.length); };
 
 function fresh(reqHeaders, resHeaders) {
   const modifiedSince = reqHeaders['if-modified-since'];
@@ -978,8 +988,18 @@ function compileTrust(val) {
 // URL helpers (parseurl)
 // ---------------------------------------------------------------------------
 
-const kParsed = Symbol('parsedUrl');
-const kParsedOriginal = Symbol('parsedOriginalUrl');
+// req[kReq], the hidden request state, is an array (see routerHandle): whether the host made
+// it (then the peer's ip, ips, protocol and hostname follow), the body and whether it was read,
+// the parsed url and originalUrl, and the parsed cookies.
+const kReq = Symbol('req');
+const Q_HOST = 0, Q_IP = 1, Q_IPS = 2, Q_PROTOCOL = 3, Q_HOSTNAME = 4, Q_BODY = 5, Q_BODY_READ = 6,
+  Q_PARSED = 7, Q_PARSED_ORIGINAL = 8, Q_COOKIES = 9;
+// The state of a request not made by the host (an app's own call to app.handle()).
+function reqState(req) {
+  let st = req[kReq];
+  if (st === undefined) req[kReq] = st = [false, undefined, undefined, undefined, undefined, EMPTY, false, undefined, undefined, undefined];
+  return st;
+}
 
 const URL_ORIGIN_RE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/;
 
@@ -991,25 +1011,24 @@ function parseUrlString(str) {
   if (m) rest = rest.slice(m[0].length);
   const q = rest.indexOf('?');
   const pathname = q === -1 ? rest : rest.slice(0, q);
-  return {
-    pathname: m && pathname === '' ? '/' : pathname,
-    search: q === -1 ? null : rest.slice(q),
-    query: q === -1 ? null : rest.slice(q + 1),
-    raw: str,
-  };
+  // [pathname, search, query, raw] (an array: see routerHandle)
+  return [m && pathname === '' ? '/' : pathname, q === -1 ? null : rest.slice(q), q === -1 ? null : rest.slice(q + 1), str];
 }
+const P_PATHNAME = 0, P_QUERY = 2, P_RAW = 3;
 
 function parseUrl(req) {
   if (req.url === undefined) return undefined;
-  const cached = req[kParsed];
-  if (cached && cached.raw === req.url) return cached;
-  return (req[kParsed] = parseUrlString(req.url));
+  const st = reqState(req);
+  const cached = st[Q_PARSED];
+  if (cached && cached[P_RAW] === req.url) return cached;
+  return (st[Q_PARSED] = parseUrlString(req.url));
 }
 function parseOriginalUrl(req) {
   if (typeof req.originalUrl !== 'string') return parseUrl(req);
-  const cached = req[kParsedOriginal];
-  if (cached && cached.raw === req.originalUrl) return cached;
-  return (req[kParsedOriginal] = parseUrlString(req.originalUrl));
+  const st = reqState(req);
+  const cached = st[Q_PARSED_ORIGINAL];
+  if (cached && cached[P_RAW] === req.originalUrl) return cached;
+  return (st[Q_PARSED_ORIGINAL] = parseUrlString(req.originalUrl));
 }
 
 // ---------------------------------------------------------------------------
@@ -1152,16 +1171,20 @@ function pathToRegexp(path, { end = true, sensitive = false, trailing = true } =
   let pattern = '^(?:' + sources.join('|') + ')';
   if (trailing) pattern += '(?:\\/$)?';
   pattern += end ? '$' : '(?=\\/|$)';
-  // For cheap pre-checks (stringMatcher): every match starts with the leading text, and a
-  // path that is all text matches only that text (in some case) and maybe a trailing slash.
+  // For cheap pre-checks (stringMatcher): every match starts with the leading text; a path
+  // that is all text matches only that text (in some case) and maybe a trailing slash; and
+  // text + one :param is a common shape to match without the regexp.
   const first = tokens[0];
   const lead = first && first.type === 'text' ? first.value : '';
   const ascii = /^[\x00-\x7f]*/.exec(lead)[0];
+  const second = tokens[1];
   return {
     regexp: new RegExp(pattern, sensitive ? '' : 'i'),
     keys,
+    lead: ascii,
     prefix: sensitive ? ascii : ascii.toLowerCase(),
     exact: end && tokens.length === 1 && lead ? lead : undefined,
+    param: end && tokens.length === 2 && lead && ascii === lead && second.type === 'param' ? second.name : undefined,
   };
 }
 
@@ -1179,27 +1202,26 @@ function decodeParam(val) {
   }
 }
 
-// Matched keys of a layer without params (read-only, shared).
+// A match is [path, params, keys] (an array: see routerHandle). Keys of a layer without
+// params (read-only, shared):
+const M_PATH = 0, M_PARAMS = 1, M_KEYS = 2;
 const NO_KEYS = Object.freeze([]);
 
-// Does `input` start with `prefix`? Without `sensitive`, prefix is lower-case ASCII and ASCII
-// letters match in either case, as they do for the case-insensitive regexp (whose other
-// characters only match themselves): so a false here means the regexp cannot match either.
-function startsWithFolded(input, prefix, sensitive) {
+// Could `input` match a pattern whose text starts with `lead` (ASCII; `prefix` is it in lower
+// case unless `sensitive`)? The case-insensitive regexp matches ASCII letters in either case
+// and every other character only as itself, so a false here means that it cannot match.
+// (Built-in string functions: a character loop in JS costs far more in QuickJS.)
+function mayStartWith(input, lead, prefix, sensitive) {
+  if (input.startsWith(lead)) return true;
+  if (sensitive) return false;
   const n = prefix.length;
-  if (input.length < n) return false;
-  if (sensitive) return input.startsWith(prefix);
-  for (let i = 0; i < n; i++) {
-    const p = prefix.charCodeAt(i);
-    const c = input.charCodeAt(i);
-    if (c !== p && (c !== p - 32 || p < 97 || p > 122)) return false;
-  }
-  return true;
+  return input.length >= n && input.slice(0, n).toLowerCase() === prefix;
 }
 
 function stringMatcher(path, opts) {
-  const { regexp, keys, prefix, exact } = pathToRegexp(path, { end: opts.end, sensitive: opts.sensitive, trailing: !opts.strict });
+  const { regexp, keys, lead, prefix, exact, param } = pathToRegexp(path, { end: opts.end, sensitive: opts.sensitive, trailing: !opts.strict });
   const sensitive = Boolean(opts.sensitive);
+  const trailing = !opts.strict;
   const hasKeys = keys.length !== 0;
   function matched(m) {
     const params = Object.create(null);
@@ -1208,22 +1230,43 @@ function stringMatcher(path, opts) {
       const key = keys[i - 1];
       params[key.name] = key.type === 'wildcard' ? m[i].split('/').map(decodeParam) : decodeParam(m[i]);
     }
-    return { path: m[0], params, keys: hasKeys ? Object.keys(params) : NO_KEYS };
+    return [m[0], params, hasKeys ? Object.keys(params) : NO_KEYS];
   }
   if (exact !== undefined) {
     // A plain path: the same text matches at once; only the same length (or one more, for a
     // trailing slash) can match in another case.
     const n = exact.length;
     return function match(input) {
-      if (input === exact) return { path: input, params: Object.create(null), keys: NO_KEYS };
+      if (input === exact) return [input, Object.create(null), NO_KEYS];
       const len = input.length;
       if (len !== n && len !== n + 1) return false;
       const m = regexp.exec(input);
       return m ? matched(m) : false;
     };
   }
+  if (param !== undefined) {
+    // "text:param": after the text as written, the regexp takes one or more characters other
+    // than '/' (then maybe a trailing slash), so check just that.
+    const n = lead.length;
+    const paramKeys = Object.freeze([param]);
+    return function match(input) {
+      if (!input.startsWith(lead)) {
+        if (!mayStartWith(input, lead, prefix, sensitive)) return false;
+        const m = regexp.exec(input); // the text in another case
+        return m ? matched(m) : false;
+      }
+      let end = input.length;
+      if (trailing && end > n + 1 && input.charCodeAt(end - 1) === 47) end--;
+      if (end === n) return false;
+      const value = input.slice(n, end);
+      if (value.indexOf('/') !== -1) return false;
+      const params = Object.create(null);
+      params[param] = decodeParam(value);
+      return [input, params, paramKeys];
+    };
+  }
   return function match(input) {
-    if (prefix.length !== 0 && !startsWithFolded(input, prefix, sensitive)) return false;
+    if (prefix.length !== 0 && !mayStartWith(input, lead, prefix, sensitive)) return false;
     const m = regexp.exec(input);
     return m ? matched(m) : false;
   };
@@ -1242,7 +1285,7 @@ function regexpMatcher(re) {
       const val = decodeParam(found[i]);
       if (val !== undefined) params[keys[i - 1]] = val;
     }
-    return { path: found[0], params, keys: Object.keys(params) };
+    return [found[0], params, Object.keys(params)];
   };
 }
 
@@ -1307,13 +1350,11 @@ Layer.prototype.handleRequest = function handleRequest(req, res, next) {
 Layer.prototype.match = function match(path) {
   let m, i = 0;
   if (path != null) {
-    if (this.slash) return { path: '', params: {}, keys: NO_KEYS };
+    if (this.slash) return ['', {}, NO_KEYS];
     const matchers = this.matchers;
     while (!m && i < matchers.length) m = matchers[i++](path);
   }
-  if (!m) return false;
-  if (warmRequests > 0) retainShapes(m);
-  return m;
+  return m || false;
 };
 
 function Route(path) {
@@ -1360,24 +1401,21 @@ Route.prototype.dispatch = function dispatch(req, res, done) {
     stack[0].handleRequest(req, res, done);
     return undefined;
   }
-  // The state is a plain object, so that `next` is the only closure (QuickJS allocates every
-  // closure and captured variable per call, and this runs for every request).
-  const d = { idx: 0, sync: 0 };
-  if (warmRequests > 0) retainShapes(d);
+  let idx = 0, sync = 0;
   const next = (err) => {
     if (err && err === 'route') return done();
     if (err && err === 'router') return done(err);
-    if (d.idx >= stack.length) return done(err);
-    if (++d.sync > MAX_SYNC_LAYERS) return defer(next, err);
+    if (idx >= stack.length) return done(err);
+    if (++sync > MAX_SYNC_LAYERS) return defer(next, err);
     let layer, match;
-    while (match !== true && d.idx < stack.length) {
-      layer = stack[d.idx++];
+    while (match !== true && idx < stack.length) {
+      layer = stack[idx++];
       match = !layer.method || layer.method === method;
     }
     if (match !== true) return done(err);
     if (err) layer.handleError(err, req, res, next);
     else layer.handleRequest(req, res, next);
-    d.sync = 0;
+    sync = 0;
     return undefined;
   };
   next();
@@ -1432,99 +1470,100 @@ Router.prototype.handle = function handle(req, res, callback) {
 };
 const routerHandleMethod = Router.prototype.handle;
 
-// One router.handle() call in progress. The state is a plain object, so that `next` is the
-// only closure (QuickJS allocates every closure and captured variable per call, and this runs
-// for every request). Without a callback, the end of the stack goes to `app`'s final handler.
-function routerHandle(router, req, res, callback, app) {
-  const d = {
-    router,
-    req,
-    res,
-    callback,
-    app,
-    stack: router.stack,
-    idx: 0,
-    methods: undefined, // OPTIONS: the methods of the matching routes
-    removed: '',
-    slashAdded: false,
-    sync: 0,
-    protohost: getProtohost(req.url) || '',
-    paramcalled: undefined, // created when a param callback first runs
-    parentParams: req.params,
-    savedBaseUrl: req.baseUrl,
-    savedNext: req.next,
-    next: undefined,
-  };
-  if (warmRequests > 0) retainShapes(d);
-  const next = (err) => {
-    const parentUrl = d.savedBaseUrl || '';
-    let layerError = err === 'route' ? null : err;
-    // undo the slash added for mounted middleware, then the stripped mount path
-    if (d.slashAdded) {
-      const pathIsRoot = req.url === '/' || req.url.startsWith('/?');
-      if (pathIsRoot || (d.removed.endsWith('/') && req.url[0] === '/')) req.url = req.url.slice(1);
-      d.slashAdded = false;
-    }
-    if (d.removed.length !== 0) {
-      req.baseUrl = parentUrl;
-      req.url = d.protohost + d.removed + req.url.slice(d.protohost.length);
-      d.removed = '';
-    }
-    const stack = d.stack;
-    if (layerError === 'router') { defer(routerDone, d, null); return; }
-    if (d.idx >= stack.length) { defer(routerDone, d, layerError); return; }
-    if (++d.sync > MAX_SYNC_LAYERS) { defer(next, err); return; }
-    const parsed = req[kParsed]; // (getPathname, when its answer is cached)
-    const path = parsed !== undefined && parsed.raw === req.url && parsed.raw !== undefined ? parsed.pathname : getPathname(req);
-    if (path == null) { routerDone(d, layerError); return; }
+// One router.handle() call in progress: its state is an array (QuickJS makes an array far
+// faster than an object with as many properties, or a closure capturing as many variables),
+// and `next` the only closure. Without a callback, the end of the stack goes to `app`'s final
+// handler.
+const R_ROUTER = 0, R_REQ = 1, R_RES = 2, R_CALLBACK = 3, R_APP = 4, R_STACK = 5, R_IDX = 6,
+  R_METHODS = 7, R_REMOVED = 8, R_SLASH_ADDED = 9, R_SYNC = 10, R_PROTOHOST = 11,
+  R_PARAM_CALLED = 12, R_PARENT_PARAMS = 13, R_BASE_URL = 14, R_NEXT = 15, R_SAVED_NEXT = 16;
 
-    let layer, match, route;
-    while (!match && d.idx < stack.length) {
-      layer = stack[d.idx++];
-      route = layer.route;
-      try {
-        match = layer.match(path);
-      } catch (e) {
-        layerError = layerError || e;
-        match = false;
-      }
-      if (!match || !route) continue;
-      if (layerError) { match = false; continue; }
-      const hasMethod = route._handlesMethod(req.method);
-      if (!hasMethod && req.method === 'OPTIONS' && d.methods) d.methods.push(...route._methods());
-      if (!hasMethod && req.method !== 'HEAD') match = false;
-    }
-    if (!match) { routerDone(d, layerError); return; }
-    if (route) req.route = route;
-    req.params = router.mergeParams ? mergeParams(match.params, d.parentParams) : match.params;
-    const layerPath = match.path;
-    const keys = match.keys;
-    if (keys.length !== 0 && hasParamCallbacks(router.params, keys)) {
-      if (d.paramcalled === undefined) d.paramcalled = {};
-      processParams(router.params, layer, keys, d.paramcalled, req, res, (e) => {
-        routerProceed(d, e, layer, route, layerError, layerPath, path);
-      });
-      return;
-    }
-    // the common case: no app.param() callback applies, go straight on (routerProceed)
-    if (route) layer.handleRequest(req, res, next);
-    else routerTrimPrefix(d, layer, layerError, layerPath, path);
-    d.sync = 0;
-  };
-  d.next = next;
+function routerHandle(router, req, res, callback, app) {
+  const d = [
+    router, req, res, callback, app, router.stack,
+    0, // index of the next layer
+    undefined, // OPTIONS: the methods of the matching routes
+    '', // mount path removed from req.url
+    false, // slash added to req.url
+    0, // synchronous next() calls in a row
+    getProtohost(req.url) || '',
+    undefined, // app.param() calls (created when a param callback first runs)
+    req.params, // restored, with baseUrl and next, when handing back
+    req.baseUrl,
+    undefined, // next
+    req.next,
+  ];
+  const next = (err) => { routerStep(d, err); };
+  d[R_NEXT] = next;
   req.next = next;
   // For OPTIONS, answer with the allowed methods if nothing else responds.
-  if (req.method === 'OPTIONS') d.methods = [];
-  req.baseUrl = d.savedBaseUrl || '';
+  if (req.method === 'OPTIONS') d[R_METHODS] = [];
+  req.baseUrl = d[R_BASE_URL] || '';
   req.originalUrl = req.originalUrl || req.url;
   next();
 }
 
+function routerStep(d, err) {
+  const req = d[R_REQ];
+  let layerError = err === 'route' ? null : err;
+  // undo the slash added for mounted middleware, then the stripped mount path
+  if (d[R_SLASH_ADDED]) {
+    const pathIsRoot = req.url === '/' || req.url.startsWith('/?');
+    if (pathIsRoot || (d[R_REMOVED].endsWith('/') && req.url[0] === '/')) req.url = req.url.slice(1);
+    d[R_SLASH_ADDED] = false;
+  }
+  if (d[R_REMOVED].length !== 0) {
+    req.baseUrl = d[R_BASE_URL] || '';
+    req.url = d[R_PROTOHOST] + d[R_REMOVED] + req.url.slice(d[R_PROTOHOST].length);
+    d[R_REMOVED] = '';
+  }
+  const stack = d[R_STACK];
+  if (layerError === 'router') { defer(routerDone, d, null); return; }
+  if (d[R_IDX] >= stack.length) { defer(routerDone, d, layerError); return; }
+  if (++d[R_SYNC] > MAX_SYNC_LAYERS) { defer(d[R_NEXT], err); return; }
+  const qs = req[kReq];
+  const parsed = qs !== undefined ? qs[Q_PARSED] : undefined; // (getPathname, when cached)
+  const path = parsed !== undefined && parsed[P_RAW] === req.url && parsed[P_RAW] !== undefined ? parsed[P_PATHNAME] : getPathname(req);
+  if (path == null) { routerDone(d, layerError); return; }
+
+  let layer, match, route;
+  while (!match && d[R_IDX] < stack.length) {
+    layer = stack[d[R_IDX]++];
+    route = layer.route;
+    try {
+      match = layer.match(path);
+    } catch (e) {
+      layerError = layerError || e;
+      match = false;
+    }
+    if (!match || !route) continue;
+    if (layerError) { match = false; continue; }
+    const hasMethod = route._handlesMethod(req.method);
+    if (!hasMethod && req.method === 'OPTIONS' && d[R_METHODS]) d[R_METHODS].push(...route._methods());
+    if (!hasMethod && req.method !== 'HEAD') match = false;
+  }
+  if (!match) { routerDone(d, layerError); return; }
+  if (route) req.route = route;
+  const router = d[R_ROUTER];
+  req.params = router.mergeParams ? mergeParams(match[M_PARAMS], d[R_PARENT_PARAMS]) : match[M_PARAMS];
+  const layerPath = match[M_PATH];
+  const keys = match[M_KEYS];
+  if (keys.length !== 0 && hasParamCallbacks(router.params, keys)) {
+    if (d[R_PARAM_CALLED] === undefined) d[R_PARAM_CALLED] = {};
+    processParams(router.params, layer, keys, d[R_PARAM_CALLED], req, d[R_RES], (e) => {
+      routerProceed(d, e, layer, route, layerError, layerPath, path);
+    });
+    return;
+  }
+  // the common case: no app.param() callback applies, go straight on
+  routerProceed(d, undefined, layer, route, layerError, layerPath, path);
+}
+
 // The end of the stack (or 'router'): the allowed methods for OPTIONS, else hand back.
 function routerDone(d, err) {
-  const methods = d.methods;
+  const methods = d[R_METHODS];
   if (methods !== undefined && !err && methods.length !== 0) {
-    try { sendOptionsResponse(d.res, methods); } catch (e) { return routerFinish(d, e); }
+    try { sendOptionsResponse(d[R_RES], methods); } catch (e) { return routerFinish(d, e); }
     return undefined;
   }
   return routerFinish(d, err);
@@ -1532,38 +1571,40 @@ function routerDone(d, err) {
 
 // Restore baseUrl, next and params, then call the callback (or the app's final handler).
 function routerFinish(d, err) {
-  const req = d.req;
-  req.baseUrl = d.savedBaseUrl;
-  req.next = d.savedNext;
-  req.params = d.parentParams;
-  const callback = d.callback;
+  const req = d[R_REQ];
+  req.baseUrl = d[R_BASE_URL];
+  req.next = d[R_SAVED_NEXT];
+  req.params = d[R_PARENT_PARAMS];
+  const callback = d[R_CALLBACK];
   if (callback !== undefined) return callback(err);
-  return finalCallback(d.app, req, d.res)(err);
+  return finalCallback(d[R_APP], req, d[R_RES])(err);
 }
 
 function routerProceed(d, e, layer, route, layerError, layerPath, path) {
-  if (e) d.next(layerError || e);
-  else if (route) layer.handleRequest(d.req, d.res, d.next);
+  const next = d[R_NEXT];
+  if (e) next(layerError || e);
+  else if (route) layer.handleRequest(d[R_REQ], d[R_RES], next);
   else routerTrimPrefix(d, layer, layerError, layerPath, path);
-  d.sync = 0;
+  d[R_SYNC] = 0;
 }
 
 function routerTrimPrefix(d, layer, layerError, layerPath, path) {
-  const req = d.req;
+  const req = d[R_REQ];
+  const next = d[R_NEXT];
   if (layerPath.length !== 0) {
-    if (layerPath !== path.substring(0, layerPath.length)) { d.next(layerError); return; }
+    if (layerPath !== path.substring(0, layerPath.length)) { next(layerError); return; }
     const c = path[layerPath.length];
-    if (c && c !== '/') { d.next(layerError); return; }
+    if (c && c !== '/') { next(layerError); return; }
     // mounted middleware sees the URL relative to its mount point
-    const protohost = d.protohost;
+    const protohost = d[R_PROTOHOST];
     const removed = layerPath;
-    d.removed = removed;
+    d[R_REMOVED] = removed;
     req.url = protohost + req.url.slice(protohost.length + removed.length);
-    if (!protohost && req.url[0] !== '/') { req.url = '/' + req.url; d.slashAdded = true; }
-    req.baseUrl = (d.savedBaseUrl || '') + (removed[removed.length - 1] === '/' ? removed.slice(0, -1) : removed);
+    if (!protohost && req.url[0] !== '/') { req.url = '/' + req.url; d[R_SLASH_ADDED] = true; }
+    req.baseUrl = (d[R_BASE_URL] || '') + (removed[removed.length - 1] === '/' ? removed.slice(0, -1) : removed);
   }
-  if (layerError) layer.handleError(layerError, req, d.res, d.next);
-  else layer.handleRequest(req, d.res, d.next);
+  if (layerError) layer.handleError(layerError, req, d[R_RES], next);
+  else layer.handleRequest(req, d[R_RES], next);
 }
 
 // Whether processParams would run any app.param() callback for these keys.
@@ -1611,7 +1652,7 @@ for (const m of METHODS.concat('all')) {
 }
 
 function getPathname(req) {
-  try { return parseUrl(req).pathname; } catch (e) { return undefined; }
+  try { return parseUrl(req)[P_PATHNAME]; } catch (e) { return undefined; }
 }
 
 function getProtohost(url) {
@@ -1680,23 +1721,20 @@ function sendOptionsResponse(res, methods) {
 // Node-like request/response bases (what http.IncomingMessage/ServerResponse give)
 // ---------------------------------------------------------------------------
 
-const kBody = Symbol('body');
-const kBodyRead = Symbol('bodyRead');
-const kRaw = Symbol('raw');
 const kRes = Symbol('res');
-const kCookies = Symbol('cookies');
 
 const IncomingMessage = Object.create(Emitter);
 
 // The body is already complete in memory. It is handed out once, to whichever reader
 // comes first: a body parser, a 'data' listener, or async iteration.
 IncomingMessage._takeBody = function () {
-  if (this[kBodyRead]) return EMPTY;
-  this[kBodyRead] = true;
-  return this[kBody] || EMPTY;
+  const st = reqState(this);
+  if (st[Q_BODY_READ]) return EMPTY;
+  st[Q_BODY_READ] = true;
+  return st[Q_BODY] || EMPTY;
 };
 IncomingMessage._flow = function () {
-  if (this._flowing || this[kBodyRead]) return;
+  if (this._flowing || reqState(this)[Q_BODY_READ]) return;
   this._flowing = true;
   defer(() => {
     const body = this._takeBody();
@@ -1710,7 +1748,7 @@ IncomingMessage._onListen = function (name) {
 };
 IncomingMessage.resume = function () { this._flow(); return this; };
 IncomingMessage.pause = function () { return this; };
-IncomingMessage.read = function () { return this[kBodyRead] ? null : this._takeBody(); };
+IncomingMessage.read = function () { return reqState(this)[Q_BODY_READ] ? null : this._takeBody(); };
 IncomingMessage.setEncoding = function (enc) { this._encoding = enc; return this; };
 IncomingMessage.unpipe = function () { return this; };
 IncomingMessage.setTimeout = function () { return this; };
@@ -1720,7 +1758,7 @@ IncomingMessage[Symbol.asyncIterator] = async function* () {
   if (body.length) yield this._encoding ? decodeCharset(body, this._encoding) : body;
 };
 Object.defineProperty(IncomingMessage, 'complete', { get() { return true; }, configurable: true });
-Object.defineProperty(IncomingMessage, 'readableEnded', { get() { return !!this[kBodyRead]; }, configurable: true });
+Object.defineProperty(IncomingMessage, 'readableEnded', { get() { const st = this[kReq]; return !!(st && st[Q_BODY_READ]); }, configurable: true });
 
 function headersSentError() {
   const e = new Error('Cannot set headers after they are sent to the client');
@@ -1771,10 +1809,16 @@ function checkHeaderValue(name, v) {
 
 const ServerResponse = Object.create(Emitter);
 
+// res[kRes], the response state, is an array (see routerHandle): the headers (a Map of
+// lower-case name -> [name, value]), the body chunks written (or null), whether the headers are
+// sent, and whether explicitly (writeHead/write: no implicit Content-Length), whether it ended,
+// the rawRes once ended, and the resolve function when __serve had to return a promise.
+const S_HEADERS = 0, S_CHUNKS = 1, S_SENT = 2, S_EXPLICIT = 3, S_FINISHED = 4, S_RESULT = 5, S_RESOLVE = 6;
+
 ServerResponse.setHeader = function (name, value) {
   const st = this[kRes];
-  if (st.headersSent) throw headersSentError();
-  st.headers.set(checkHeader(name, value), [name, value]);
+  if (st[S_SENT]) throw headersSentError();
+  st[S_HEADERS].set(checkHeader(name, value), [name, value]);
   return this;
 };
 ServerResponse.appendHeader = function (name, value) {
@@ -1788,24 +1832,24 @@ function headerKey(name) {
   return key !== undefined ? key : String(name).toLowerCase();
 }
 ServerResponse.getHeader = function (name) {
-  const h = this[kRes].headers.get(headerKey(name));
+  const h = this[kRes][S_HEADERS].get(headerKey(name));
   return h ? h[1] : undefined;
 };
 ServerResponse.getHeaders = function () {
   const out = Object.create(null);
-  for (const [k, [, v]] of this[kRes].headers) out[k] = v;
+  for (const [k, [, v]] of this[kRes][S_HEADERS]) out[k] = v;
   return out;
 };
-ServerResponse.getHeaderNames = function () { return [...this[kRes].headers.keys()]; };
-ServerResponse.hasHeader = function (name) { return this[kRes].headers.has(headerKey(name)); };
+ServerResponse.getHeaderNames = function () { return [...this[kRes][S_HEADERS].keys()]; };
+ServerResponse.hasHeader = function (name) { return this[kRes][S_HEADERS].has(headerKey(name)); };
 ServerResponse.removeHeader = function (name) {
   const st = this[kRes];
-  if (st.headersSent) throw headersSentError();
-  st.headers.delete(headerKey(name));
+  if (st[S_SENT]) throw headersSentError();
+  st[S_HEADERS].delete(headerKey(name));
 };
 ServerResponse.writeHead = function (statusCode, reason, headers) {
   const st = this[kRes];
-  if (st.headersSent) throw headersSentError();
+  if (st[S_SENT]) throw headersSentError();
   if (typeof reason !== 'string') { headers = reason; reason = undefined; }
   this.statusCode = statusCode;
   if (reason !== undefined) this.statusMessage = reason;
@@ -1815,24 +1859,24 @@ ServerResponse.writeHead = function (statusCode, reason, headers) {
   } else if (headers) {
     for (const k of Object.keys(headers)) if (headers[k] !== undefined) this.setHeader(k, headers[k]);
   }
-  st.headersSent = true; // as in Node: framing is decided now, no implicit Content-Length
-  st.explicitHead = true;
+  st[S_SENT] = true; // as in Node: framing is decided now, no implicit Content-Length
+  st[S_EXPLICIT] = true;
   return this;
 };
 ServerResponse.write = function (chunk, encoding, cb) {
   const st = this[kRes];
-  if (st.finished) return false;
+  if (st[S_FINISHED]) return false;
   if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
-  st.headersSent = true;
-  st.explicitHead = true;
-  if (chunk != null) (st.chunks || (st.chunks = [])).push(toBytes(chunk, encoding));
+  st[S_SENT] = true;
+  st[S_EXPLICIT] = true;
+  if (chunk != null) (st[S_CHUNKS] || (st[S_CHUNKS] = [])).push(toBytes(chunk, encoding));
   if (typeof cb === 'function') defer(cb);
   return true;
 };
-const ASCII_RE = /^[\x00-\x7f]*$/;
-// Strings whose UTF-8 form is the string itself: the host takes them as they are.
-const isAsciiText = (chunk, encoding) =>
-  typeof chunk === 'string' && (!encoding || encoding === 'utf8' || encoding === 'utf-8') && ASCII_RE.test(chunk);
+// Text the host may take as it is (it encodes strings as UTF-8, as toBytes would: see the
+// header). Measuring and encoding text there costs far less than in JS.
+const isUtf8Text = (chunk, encoding) =>
+  typeof chunk === 'string' && (!encoding || encoding === 'utf8' || encoding === 'utf-8');
 // 'finish' and 'close' come in a microtask after end(), as Node emits them asynchronously.
 // Ended responses wait here as [res, cb, ...]: one job for all, and no closure per response.
 let finishing = [];
@@ -1855,12 +1899,12 @@ function finishResponse(res, cb) {
 ServerResponse.end = function (chunk, encoding, cb) {
   if (typeof chunk === 'function') { cb = chunk; chunk = undefined; }
   if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
-  return endResponse(this, chunk, encoding, cb, false);
+  return endResponse(this, chunk, encoding, cb, -1);
 };
-// end(); `ascii`: chunk is known to be an ASCII string (res.send() checked).
-function endResponse(res, chunk, encoding, cb, ascii) {
+// end(); `textLength`: the UTF-8 length of chunk when res.send() knows it is text, else -1.
+function endResponse(res, chunk, encoding, cb, textLength) {
   const st = res[kRes];
-  if (st.finished) { if (typeof cb === 'function') defer(cb); return res; }
+  if (st[S_FINISHED]) { if (typeof cb === 'function') defer(cb); return res; }
   const status = res.statusCode;
   if (!Number.isInteger(status) || status < 100 || status > 999) {
     // Node throws here too; from a handler this becomes next(err) and a 500
@@ -1869,40 +1913,44 @@ function endResponse(res, chunk, encoding, cb, ascii) {
     throw e;
   }
   let body;
-  if (st.chunks === null && (ascii || isAsciiText(chunk, encoding))) body = chunk; // byte length = length
-  else {
-    if (chunk != null) (st.chunks || (st.chunks = [])).push(toBytes(chunk, encoding));
-    body = st.chunks === null ? EMPTY : concatBytes(st.chunks);
+  let text = false; // body is a string, for the host to encode
+  if (st[S_CHUNKS] === null && (textLength >= 0 || isUtf8Text(chunk, encoding))) {
+    body = chunk;
+    text = true;
+  } else {
+    if (chunk != null) (st[S_CHUNKS] || (st[S_CHUNKS] = [])).push(toBytes(chunk, encoding));
+    body = st[S_CHUNKS] === null ? EMPTY : concatBytes(st[S_CHUNKS]);
   }
   const req = res.req;
   // Node sends no body for HEAD, 204, 304 and 1xx, and only then adds Content-Length itself
   const bodyAllowed = !(req && req.method === 'HEAD') && status !== 204 && status !== 304 && !(status >= 100 && status < 200);
-  if (!st.explicitHead && bodyAllowed && !st.headers.has('content-length') && !st.headers.has('transfer-encoding')) {
-    st.headers.set('content-length', ['Content-Length', body.length]);
+  if (!st[S_EXPLICIT] && bodyAllowed && !st[S_HEADERS].has('content-length') && !st[S_HEADERS].has('transfer-encoding')) {
+    const len = !text ? body.length : textLength >= 0 ? textLength : host.utf8Length(body);
+    st[S_HEADERS].set('content-length', ['Content-Length', len]);
   }
-  st.headersSent = true;
-  st.finished = true;
+  st[S_SENT] = true;
+  st[S_FINISHED] = true;
   const headers = [];
-  for (const h of st.headers.values()) {
+  for (const h of st[S_HEADERS].values()) {
     const name = h[0], value = h[1];
     if (Array.isArray(value)) for (let i = 0; i < value.length; i++) headers.push(name, String(value[i]));
     else headers.push(name, String(value));
   }
-  const raw = { status, headers, body: bodyAllowed ? body : EMPTY };
-  st.result = raw;
-  if (st.resolve !== undefined) st.resolve(raw);
+  const raw = [status, headers, bodyAllowed ? body : EMPTY]; // rawRes
+  st[S_RESULT] = raw;
+  if (st[S_RESOLVE] !== undefined) st[S_RESOLVE](raw);
   if (finishing.length === 0) enqueueJob(flushFinishing);
   finishing.push(res, cb);
   return res;
 }
-ServerResponse.flushHeaders = function () { this[kRes].headersSent = true; this[kRes].explicitHead = true; };
+ServerResponse.flushHeaders = function () { this[kRes][S_SENT] = true; this[kRes][S_EXPLICIT] = true; };
 ServerResponse.setTimeout = function () { return this; };
 ServerResponse.cork = ServerResponse.uncork = function () {};
 for (const [name, get] of Object.entries({
-  headersSent() { return this[kRes].headersSent; },
-  finished() { return this[kRes].finished; },
-  writableEnded() { return this[kRes].finished; },
-  writableFinished() { return this[kRes].finished; },
+  headersSent() { return this[kRes][S_SENT]; },
+  finished() { return this[kRes][S_FINISHED]; },
+  writableEnded() { return this[kRes][S_FINISHED]; },
+  writableFinished() { return this[kRes][S_FINISHED]; },
 })) Object.defineProperty(ServerResponse, name, { get, configurable: true });
 
 // ---------------------------------------------------------------------------
@@ -1986,22 +2034,24 @@ request.is = function is(...types) {
 };
 
 defineGetter(request, 'query', function query() {
-  const parse = this.app.get('query parser fn');
+  const parse = setting(this.app, 'query parser fn');
   if (!parse) return Object.create(null);
-  return parse(parseUrl(this).query);
+  return parse(parseUrl(this)[P_QUERY]);
 });
+// (the peer as the host saw it, from the request state when the host made it)
+const hostState = (req) => { const st = req[kReq]; return st !== undefined && st[Q_HOST] ? st : undefined; };
 defineGetter(request, 'protocol', function protocol() {
-  const raw = this[kRaw];
-  return (raw && raw.protocol) || (this.socket && this.socket.encrypted ? 'https' : 'http');
+  const raw = hostState(this);
+  return (raw && raw[Q_PROTOCOL]) || (this.socket && this.socket.encrypted ? 'https' : 'http');
 });
 defineGetter(request, 'secure', function secure() { return this.protocol === 'https'; });
 defineGetter(request, 'ip', function ip() {
-  const raw = this[kRaw];
-  return raw ? raw.ip : this.socket && this.socket.remoteAddress;
+  const raw = hostState(this);
+  return raw ? raw[Q_IP] : this.socket && this.socket.remoteAddress;
 });
 defineGetter(request, 'ips', function ips() {
-  const raw = this[kRaw];
-  return (raw && Array.isArray(raw.ips)) ? raw.ips.slice() : [];
+  const raw = hostState(this);
+  return (raw && Array.isArray(raw[Q_IPS])) ? raw[Q_IPS].slice() : [];
 });
 defineGetter(request, 'subdomains', function subdomains() {
   const hostname = this.hostname;
@@ -2010,11 +2060,11 @@ defineGetter(request, 'subdomains', function subdomains() {
   const isIP = /^(\d{1,3}\.){3}\d{1,3}$/.test(hostname) || hostname.indexOf(':') !== -1;
   return (isIP ? [hostname] : hostname.split('.').reverse()).slice(offset);
 });
-defineGetter(request, 'path', function path() { return parseUrl(this).pathname; });
+defineGetter(request, 'path', function path() { return parseUrl(this)[P_PATHNAME]; });
 defineGetter(request, 'host', function host_() { return this.get('Host') || undefined; });
 defineGetter(request, 'hostname', function hostname() {
-  const raw = this[kRaw];
-  if (raw && typeof raw.hostname === 'string' && raw.hostname) return raw.hostname;
+  const raw = hostState(this);
+  if (raw && typeof raw[Q_HOSTNAME] === 'string' && raw[Q_HOSTNAME]) return raw[Q_HOSTNAME];
   const h = this.host;
   if (!h) return undefined;
   const offset = h[0] === '[' ? h.indexOf(']') + 1 : 0;
@@ -2040,12 +2090,13 @@ defineGetter(request, 'xhr', function xhr() {
 });
 // cookie-parser built in: parsed lazily, assignable like a plain property.
 defineGetter(request, 'cookies', function cookies() {
-  if (this[kCookies] === undefined) {
+  const st = reqState(this);
+  if (st[Q_COOKIES] === undefined) {
     const header = this.headers.cookie;
-    this[kCookies] = header ? jsonCookies(parseCookies(String(header))) : Object.create(null);
+    st[Q_COOKIES] = header ? jsonCookies(parseCookies(String(header))) : Object.create(null);
   }
-  return this[kCookies];
-}, function (v) { this[kCookies] = v; });
+  return st[Q_COOKIES];
+}, function (v) { reqState(this)[Q_COOKIES] = v; });
 defineGetter(request, 'signedCookies', function signedCookies() {
   if (this._signedCookies === undefined) this._signedCookies = Object.create(null);
   return this._signedCookies;
@@ -2081,12 +2132,12 @@ function plainHeaders(res) {
 // res.getHeader(name) and res.setHeader(name, value) for a plainHeaders res, given the lower-case
 // name and (for setting) a value known to be valid.
 function headerValue(st, key) {
-  const h = st.headers.get(key);
+  const h = st[S_HEADERS].get(key);
   return h ? h[1] : undefined;
 }
 function putHeader(st, name, key, value) {
-  if (st.headersSent) throw headersSentError();
-  st.headers.set(key, [name, value]);
+  if (st[S_SENT]) throw headersSentError();
+  st[S_HEADERS].set(key, [name, value]);
 }
 
 response.send = function send(body) {
@@ -2122,13 +2173,13 @@ response.send = function send(body) {
   const generateETag = !(plain ? headerValue(st, 'etag') : this.get('ETag')) && typeof etagFn === 'function';
   const builtinETag = etagFn === weakETag || etagFn === strongETag;
   let len;
-  let ascii = false;
+  let text = false;
   if (chunk !== undefined) {
-    // ASCII text stays a string (its UTF-8 bytes are its characters) when only HBF's own
-    // end() and ETag functions see it; they and the host take it as it is.
-    if (this.end === ServerResponse.end && (!generateETag || builtinETag) && isAsciiText(chunk, encoding)) {
-      ascii = true;
-      len = chunk.length;
+    // Text stays a string when only HBF's own end() and ETag functions see it (they and the
+    // host take it as it is); others get bytes, as Express gives them a Buffer.
+    if (this.end === ServerResponse.end && (!generateETag || builtinETag) && isUtf8Text(chunk, encoding)) {
+      text = true;
+      len = host.utf8Length(chunk);
     } else {
       chunk = toBytes(chunk, encoding);
       len = chunk.length;
@@ -2142,7 +2193,7 @@ response.send = function send(body) {
   }
   if (generateETag && len !== undefined) {
     if (builtinETag) {
-      const etag = etagFn === weakETag ? 'W/' + entityTag(ascii ? chunk : etagBody(chunk)) : entityTag(ascii ? chunk : etagBody(chunk));
+      const etag = (etagFn === weakETag ? 'W/' : '') + entityTag(chunk, len);
       if (plain) putHeader(st, 'ETag', 'etag', etag);
       else setField(this, 'ETag', etag);
     } else {
@@ -2163,7 +2214,7 @@ response.send = function send(body) {
     chunk = '';
   }
   if (req.method === 'HEAD') this.end();
-  else if (ascii) endResponse(this, chunk, undefined, undefined, true);
+  else if (text) endResponse(this, chunk, undefined, undefined, chunk === '' ? 0 : len);
   else this.end(chunk, encoding);
   return this;
 };
@@ -2406,9 +2457,9 @@ function finalhandler(req, res, options) {
       logError(e);
       if (res.finished) return;
       const st = res[kRes];
-      st.headers.clear();
-      st.headersSent = false;
-      st.explicitHead = false;
+      st[S_HEADERS].clear();
+      st[S_SENT] = false;
+      st[S_EXPLICIT] = false;
       res.statusCode = 500;
       res.end('Internal Server Error');
     }
@@ -2436,7 +2487,7 @@ function respondDefault(req, res, opts) {
     } else {
       status = 404;
       let name;
-      try { name = parseOriginalUrl(req).pathname; } catch (e) { name = 'resource'; }
+      try { name = parseOriginalUrl(req)[P_PATHNAME]; } catch (e) { name = 'resource'; }
       msg = 'Cannot ' + req.method + ' ' + encodeUrl(name);
     }
     if (err && opts.onerror) defer(opts.onerror, err, req, res);
@@ -2674,7 +2725,7 @@ function parserOptions(options, defaultType) {
 }
 
 function readBody(req, res, next, parse, opts) {
-  if (req[kBodyRead]) return next(); // an earlier parser (or a stream reader) had it
+  if (reqState(req)[Q_BODY_READ]) return next(); // an earlier parser (or a stream reader) had it
   if (!('body' in req)) req.body = undefined;
   if (!hasBody(req)) return next();
   if (!opts.shouldParse(req)) return next();
@@ -2730,7 +2781,8 @@ function json(options) {
   function parse(body) {
     if (body.length === 0) return {}; // empty JSON body: a common client mistake, body-parser allows it
     if (strict) {
-      const first = (JSON_FIRST_RE.exec(body) || [])[1];
+      const c = body.charCodeAt(0); // (no regexp when the body starts at once)
+      const first = c !== 32 && c !== 9 && c !== 10 && c !== 13 && body.length !== 0 ? body[0] : (JSON_FIRST_RE.exec(body) || [])[1];
       if (first !== '{' && first !== '[') throw strictSyntaxError(body, first);
     }
     return JSON.parse(body, reviver);
@@ -2845,7 +2897,7 @@ function serveStatic(root, options) {
       res.end();
       return undefined;
     }
-    const pathname = parseUrl(req).pathname;
+    const pathname = parseUrl(req)[P_PATHNAME];
     // serve-static options the host cannot see: dot-files are hidden unless allowed,
     // and `index: false` turns off directory indexes
     let decoded;
@@ -2901,20 +2953,21 @@ function appFor(app) {
 
 const socketMethods = { destroy() {}, setTimeout() {} };
 
-// QuickJS frees an object shape (its property layout) with the last object using it, and the
-// objects made for a request all die with it: the next request would build every shape again,
-// one property at a time. While the first requests run, empty look-alikes of those objects
-// are kept for every prefix of their properties, which keeps the shapes alive.
+// QuickJS frees an object shape (its property layout) with the last object using it, so the
+// objects made for a request, which die with it, would have the next request build their
+// shapes again, one property at a time. While the first requests run, empty look-alikes of
+// req.params (the one such object left: HBF's own state is in arrays) are kept for every
+// prefix of their properties, which keeps the shapes alive.
 let warmRequests = 64;
-let shapeBudget = 4096;
+let shapeBudget = 1024;
 const shapeKeepers = [];
 const shapeSignatures = new Map(); // prototype -> Set of key lists seen
 function retainShapes(obj) {
   if (shapeBudget <= 0 || obj === null || typeof obj !== 'object' || Array.isArray(obj)) return;
   const proto = Object.getPrototypeOf(obj);
-  // Symbol keys come first: every hidden (symbol) property is added before the others.
-  const keys = Object.getOwnPropertySymbols(obj).concat(Object.getOwnPropertyNames(obj));
-  const signature = keys.map(String).join('\n');
+  const keys = Object.getOwnPropertyNames(obj);
+  if (Object.getOwnPropertySymbols(obj).length !== 0) return; // (their order is unknown)
+  const signature = keys.join('\n');
   let seen = shapeSignatures.get(proto);
   if (!seen) shapeSignatures.set(proto, (seen = new Set()));
   if (seen.has(signature)) return;
@@ -2932,8 +2985,7 @@ function retainShapes(obj) {
 
 // The Node-like request, with the app's request prototype at once (app.handle would set it
 // anyway; changing an object's prototype later is slow in QuickJS). An object literal, which
-// defines its properties without looking for setters along the (long) prototype chain; all
-// hidden state is there from the start, so later assignments keep its shape.
+// defines its properties without looking for setters along the (long) prototype chain.
 function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips) {
   const version = httpVersion || '1.1';
   let major = 1, minor = 1;
@@ -2945,12 +2997,7 @@ function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, 
   const socket = { __proto__: socketMethods, remoteAddress: ip, encrypted: protocol === 'https' };
   return {
     __proto__: proto,
-    [kRaw]: { ip, ips, protocol, hostname },
-    [kBody]: body == null ? EMPTY : toBytes(body),
-    [kBodyRead]: false,
-    [kParsed]: undefined,
-    [kParsedOriginal]: undefined,
-    [kCookies]: undefined,
+    [kReq]: [true, ip, ips, protocol, hostname, body == null ? EMPTY : toBytes(body), false, undefined, undefined, undefined],
     method: String(method || 'GET'),
     url: url || '/',
     headers,
@@ -2966,8 +3013,7 @@ function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, 
 function toResponse(req, proto) {
   return {
     __proto__: proto,
-    // (later: result, the rawRes once ended; resolve, when __serve had to return a promise)
-    [kRes]: { headers: new Map(), chunks: null, headersSent: false, explicitHead: false, finished: false },
+    [kRes]: [new Map(), null, false, false, false, undefined, undefined],
     statusCode: 200,
     statusMessage: undefined,
     req,
@@ -2988,10 +3034,10 @@ function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostna
   const st = res[kRes];
   if (warmRequests > 0) {
     warmRequests--;
-    for (const o of [st, st.result, req[kRaw], req[kParsed], req.params]) retainShapes(o);
+    retainShapes(req.params);
   }
-  if (st.result !== undefined) return st.result;
-  return new Promise((resolve) => { st.resolve = resolve; });
+  if (st[S_RESULT] !== undefined) return st[S_RESULT];
+  return new Promise((resolve) => { st[S_RESOLVE] = resolve; });
 }
 
 /**
@@ -3018,10 +3064,10 @@ express.__handle = function __handle(app, rawReq) {
       for (const k of Object.keys(headers)) for (const v of [].concat(headers[k])) rawHeaders.push(k, String(v));
     }
     resolve(serve(app, raw.method, raw.url, headers, rawHeaders, raw.body, raw.ip, raw.protocol, raw.hostname, raw.httpVersion, raw.ips));
-  }).then((out) => {
+  }).then(([status, headers, body]) => {
     const pairs = [];
-    for (let i = 0; i + 1 < out.headers.length; i += 2) pairs.push([out.headers[i], out.headers[i + 1]]);
-    return { status: out.status, headers: pairs, body: typeof out.body === 'string' ? utf8Encode(out.body) : out.body };
+    for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([headers[i], headers[i + 1]]);
+    return { status, headers: pairs, body: typeof body === 'string' ? utf8Encode(body) : body };
   });
 };
 
