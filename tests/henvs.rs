@@ -21,6 +21,7 @@ const BASE: &str = "hbf.test";
 const KV_APP: &str = r#"
 const db = require('hbf:db');
 db.execute('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT)');
+db.execute("INSERT OR IGNORE INTO _hbf_table_permissions (role, table_name, can_select, can_insert, can_update, can_delete) VALUES ('anon', 'kv', 1, 1, 1, 1)");
 const app = require('express')();
 app.post('/set', (req, res) => {
   db.execute('INSERT OR REPLACE INTO kv VALUES (?, ?)', ['x', req.query.v]);
@@ -87,6 +88,13 @@ fn create(storage: &Path, host: &str, server_js: &str) -> String {
     let entry = lifecycle::create_henv(storage, &mut reg, host, None, |_| Ok(())).unwrap();
     let (conn, _) = henv::open_henv(storage, host).unwrap();
     db::put_file(&conn, "server.js", server_js.as_bytes()).unwrap();
+    // Table permissions are default deny: visitors may use the kv table.
+    conn.execute(
+        "INSERT INTO _hbf_table_permissions (role, table_name, can_select, can_insert, can_update, can_delete)
+         VALUES ('anon', 'kv', 1, 1, 1, 1)",
+        [],
+    )
+    .unwrap();
     entry.hash
 }
 

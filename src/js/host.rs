@@ -12,6 +12,7 @@ use sha1::{Digest, Sha1};
 
 use super::convert::{bytes_of, sql_param, sql_to_js};
 use crate::db;
+use crate::db::authz::{Authz, AuthzError, Handle};
 use crate::henv::assets;
 use crate::observe::{Field, Logger};
 
@@ -25,6 +26,10 @@ pub struct LogContext {
 /// Everything the host functions of one runtime share.
 pub struct HostEnv {
     pub conn: Rc<Connection>,
+    /// Every statement of app code runs through it, as the request's user or as the system.
+    pub authz: Rc<Authz>,
+    /// The request's user, for `req.user` and `hbf:auth`.
+    pub user: Rc<RefCell<Option<crate::auth::User>>>,
     pub log: Arc<Logger>,
     pub log_ctx: Rc<RefCell<LogContext>>,
 }
@@ -128,32 +133,61 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
     ctx.globals().set("__hbf_host", host.clone())?;
 
     let native = Object::new(ctx.clone())?;
-    let conn = env.conn.clone();
+    let (conn, authz) = (env.conn.clone(), env.authz.clone());
     native.set(
         "query",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, sql: String, params: Value<'js>, limit: Opt<i32>| {
-                query(&ctx, &conn, &sql, &params, limit.0.unwrap_or(-1))
+            move |ctx: Ctx<'js>,
+                  sql: String,
+                  params: Value<'js>,
+                  limit: Opt<i32>,
+                  system: Opt<bool>| {
+                let handle = handle_of(system.0);
+                query(
+                    &ctx,
+                    &conn,
+                    &authz,
+                    handle,
+                    &sql,
+                    &params,
+                    limit.0.unwrap_or(-1),
+                )
             },
         )?,
     )?;
-    let conn = env.conn.clone();
+    let (conn, authz) = (env.conn.clone(), env.authz.clone());
     native.set(
         "execute",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, sql: String, params: Value<'js>| {
-                execute(&ctx, &conn, &sql, &params)
+            move |ctx: Ctx<'js>, sql: String, params: Value<'js>, system: Opt<bool>| {
+                execute(&ctx, &conn, &authz, handle_of(system.0), &sql, &params)
             },
         )?,
     )?;
     ctx.globals().set("__hbf_db_native", native)?;
+    super::auth_host::install(ctx, env)?;
     Ok(host)
 }
 
 fn sql_error(ctx: &Ctx<'_>, e: rusqlite::Error) -> rquickjs::Error {
     Exception::throw_message(ctx, &format!("SQLite: {e}"))
+}
+
+fn authz_error(ctx: &Ctx<'_>, e: AuthzError) -> rquickjs::Error {
+    match e {
+        AuthzError::Sqlite(e) => sql_error(ctx, e),
+        denied => Exception::throw_message(ctx, &denied.to_string()),
+    }
+}
+
+fn handle_of(system: Option<bool>) -> Handle {
+    if system == Some(true) {
+        Handle::System
+    } else {
+        Handle::Request
+    }
 }
 
 /// Binds positional (array) or named (object) parameters.
@@ -208,12 +242,28 @@ fn bind<'js>(
 fn query<'js>(
     ctx: &Ctx<'js>,
     conn: &Connection,
+    authz: &Authz,
+    handle: Handle,
     sql: &str,
     params: &Value<'js>,
     limit: i32,
 ) -> rquickjs::Result<Array<'js>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(|e| sql_error(ctx, e))?;
-    bind(ctx, &mut stmt, params)?;
+    let principal = authz.principal_for(handle);
+    authz
+        .run_with(conn, principal, sql, |stmt| {
+            query_rows(ctx, stmt, params, limit)
+        })
+        .map_err(|e| authz_error(ctx, e))?
+        .0
+}
+
+fn query_rows<'js>(
+    ctx: &Ctx<'js>,
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: &Value<'js>,
+    limit: i32,
+) -> rquickjs::Result<Array<'js>> {
+    bind(ctx, stmt, params)?;
     let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let out = Array::new(ctx.clone())?;
     let mut rows = stmt.raw_query();
@@ -236,20 +286,30 @@ fn query<'js>(
 fn execute<'js>(
     ctx: &Ctx<'js>,
     conn: &Connection,
+    authz: &Authz,
+    handle: Handle,
     sql: &str,
     params: &Value<'js>,
 ) -> rquickjs::Result<Object<'js>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(|e| sql_error(ctx, e))?;
-    bind(ctx, &mut stmt, params)?;
-    let changed = stmt.raw_execute().map_err(|e| sql_error(ctx, e))?;
+    let principal = authz.principal_for(handle);
+    let (changed, wrote) = authz
+        .run_with(conn, principal, sql, |stmt| {
+            bind(ctx, stmt, params)?;
+            stmt.raw_execute().map_err(|e| sql_error(ctx, e))
+        })
+        .map_err(|e| authz_error(ctx, e))?;
+    let changed = changed?;
+    // Writes through a policy view happen in INSTEAD OF triggers, which changes() and
+    // last_insert_rowid() do not see: the triggers count them.
+    let (changed, last_id) = match wrote {
+        Some((n, id)) => (n as usize, id.unwrap_or_else(|| conn.last_insert_rowid())),
+        None => (changed, conn.last_insert_rowid()),
+    };
     let result = Object::new(ctx.clone())?;
     result.set("rows_affected", changed as f64)?;
     result.set(
         "last_insert_id",
-        sql_to_js(
-            ctx,
-            rusqlite::types::ValueRef::Integer(conn.last_insert_rowid()),
-        )?,
+        sql_to_js(ctx, rusqlite::types::ValueRef::Integer(last_id))?,
     )?;
     Ok(result)
 }

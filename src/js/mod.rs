@@ -8,6 +8,7 @@
 //! when the stored server.js changes (hot reload), or after a deadline, out-of-memory or
 //! engine error. A henv without server.js serves its `www/` files statically.
 
+mod auth_host;
 mod convert;
 mod ffi;
 mod host;
@@ -22,7 +23,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::Connection;
 
-use crate::db;
+use crate::api;
+use crate::auth::{AuthSettings, User};
+use crate::db::{self, authz, authz::Authz};
 use crate::henv::{self, assets};
 use crate::http::{Request, Response};
 use crate::observe::{Field, Logger};
@@ -32,6 +35,7 @@ pub use runtime::{compile_commonjs, AppRuntime, JsError};
 pub(crate) const PRELUDE_JS: &str = include_str!("lib/prelude.js");
 pub(crate) const LOADER_JS: &str = include_str!("lib/loader.js");
 pub(crate) const DB_JS: &str = include_str!("lib/db.js");
+pub(crate) const AUTH_JS: &str = include_str!("lib/auth.js");
 const EXPRESS_JS: &str = include_str!("lib/express.js");
 
 /// Compiled module bytecode, shared between workers.
@@ -144,6 +148,11 @@ struct OpenHenv {
     data_version: i64,
     server_hash: Option<String>,
     settings: henv::HenvSettings,
+    /// Authorization of the connection (authorizer, policy views, request binding).
+    authz: Rc<Authz>,
+    auth: AuthSettings,
+    /// The current request's user, shared with the runtime's host functions.
+    user: Rc<RefCell<Option<User>>>,
     /// Budget slot, deadline, LRU and activity bookkeeping; last, so the connection and the
     /// runtime are closed before the slot is given back.
     residency: henv::Residency,
@@ -194,11 +203,52 @@ impl WorkerHandler for AppWorker {
         if let Some(preflight) = henv.settings.preflight(req) {
             return preflight;
         }
+        // Who is calling (Bearer token or session cookie), HBF's own endpoints, and `db`
+        // bound to the caller for the app.
+        let caller = {
+            let env = api::ApiEnv {
+                conn: &henv.conn,
+                authz: &henv.authz,
+                henv: &hash,
+                settings: &henv.auth,
+            };
+            let caller = api::identify(&env, req);
+            let early = if !api::csrf_ok(req, &caller) {
+                Some(Response::error(
+                    403,
+                    "CSRF check failed: send the request from the same origin or with X-CSRF-Token",
+                ))
+            } else {
+                if let authz::Principal::Request { user_id, role } = api::principal_of(&caller) {
+                    henv.authz.begin_request(user_id, role);
+                }
+                api::handle(&env, req, &caller)
+            };
+            if let Some(mut resp) = early {
+                henv.authz.end_request();
+                if !henv.conn.is_autocommit() {
+                    let _ = henv.conn.execute_batch("ROLLBACK");
+                }
+                henv.settings.decorate(req, &mut resp);
+                self.tenancy.after_request(&mut self.henvs, &hash);
+                return resp;
+            }
+            caller
+        };
         if henv.settings.isolation == henv::Isolation::Request && henv.runtime.take().is_some() {
             self.metrics.active_henvs.fetch_sub(1, Relaxed); // left over from "worker" isolation
         }
         let had_runtime = henv.runtime.is_some();
-        let result = run_app(henv, req, &hostname, &self.config, &self.cache, &log);
+        let result = run_app(
+            henv,
+            req,
+            &hostname,
+            caller.user.as_ref(),
+            &self.config,
+            &self.cache,
+            &log,
+        );
+        henv.authz.end_request();
         if henv.settings.isolation == henv::Isolation::Request {
             henv.runtime = None;
         }
@@ -282,8 +332,17 @@ fn open_henv<'a>(
         Some(i) => i,
         None => {
             let (conn, residency) = tenancy.open(henvs, hash)?;
+            let mut conn = conn;
+            let authz =
+                Authz::install(&mut conn).map_err(|source| henv::tenancy::OpenError::Sqlite {
+                    hash: hash.to_owned(),
+                    source,
+                })?;
             henvs.push(OpenHenv {
                 hash: hash.to_owned(),
+                authz: Rc::new(authz),
+                auth: AuthSettings::default(),
+                user: Rc::default(),
                 conn: Rc::new(conn),
                 runtime: None,
                 data_version: -1,
@@ -299,10 +358,12 @@ fn open_henv<'a>(
 }
 
 /// Runs the request through the henv's app (building or rebuilding its runtime as needed).
+#[allow(clippy::too_many_arguments)]
 fn run_app(
     henv: &mut OpenHenv,
     req: &Request,
     hostname: &str,
+    user: Option<&User>,
     config: &AppConfig,
     cache: &BytecodeCache,
     log: &Arc<Logger>,
@@ -329,6 +390,8 @@ fn run_app(
         let express = cache.express()?;
         let env = host::HostEnv {
             conn: henv.conn.clone(),
+            authz: henv.authz.clone(),
+            user: henv.user.clone(),
             log: log.clone(),
             log_ctx: Rc::new(RefCell::new(host::LogContext {
                 henv: henv.hash.clone(),
@@ -342,7 +405,15 @@ fn run_app(
             mem_limit_bytes: config.mem_limit_bytes,
             henv: &henv.hash,
         };
-        henv.runtime = Some(AppRuntime::build(&source, env, req.deadline)?);
+        // server.js's module-level code runs as the owner (schema changes allowed);
+        // tables it creates get their policy views before the request's code runs.
+        let built = henv
+            .authz
+            .loading(|| AppRuntime::build(&source, env, req.deadline))?;
+        henv.runtime = Some(built);
+        henv.authz
+            .refresh(&henv.conn)
+            .map_err(|e| JsError::Engine(format!("authorization: {e}")))?;
     }
     let rt = henv
         .runtime
@@ -352,7 +423,10 @@ fn run_app(
         let mut lc = rt.log_ctx.borrow_mut();
         lc.request_id = req.id;
     }
-    rt.handle(req, hostname)
+    *henv.user.borrow_mut() = user.cloned();
+    let result = rt.handle(req, hostname);
+    *henv.user.borrow_mut() = None;
+    result
 }
 
 /// Re-reads server.js's hash and the henv settings when another connection has committed
@@ -365,7 +439,10 @@ fn refresh(henv: &mut OpenHenv) -> rusqlite::Result<()> {
         henv.data_version = version;
         henv.server_hash = db::file_hash(&henv.conn, "server.js")?;
         henv.settings = henv::HenvSettings::load(&henv.conn)?;
+        henv.auth = AuthSettings::load(&henv.conn)?;
     }
+    // Permissions, policies or the schema may have changed (free when nothing was written).
+    henv.authz.refresh_if_changed(&henv.conn, version)?;
     Ok(())
 }
 

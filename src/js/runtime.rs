@@ -105,10 +105,12 @@ impl AppRuntime {
                 .map_err(engine)?;
             bind_host.call::<_, ()>((host_obj,)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
             eval_script(&ctx, "db.js", super::DB_JS)?;
+            eval_script(&ctx, "auth.js", super::AUTH_JS)?;
             eval_script(&ctx, "prelude.js", super::PRELUDE_JS)?;
             let define: Function = ctx.globals().get("__hbf_define").map_err(engine)?;
             let express = load_commonjs(&ctx, source.express)?;
             define.call::<_, ()>(("express", express)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
+            eval_script(&ctx, "auth-user.js", "__hbf_define_user_getter(require('express'))")?;
             let server = load_commonjs(&ctx, source.server)?;
             let require: Function = ctx.globals().get("require").map_err(engine)?;
             let module = Object::new(ctx.clone()).map_err(engine)?;

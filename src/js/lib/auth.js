@@ -6,6 +6,7 @@
   "use strict";
   const native = globalThis.__hbf_auth_native;
   delete globalThis.__hbf_auth_native;
+  Object.defineProperty(globalThis, "__hbf_auth_current_user", { configurable: true, value: native.currentUser });
   __hbf_define("hbf:auth", function (exports, require, module) {
     const RANK = { owner: 3, admin: 2, user: 1 };
     function deny(res, status, message) {
@@ -44,3 +45,24 @@
     module.exports.default = auth;
   });
 })();
+
+// `req.user` for express.js requests: read once per request from the host (a getter on the
+// request prototypes, replaced by an own property on first read or assignment, so apps that
+// set req.user themselves, as passport does, keep working).
+Object.defineProperty(globalThis, "__hbf_define_user_getter", {
+  configurable: true,
+  value: function (express) {
+    const currentUser = globalThis.__hbf_auth_current_user;
+    const own = (req, value) => Object.defineProperty(req, "user", { value, writable: true, configurable: true, enumerable: true });
+    const desc = {
+      configurable: true,
+      get() { const u = currentUser(); own(this, u); return u; },
+      set(v) { own(this, v); },
+    };
+    for (let p = express.request; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      Object.defineProperty(p, "user", desc);
+    }
+    delete globalThis.__hbf_define_user_getter;
+    delete globalThis.__hbf_auth_current_user;
+  },
+});

@@ -1,5 +1,7 @@
 // hbf:db — the henv's SQLite database for app code. Native functions come from the host as
 // `__hbf_db_native` (query, execute); this file adds the JS-facing API and transactions.
+// `db` runs as the request's user (permissions and row policies apply; as the owner while
+// server.js loads); `db.system` is the same API as the app owner (never secrets).
 (function () {
   "use strict";
   const native = globalThis.__hbf_db_native;
@@ -7,13 +9,16 @@
   __hbf_define("hbf:db", function (exports, require, module) {
     let depth = 0;
     const params = (p) => (p === undefined || p === null ? [] : p);
-    const db = {
+    const handle = (system) => ({
       /** Rows as objects. */
-      query(sql, p) { return native.query(String(sql), params(p), -1); },
+      query(sql, p) { return native.query(String(sql), params(p), -1, system); },
       /** First row or null. */
-      get(sql, p) { const rows = native.query(String(sql), params(p), 1); return rows.length ? rows[0] : null; },
+      get(sql, p) { const rows = native.query(String(sql), params(p), 1, system); return rows.length ? rows[0] : null; },
       /** { rows_affected, last_insert_id } */
-      execute(sql, p) { return native.execute(String(sql), params(p)); },
+      execute(sql, p) { return native.execute(String(sql), params(p), system); },
+    });
+    const db = {
+      ...handle(false),
       /** Runs fn(db) in a transaction (a savepoint when nested); rolls back if it throws. */
       transaction(fn) {
         if (typeof fn !== "function") throw new TypeError("db.transaction expects a function");
@@ -37,6 +42,11 @@
         return result;
       },
     };
+    /** The owner's handle: the same API, every app and _hbf_* table (never secrets). */
+    db.system = Object.freeze({
+      ...handle(true),
+      transaction(fn) { return db.transaction(() => fn(db.system)); },
+    });
     module.exports = db;
     module.exports.default = db;
   });

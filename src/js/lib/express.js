@@ -1378,7 +1378,8 @@ function lowerMethod(method) {
 
 Route.prototype._handlesMethod = function _handlesMethod(method) {
   if (this.methods._all) return true;
-  let name = lowerMethod(method);
+  let name = typeof method === 'string' ? lowerMethods[method] : undefined;
+  if (name === undefined) name = lowerMethod(method);
   if (name === 'head' && !this.methods.head) name = 'get';
   return Boolean(this.methods[name]);
 };
@@ -1479,6 +1480,7 @@ const R_ROUTER = 0, R_REQ = 1, R_RES = 2, R_CALLBACK = 3, R_APP = 4, R_STACK = 5
   R_PARAM_CALLED = 12, R_PARENT_PARAMS = 13, R_BASE_URL = 14, R_NEXT = 15, R_SAVED_NEXT = 16;
 
 function routerHandle(router, req, res, callback, app) {
+  const url = req.url;
   const d = [
     router, req, res, callback, app, router.stack,
     0, // index of the next layer
@@ -1486,7 +1488,7 @@ function routerHandle(router, req, res, callback, app) {
     '', // mount path removed from req.url
     false, // slash added to req.url
     0, // synchronous next() calls in a row
-    getProtohost(req.url) || '',
+    typeof url === 'string' && url.charCodeAt(0) === 47 ? '' : getProtohost(url) || '', // ("/..." has none)
     undefined, // app.param() calls (created when a param callback first runs)
     req.params, // restored, with baseUrl and next, when handing back
     req.baseUrl,
@@ -1500,7 +1502,7 @@ function routerHandle(router, req, res, callback, app) {
   if (req.method === 'OPTIONS') d[R_METHODS] = [];
   req.baseUrl = d[R_BASE_URL] || '';
   req.originalUrl = req.originalUrl || req.url;
-  next();
+  routerStep(d, undefined); // next()
 }
 
 function routerStep(d, err) {
@@ -1531,7 +1533,12 @@ function routerStep(d, err) {
     layer = stack[d[R_IDX]++];
     route = layer.route;
     try {
-      match = layer.match(path);
+      // (layer.match, inlined: it runs for every layer of every request)
+      if (layer.slash) match = ['', {}, NO_KEYS];
+      else {
+        const matchers = layer.matchers;
+        match = matchers.length === 1 ? matchers[0](path) : layer.match(path);
+      }
     } catch (e) {
       layerError = layerError || e;
       match = false;
@@ -1555,8 +1562,15 @@ function routerStep(d, err) {
     });
     return;
   }
-  // the common case: no app.param() callback applies, go straight on
-  routerProceed(d, undefined, layer, route, layerError, layerPath, path);
+  // The common case: no app.param() callback applies, go straight on (routerProceed, with
+  // a route layer's handler, handleRequest and dispatch wrapper, inlined).
+  const next = d[R_NEXT];
+  if (!route) routerTrimPrefix(d, layer, layerError, layerPath, path);
+  else if (layer.handle !== layer[kDispatch]) layer.handleRequest(req, d[R_RES], next);
+  else {
+    try { layer[kRoute].dispatch(req, d[R_RES], next); } catch (e) { next(e); }
+  }
+  d[R_SYNC] = 0;
 }
 
 // The end of the stack (or 'router'): the allowed methods for OPTIONS, else hand back.
@@ -1610,6 +1624,7 @@ function routerTrimPrefix(d, layer, layerError, layerPath, path) {
 // Whether processParams would run any app.param() callback for these keys.
 function hasParamCallbacks(params, keys) {
   if (!keys || keys.length === 0) return false;
+  if (keys.length === 1) return Boolean(params[keys[0]]);
   for (let i = 0; i < keys.length; i++) if (params[keys[i]]) return true;
   return false;
 }
@@ -1633,11 +1648,17 @@ Router.prototype.use = function use(handler, ...rest) {
   return this;
 };
 
+// A route's layer: its handler (to call it directly while it is unchanged) and route.
+const kDispatch = Symbol('dispatch');
+const kRoute = Symbol('route');
+
 Router.prototype.route = function route(path) {
   const r = new Route(path);
   const layer = new Layer(path, { sensitive: this.caseSensitive, strict: this.strict, end: true }, function handle(req, res, next) {
     r.dispatch(req, res, next);
   });
+  layer[kDispatch] = layer.handle;
+  layer[kRoute] = r;
   layer.route = r;
   this.stack.push(layer);
   return r;
@@ -1906,7 +1927,7 @@ function endResponse(res, chunk, encoding, cb, textLength) {
   const st = res[kRes];
   if (st[S_FINISHED]) { if (typeof cb === 'function') defer(cb); return res; }
   const status = res.statusCode;
-  if (!Number.isInteger(status) || status < 100 || status > 999) {
+  if (typeof status !== 'number' || status % 1 !== 0 || status < 100 || status > 999) { // (!isInteger)
     // Node throws here too; from a handler this becomes next(err) and a 500
     const e = new RangeError('Invalid status code: ' + status);
     e.code = 'ERR_HTTP_INVALID_STATUS_CODE';
@@ -2228,8 +2249,8 @@ function stringify(value, replacer, spaces, escape) {
 }
 
 response.json = function json(obj) {
-  const app = this.app;
-  const body = stringify(obj, setting(app, 'json replacer'), setting(app, 'json spaces'), setting(app, 'json escape'));
+  const settings = this.app.settings; // (app.get(), as setting() does)
+  const body = stringify(obj, settings['json replacer'], settings['json spaces'], settings['json escape']);
   if (plainHeaders(this)) {
     const st = this[kRes];
     if (!headerValue(st, 'content-type')) putHeader(st, 'Content-Type', 'content-type', mimeContentType('application/json'));
@@ -2997,8 +3018,9 @@ function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, 
   const socket = { __proto__: socketMethods, remoteAddress: ip, encrypted: protocol === 'https' };
   return {
     __proto__: proto,
-    [kReq]: [true, ip, ips, protocol, hostname, body == null ? EMPTY : toBytes(body), false, undefined, undefined, undefined],
-    method: String(method || 'GET'),
+    // (the url parsed at once: the router needs it, and parseUrl finds it here)
+    [kReq]: [true, ip, ips, protocol, hostname, body == null ? EMPTY : toBytes(body), false, parseUrlString(url || '/'), undefined, undefined],
+    method: typeof method === 'string' && method ? method : String(method || 'GET'),
     url: url || '/',
     headers,
     rawHeaders,
@@ -3020,9 +3042,15 @@ function toResponse(req, proto) {
   };
 }
 
+let lastApp, lastTarget, lastIsApp; // (the host serves the same export every time)
 function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips) {
-  const target = appFor(app);
-  const isApp = applications.has(target);
+  if (app !== lastApp || lastApp === undefined) {
+    lastTarget = appFor(app);
+    lastIsApp = applications.has(lastTarget);
+    lastApp = app;
+  }
+  const target = lastTarget;
+  const isApp = lastIsApp;
   const req = toRequest(isApp ? target.request : IncomingMessage, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips);
   const res = toResponse(req, isApp ? target.response : ServerResponse);
   try {

@@ -5,6 +5,11 @@ const db = require('hbf:db');
 
 db.execute(`CREATE TABLE IF NOT EXISTS users (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+// HBF: table permissions are default deny; visitors may read users (no-op on Node).
+if (db.system) {
+  db.system.execute(`INSERT OR IGNORE INTO _hbf_table_permissions (role, table_name, can_select)
+    VALUES ('anon', 'users', 1)`);
+}
 if (db.get('SELECT COUNT(*) AS n FROM users').n < 10000) {
   db.transaction(() => {
     db.execute('DELETE FROM users');
