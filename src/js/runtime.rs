@@ -6,6 +6,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use rquickjs::promise::PromiseState;
@@ -52,6 +53,7 @@ pub struct AppRuntime {
     timers: Persistent<Object<'static>>,
     /// `__hbf_timers.clear`, called after every request.
     clear_timers: Persistent<Function<'static>>,
+    strings: RefCell<convert::StringCache>,
     context: Context,
     runtime: Runtime,
     deadline: Rc<Cell<Option<Instant>>>,
@@ -99,14 +101,15 @@ impl AppRuntime {
         let log_ctx = env.log_ctx.clone();
         let (app, serve, timers, clear_timers) = context.with(|ctx| -> Result<_, JsError> {
             let host_obj = host::install(&ctx, &env).map_err(engine)?;
-            eval_script(&ctx, "loader.js", super::LOADER_JS)?;
+            let libs = library_bytecode()?;
+            run_module(&ctx, &libs[0])?; // loader.js
             let bind_host: Function = ctx
                 .eval("(function (host) { __hbf_define('hbf:host', function (e, r, module) { module.exports = host; }); })")
                 .map_err(engine)?;
             bind_host.call::<_, ()>((host_obj,)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
-            eval_script(&ctx, "db.js", super::DB_JS)?;
-            eval_script(&ctx, "auth.js", super::AUTH_JS)?;
-            eval_script(&ctx, "prelude.js", super::PRELUDE_JS)?;
+            for lib in &libs[1..] {
+                run_module(&ctx, lib)?; // db.js, auth.js, prelude.js
+            }
             let define: Function = ctx.globals().get("__hbf_define").map_err(engine)?;
             let express = load_commonjs(&ctx, source.express)?;
             define.call::<_, ()>(("express", express)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
@@ -145,6 +148,7 @@ impl AppRuntime {
             serve,
             timers,
             clear_timers,
+            strings: RefCell::default(),
             context,
             runtime,
             deadline,
@@ -194,7 +198,11 @@ impl AppRuntime {
     fn run<'js>(&self, ctx: &Ctx<'js>, req: &Request, hostname: &str) -> Result<Response, JsError> {
         let serve = self.serve.clone().restore(ctx).map_err(engine)?;
         let app = self.app.clone().restore(ctx).map_err(engine)?;
-        let args = convert::request_args(ctx, app.into_value(), req, hostname).map_err(engine)?;
+        let args = {
+            let mut strings = self.strings.borrow_mut();
+            convert::request_args(ctx, &mut strings, app.into_value(), req, hostname)
+                .map_err(engine)?
+        };
         let out: Value = serve
             .call_arg(args)
             .catch(ctx)
@@ -289,6 +297,52 @@ fn eval_script(ctx: &Ctx<'_>, name: &str, source: &str) -> Result<(), JsError> {
     ctx.eval_with_options::<(), _>(source, opts)
         .catch(ctx)
         .map_err(|e| caught(ctx, e))
+}
+
+/// The embedded library scripts (loader, db, auth, prelude) as module bytecode, compiled once
+/// per process: parsing them from source was most of the cost of building a runtime, which
+/// every cold henv pays.
+fn library_bytecode() -> Result<&'static [Vec<u8>], JsError> {
+    static LIBS: OnceLock<Result<Vec<Vec<u8>>, String>> = OnceLock::new();
+    let libs = LIBS.get_or_init(|| {
+        [
+            ("loader.js", super::LOADER_JS),
+            ("db.js", super::DB_JS),
+            ("auth.js", super::AUTH_JS),
+            ("prelude.js", super::PRELUDE_JS),
+        ]
+        .iter()
+        .map(|(name, source)| compile_module(name, source).map_err(|e| format!("{name}: {e}")))
+        .collect()
+    });
+    libs.as_deref().map_err(|e| JsError::Engine(e.clone()))
+}
+
+/// Runs one library module's bytecode to completion.
+fn run_module(ctx: &Ctx<'_>, bytecode: &[u8]) -> Result<(), JsError> {
+    let module = super::ffi::load_module(ctx, bytecode)
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
+    let (_module, promise) = module.eval().catch(ctx).map_err(|e| caught(ctx, e))?;
+    drain_jobs(ctx);
+    promise
+        .finish::<()>()
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))
+}
+
+/// Compiles a source file as an ES module (strict) to bytecode.
+fn compile_module(name: &str, source: &str) -> Result<Vec<u8>, JsError> {
+    let runtime = Runtime::new().map_err(engine)?;
+    let context = Context::full(&runtime).map_err(engine)?;
+    context.with(|ctx| {
+        let module = Module::declare(ctx.clone(), name, source)
+            .catch(&ctx)
+            .map_err(|e| caught(&ctx, e))?;
+        module
+            .write(rquickjs::module::WriteOptions::default())
+            .map_err(engine)
+    })
 }
 
 /// Evaluates module bytecode whose default export is a CommonJS factory; returns it.
