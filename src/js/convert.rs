@@ -1,7 +1,10 @@
 //! Values between Rust and JavaScript: requests in, responses out, SQLite values both ways.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+
 use rquickjs::function::Args;
-use rquickjs::{Array, BigInt, Ctx, Exception, Object, TypedArray, Value};
+use rquickjs::{Array, BigInt, Ctx, Exception, Object, Persistent, TypedArray, Value};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 
 use super::ffi::{array_buffer_bytes, typed_array_bytes};
@@ -10,10 +13,64 @@ use crate::http::{Request, Response};
 /// Integers beyond ±2^53 cannot round-trip through a JS number; they become BigInt.
 const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
+/// JS strings for what repeats from request to request (method, protocol, version, host name,
+/// peer address, header names and common header values), kept across requests by one
+/// runtime: finding a kept one costs less than making (and later freeing) a new one.
+#[derive(Default)]
+pub struct StringCache {
+    map: HashMap<Box<str>, Persistent<rquickjs::String<'static>>>,
+    ip: Option<(IpAddr, Persistent<rquickjs::String<'static>>)>,
+}
+
+/// Longest string kept, and how many before the cache starts afresh.
+const CACHED_MAX_LEN: usize = 128;
+const CACHED_MAX: usize = 512;
+
+/// Header values worth keeping (the same on every request of a client).
+const CACHED_HEADERS: &[&str] = &[
+    "host",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "content-type",
+    "connection",
+];
+
+impl StringCache {
+    /// `s` as a JS string, kept for next time.
+    pub fn get<'js>(&mut self, ctx: &Ctx<'js>, s: &str) -> rquickjs::Result<rquickjs::String<'js>> {
+        if s.len() > CACHED_MAX_LEN {
+            return rquickjs::String::from_str(ctx.clone(), s);
+        }
+        if let Some(p) = self.map.get(s) {
+            return p.clone().restore(ctx);
+        }
+        let js = rquickjs::String::from_str(ctx.clone(), s)?;
+        if self.map.len() >= CACHED_MAX {
+            self.map.clear();
+        }
+        self.map.insert(s.into(), Persistent::save(ctx, js.clone()));
+        Ok(js)
+    }
+
+    fn ip<'js>(&mut self, ctx: &Ctx<'js>, ip: IpAddr) -> rquickjs::Result<rquickjs::String<'js>> {
+        if let Some((last, p)) = &self.ip {
+            if *last == ip {
+                return p.clone().restore(ctx);
+            }
+        }
+        let js = rquickjs::String::from_str(ctx.clone(), &ip.to_string())?;
+        self.ip = Some((ip, Persistent::save(ctx, js.clone())));
+        Ok(js)
+    }
+}
+
 /// The arguments of `express.__serve(app, method, url, headers, rawHeaders, body, ip,
 /// protocol, hostname, httpVersion)` for one request.
 pub fn request_args<'js>(
     ctx: &Ctx<'js>,
+    strings: &mut StringCache,
     app: Value<'js>,
     req: &Request,
     hostname: &str,
@@ -21,7 +78,7 @@ pub fn request_args<'js>(
     let head = &req.head;
     let mut args = Args::new(ctx.clone(), 10);
     args.push_arg(app)?;
-    args.push_arg(head.method.as_str())?;
+    args.push_arg(strings.get(ctx, &head.method)?)?;
     if head.path == "*" {
         args.push_arg("*")?;
     } else {
@@ -30,7 +87,7 @@ pub fn request_args<'js>(
             None => args.push_arg(head.path.as_str())?,
         }
     }
-    let (headers, raw) = headers_to_js(ctx, &head.headers)?;
+    let (headers, raw) = headers_to_js(ctx, strings, &head.headers)?;
     args.push_arg(headers)?;
     args.push_arg(raw)?;
     if req.body.is_empty() {
@@ -38,14 +95,15 @@ pub fn request_args<'js>(
     } else {
         args.push_arg(TypedArray::<u8>::new_copy(ctx.clone(), &req.body)?)?;
     }
-    args.push_arg(req.peer.ip().to_string())?;
-    args.push_arg(if req.secure { "https" } else { "http" })?;
-    args.push_arg(hostname)?;
-    args.push_arg(if head.version == crate::http::Version::Http10 {
+    args.push_arg(strings.ip(ctx, req.peer.ip())?)?;
+    args.push_arg(strings.get(ctx, if req.secure { "https" } else { "http" })?)?;
+    args.push_arg(strings.get(ctx, hostname)?)?;
+    let version = if head.version == crate::http::Version::Http10 {
         "1.0"
     } else {
         "1.1"
-    })?;
+    };
+    args.push_arg(strings.get(ctx, version)?)?;
     Ok(args)
 }
 
@@ -53,14 +111,19 @@ pub fn request_args<'js>(
 /// set-cookie as an array) and `rawHeaders` ([name, value, ...]) as Node has them.
 fn headers_to_js<'js>(
     ctx: &Ctx<'js>,
+    strings: &mut StringCache,
     fields: &[(String, String)],
 ) -> rquickjs::Result<(Object<'js>, Array<'js>)> {
     let headers = Object::new(ctx.clone())?;
     let raw = Array::new(ctx.clone())?;
     let mut values = Vec::with_capacity(fields.len());
     for (i, (name, value)) in fields.iter().enumerate() {
-        let value = rquickjs::String::from_str(ctx.clone(), value)?;
-        raw.set(2 * i, name.as_str())?;
+        let value = if CACHED_HEADERS.contains(&name.as_str()) {
+            strings.get(ctx, value)?
+        } else {
+            rquickjs::String::from_str(ctx.clone(), value)?
+        };
+        raw.set(2 * i, strings.get(ctx, name)?)?;
         raw.set(2 * i + 1, value.clone())?;
         values.push(value);
     }

@@ -432,9 +432,11 @@ fn run_app(
 /// Re-reads server.js's hash and the henv settings when another connection has committed
 /// since we last looked (`PRAGMA data_version` is cheap: no table is read).
 fn refresh(henv: &mut OpenHenv) -> rusqlite::Result<()> {
+    // (a cached statement: preparing it on every request cost more than running it)
     let version: i64 = henv
         .conn
-        .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |r| r.get(0))?;
     if version != henv.data_version {
         henv.data_version = version;
         henv.server_hash = db::file_hash(&henv.conn, "server.js")?;

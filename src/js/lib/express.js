@@ -153,7 +153,7 @@ function concatBytes(chunks) {
 // Decode request bytes in a charset. Only what iconv-lite commonly sees in practice;
 // undefined means "unsupported" (body parsers answer 415 like body-parser does).
 function decodeCharset(bytes, charset) {
-  switch (String(charset).toLowerCase()) {
+  switch (charset === 'utf-8' ? charset : String(charset).toLowerCase()) {
     case 'utf-8': case 'utf8': {
       const s = utf8Decode(bytes);
       return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s; // iconv-lite strips the BOM
@@ -1393,7 +1393,8 @@ Route.prototype._methods = function _methods() {
 Route.prototype.dispatch = function dispatch(req, res, done) {
   const stack = this.stack;
   if (stack.length === 0) return done();
-  let method = lowerMethod(req.method);
+  let method = typeof req.method === 'string' ? lowerMethods[req.method] : undefined;
+  if (method === undefined) method = lowerMethod(req.method);
   if (method === 'head' && !this.methods.head) method = 'get';
   req.route = this;
   if (stack.length === 1 && (!stack[0].method || stack[0].method === method)) {
@@ -1935,7 +1936,7 @@ function endResponse(res, chunk, encoding, cb, textLength) {
   }
   let body;
   let text = false; // body is a string, for the host to encode
-  if (st[S_CHUNKS] === null && (textLength >= 0 || isUtf8Text(chunk, encoding))) {
+  if (st[S_CHUNKS] === null && (textLength >= 0 || (typeof chunk === 'string' && isUtf8Text(chunk, encoding)))) {
     body = chunk;
     text = true;
   } else {
@@ -2150,16 +2151,6 @@ function plainHeaders(res) {
   return res.setHeader === ServerResponse.setHeader && res.getHeader === ServerResponse.getHeader &&
     res.set === builtinSet && res.get === builtinGet && res.type === builtinType;
 }
-// res.getHeader(name) and res.setHeader(name, value) for a plainHeaders res, given the lower-case
-// name and (for setting) a value known to be valid.
-function headerValue(st, key) {
-  const h = st[S_HEADERS].get(key);
-  return h ? h[1] : undefined;
-}
-function putHeader(st, name, key, value) {
-  if (st[S_SENT]) throw headersSentError();
-  st[S_HEADERS].set(key, [name, value]);
-}
 
 response.send = function send(body) {
   let chunk = body;
@@ -2167,20 +2158,23 @@ response.send = function send(body) {
   const req = this.req;
   const app = this.app;
   const st = this[kRes];
-  const plain = plainHeaders(this);
+  // With plainHeaders, the header map directly (res.getHeader and res.setHeader, given the
+  // lower-case name and a value known to be valid).
+  const headers = plainHeaders(this) ? st[S_HEADERS] : undefined;
   switch (typeof chunk) {
     case 'string': {
       encoding = 'utf8';
-      const type = plain ? headerValue(st, 'content-type') : this.get('Content-Type');
+      let type;
+      if (headers) { const h = headers.get('content-type'); type = h ? h[1] : undefined; }
+      else type = this.get('Content-Type');
       // (setCharset's and mimeContentType's answers are valid headers, which res.set keeps)
-      if (typeof type === 'string') {
-        const ct = setCharset(type, 'utf-8');
-        if (plain) putHeader(st, 'Content-Type', 'content-type', ct);
-        else setField(this, 'Content-Type', ct);
-      } else if (plain) {
-        putHeader(st, 'Content-Type', 'content-type', mimeContentType('html'));
+      const ct = typeof type === 'string' ? setCharset(type, 'utf-8') : undefined;
+      if (!headers) {
+        if (ct !== undefined) setField(this, 'Content-Type', ct);
+        else this.type('html');
       } else {
-        this.type('html');
+        if (st[S_SENT]) throw headersSentError();
+        headers.set('content-type', ['Content-Type', ct !== undefined ? ct : mimeContentType('html')]);
       }
       break;
     }
@@ -2190,15 +2184,16 @@ response.send = function send(body) {
       else return this.json(chunk);
       break;
   }
-  const etagFn = setting(app, 'etag fn');
-  const generateETag = !(plain ? headerValue(st, 'etag') : this.get('ETag')) && typeof etagFn === 'function';
+  const etagFn = app.settings['etag fn']; // (app.get(), as setting() does)
+  const generateETag = !(headers ? headers.get('etag') : this.get('ETag')) && typeof etagFn === 'function';
   const builtinETag = etagFn === weakETag || etagFn === strongETag;
   let len;
   let text = false;
   if (chunk !== undefined) {
     // Text stays a string when only HBF's own end() and ETag functions see it (they and the
     // host take it as it is); others get bytes, as Express gives them a Buffer.
-    if (this.end === ServerResponse.end && (!generateETag || builtinETag) && isUtf8Text(chunk, encoding)) {
+    if (typeof chunk === 'string' && this.end === ServerResponse.end && (!generateETag || builtinETag) &&
+        (!encoding || encoding === 'utf8')) {
       text = true;
       len = host.utf8Length(chunk);
     } else {
@@ -2206,17 +2201,21 @@ response.send = function send(body) {
       len = chunk.length;
     }
     encoding = undefined;
-    if (plain) {
-      if (!headerValue(st, 'transfer-encoding')) putHeader(st, 'Content-Length', 'content-length', String(len));
-    } else if (!this.get('Transfer-Encoding')) {
-      setField(this, 'Content-Length', len);
+    if (!headers) {
+      if (!this.get('Transfer-Encoding')) setField(this, 'Content-Length', len);
+    } else if (!headers.get('transfer-encoding')) {
+      if (st[S_SENT]) throw headersSentError();
+      headers.set('content-length', ['Content-Length', String(len)]);
     }
   }
   if (generateETag && len !== undefined) {
     if (builtinETag) {
       const etag = (etagFn === weakETag ? 'W/' : '') + entityTag(chunk, len);
-      if (plain) putHeader(st, 'ETag', 'etag', etag);
-      else setField(this, 'ETag', etag);
+      if (!headers) setField(this, 'ETag', etag);
+      else {
+        if (st[S_SENT]) throw headersSentError();
+        headers.set('etag', ['ETag', etag]);
+      }
     } else {
       const etag = etagFn(chunk, encoding);
       if (etag) setField(this, 'ETag', etag);
@@ -2253,7 +2252,11 @@ response.json = function json(obj) {
   const body = stringify(obj, settings['json replacer'], settings['json spaces'], settings['json escape']);
   if (plainHeaders(this)) {
     const st = this[kRes];
-    if (!headerValue(st, 'content-type')) putHeader(st, 'Content-Type', 'content-type', mimeContentType('application/json'));
+    const h = st[S_HEADERS].get('content-type');
+    if (!(h && h[1])) { // (res.get('Content-Type'), then res.set('Content-Type', 'application/json'))
+      if (st[S_SENT]) throw headersSentError();
+      st[S_HEADERS].set('content-type', ['Content-Type', mimeContentType('application/json')]);
+    }
   } else if (!this.get('Content-Type')) {
     setField(this, 'Content-Type', 'application/json');
   }
@@ -2736,12 +2739,26 @@ function parserOptions(options, defaultType) {
   if (verify !== false && typeof verify !== 'function') throw new TypeError('option verify must be function');
   const type = (options && options.type) || defaultType;
   const types = Array.isArray(type) ? type : [type];
+  // For one type name, whether a Content-Type matches is remembered per header value.
+  const matches = typeof type === 'string' ? new Map() : undefined;
+  function shouldParse(req) {
+    if (matches === undefined) return Boolean(typeOfRequest(req, types));
+    if (!hasBody(req)) return false;
+    const ct = req.headers['content-type'];
+    if (typeof ct !== 'string') return Boolean(typeIs(ct, types));
+    let m = matches.get(ct);
+    if (m === undefined) {
+      m = Boolean(typeIs(ct, types));
+      if (matches.size < 64) matches.set(ct, m);
+    }
+    return m;
+  }
   return {
     inflate: !options || options.inflate !== false,
     limit,
     verify,
     defaultCharset: (options && options.defaultCharset) || 'utf-8',
-    shouldParse: typeof type === 'function' ? type : (req) => Boolean(typeOfRequest(req, types)),
+    shouldParse: typeof type === 'function' ? type : shouldParse,
   };
 }
 
@@ -2759,7 +2776,8 @@ function readBody(req, res, next, parse, opts) {
       return next(createError(415, 'unsupported charset "' + encoding.toUpperCase() + '"', { charset: encoding, type: 'charset.unsupported' }));
     }
   }
-  const contentEncoding = String(req.headers['content-encoding'] || 'identity').toLowerCase();
+  const ce = req.headers['content-encoding'];
+  const contentEncoding = ce ? String(ce).toLowerCase() : 'identity';
   if (contentEncoding !== 'identity') {
     // no zlib in the sandbox: compressed request bodies are refused, as body-parser
     // refuses encodings it does not know
