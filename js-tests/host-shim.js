@@ -64,6 +64,8 @@ function createHost(options = {}) {
     encodeUtf8(str) { return encoder.encode(str); },
     // UTF-8 length of a string, a lone surrogate counting as U+FFFD (as Buffer.byteLength)
     utf8Length(str) { return Buffer.byteLength(String(str), 'utf8'); },
+    // HBF's fast path for plain data; undefined makes express.js use JSON.stringify
+    jsonText() { return undefined; },
     decodeUtf8(bytes) {
       if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]') throw new TypeError('decodeUtf8 expects a Uint8Array');
       return decoder.decode(bytes);

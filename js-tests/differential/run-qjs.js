@@ -21,6 +21,7 @@ const host = {
   sha1Base64: (b) => __native.sha1(typeof b === 'string' ? __native.encodeUtf8(b) : b.slice().buffer),
   encodeUtf8: (s) => new Uint8Array(__native.encodeUtf8(s)),
   utf8Length: (s) => __native.utf8Length(s),
+  jsonText: () => undefined,
   decodeUtf8: (b) => __native.decodeUtf8(b.slice().buffer),
   serveStatic(root, pathname, req) {
     const r = __native.serveStatic(root, pathname, JSON.stringify({ method: req.method, headers: req.headers }));

@@ -259,3 +259,252 @@ pub fn sql_to_js<'js>(ctx: &Ctx<'js>, value: ValueRef<'_>) -> rquickjs::Result<V
         ValueRef::Blob(b) => TypedArray::<u8>::new_copy(ctx.clone(), b)?.into_value(),
     })
 }
+
+/// The engine's own `Object.prototype` and `Array.prototype` (those of a new object and a new
+/// array: app code may have replaced the globals).
+pub struct PlainProtos<'js> {
+    object: Object<'js>,
+    array: Object<'js>,
+}
+
+impl<'js> PlainProtos<'js> {
+    pub fn new(ctx: &Ctx<'js>) -> rquickjs::Result<Option<Self>> {
+        let object = Object::new(ctx.clone())?.get_prototype();
+        let array = Array::new(ctx.clone())?.as_object().get_prototype();
+        Ok(object
+            .zip(array)
+            .map(|(object, array)| PlainProtos { object, array }))
+    }
+}
+
+/// Deepest nesting `plain_json` takes (JSON.stringify then reports cycles itself).
+const PLAIN_JSON_DEPTH: usize = 64;
+
+/// `JSON.stringify(value)` for plain data, or `None` for anything else (the caller then uses
+/// JSON.stringify). Plain data: objects whose prototype is `Object.prototype` (or null) and
+/// arrays (`Array.prototype`, no holes), with data properties only and no `toJSON` anywhere on
+/// their prototype chains, holding strings (well-formed), numbers, booleans, null, undefined
+/// and plain data again. Reading it calls nothing (no getter, no toJSON, no proxy trap), so
+/// giving up half way and leaving it to JSON.stringify is never observable.
+pub fn plain_json<'js>(
+    value: &Value<'js>,
+    protos: &PlainProtos<'js>,
+) -> rquickjs::Result<Option<String>> {
+    use super::ffi::{own_property, Key, OwnProperty};
+    // A toJSON on Object.prototype or Array.prototype applies to every object or array.
+    for proto in [&protos.object, &protos.array] {
+        if !matches!(
+            own_property(proto, Key::Name("toJSON"))?,
+            OwnProperty::Absent
+        ) {
+            return Ok(None);
+        }
+    }
+    let mut out = String::with_capacity(128);
+    Ok(write_plain_json(&mut out, value, protos, 0)?.then_some(out))
+}
+
+/// Appends `value` as JSON; false if it is not plain data (see `plain_json`).
+fn write_plain_json<'js>(
+    out: &mut String,
+    value: &Value<'js>,
+    protos: &PlainProtos<'js>,
+    depth: usize,
+) -> rquickjs::Result<bool> {
+    use super::ffi::{own_property, Key, OwnProperty};
+    use rquickjs::Type;
+    match value.type_of() {
+        Type::Null => out.push_str("null"),
+        Type::Bool => out.push_str(if value.as_bool() == Some(true) {
+            "true"
+        } else {
+            "false"
+        }),
+        Type::Int => {
+            let _ =
+                std::fmt::Write::write_fmt(out, format_args!("{}", value.as_int().unwrap_or(0)));
+        }
+        Type::Float => {
+            let f = value.as_float().unwrap_or(f64::NAN);
+            if !f.is_finite() {
+                out.push_str("null");
+            } else if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 {
+                let _ = std::fmt::Write::write_fmt(out, format_args!("{}", f as i64));
+            // (-0 too: "0")
+            } else {
+                // JS number formatting, from the engine (a number's ToString calls nothing)
+                let s: rquickjs::Coerced<String> = value.get()?;
+                out.push_str(&s.0);
+            }
+        }
+        Type::String => {
+            let Ok(s) = value.as_string().map(|s| s.to_string()).transpose() else {
+                return Ok(false); // a lone surrogate: JSON.stringify escapes it
+            };
+            quote_json(out, &s.unwrap_or_default());
+        }
+        Type::Array | Type::Object if depth < PLAIN_JSON_DEPTH && !value.is_proxy() => {
+            let Some(obj) = value.as_object() else {
+                return Ok(false);
+            };
+            let proto = obj.get_prototype();
+            let is_array = value.is_array();
+            let plain = match &proto {
+                None => !is_array,
+                Some(p) => {
+                    if is_array {
+                        *p == protos.array
+                    } else {
+                        *p == protos.object
+                    }
+                }
+            };
+            if !plain || !matches!(own_property(obj, Key::Name("toJSON"))?, OwnProperty::Absent) {
+                return Ok(false);
+            }
+            if is_array {
+                let len = match own_property(obj, Key::Name("length"))? {
+                    OwnProperty::Data(v) => v.as_number().unwrap_or(-1.0),
+                    _ => -1.0,
+                };
+                if !(0.0..=f64::from(u32::MAX)).contains(&len) {
+                    return Ok(false);
+                }
+                out.push('[');
+                for i in 0..len as u32 {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let OwnProperty::Data(item) = own_property(obj, Key::Index(i))? else {
+                        return Ok(false); // a hole (or an accessor)
+                    };
+                    if item.is_undefined() {
+                        out.push_str("null");
+                    } else if !write_plain_json(out, &item, protos, depth + 1)? {
+                        return Ok(false);
+                    }
+                }
+                out.push(']');
+            } else {
+                out.push('{');
+                let mut first = true;
+                for key in obj.keys::<Value>() {
+                    let key = key?;
+                    let Some(name) = key
+                        .as_string()
+                        .map(|s| s.to_string())
+                        .transpose()
+                        .ok()
+                        .flatten()
+                    else {
+                        return Ok(false);
+                    };
+                    let OwnProperty::Data(item) = own_property(obj, Key::Name(&name))? else {
+                        return Ok(false);
+                    };
+                    if item.is_undefined() {
+                        continue; // left out, as JSON.stringify does
+                    }
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    quote_json(out, &name);
+                    out.push(':');
+                    if !write_plain_json(out, &item, protos, depth + 1)? {
+                        return Ok(false);
+                    }
+                }
+                out.push('}');
+            }
+        }
+        _ => return Ok(false), // undefined at the top, functions, symbols, BigInts, ...
+    }
+    Ok(true)
+}
+
+/// A string as JSON.stringify quotes it (QuickJS-NG's JS_ToQuotedString, well-formed input).
+fn quote_json(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", b));
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rquickjs::{Context, Runtime};
+
+    /// plain_json agrees with JSON.stringify, and takes the plain cases.
+    #[test]
+    fn plain_json_is_json_stringify() {
+        let rt = Runtime::new().unwrap();
+        let context = Context::full(&rt).unwrap();
+        context.with(|ctx| {
+            // (expression, whether plain_json must take it)
+            let cases: &[(&str, bool)] = &[
+                (r#"({ message: 'Hello, world!', n: 42, ok: true })"#, true),
+                (r#"({ id: 5000, name: 'user 5000', email: 'user5000@example.com', created_at: 1700005000 })"#, true),
+                (r#"({ name: 'tobi', tags: ['a', 'b'], n: 42, nested: { x: [1, [2, {}]], y: null } })"#, true),
+                (r#"({ f: 1.5, e: 1e21, small: 5e-7, neg: -0, big: 2 ** 60, nan: NaN, inf: -Infinity })"#, true),
+                (r#"({ s: 'quote " back \\ nl \n cr \r tab \t bs \b ff \f ctl \u0001 \u001f del \u007f é ✓ 😀 \u2028' })"#, true),
+                (r#"({ 2: 'b', 1: 'a', z: 1, [Symbol('s')]: 1, u: undefined })"#, true),
+                (r#"[1, 'two', null, undefined, true, { a: [] }]"#, true),
+                (r#"Object.assign(Object.create(null), { a: 1 })"#, true),
+                (r#"({ 'k"ey\n': 1, '': 2 })"#, true),
+                (r#"[]"#, true),
+                (r#"({})"#, true),
+                (r#"'a string'"#, true),
+                (r#"42"#, true),
+                (r#"({ d: new Date(0) })"#, false),
+                (r#"({ t: { toJSON() { return 'x'; } } })"#, false),
+                (r#"({ get g() { return 1; } })"#, false),
+                (r#"({ s: 'lone \ud800 surrogate' })"#, false),
+                (r#"({ f() {} })"#, false),
+                (r#"({ b: 1n })"#, false),
+                (r#"[1, , 3]"#, false),
+                (r#"new Proxy({}, {})"#, false),
+                (r#"new (class K { constructor() { this.a = 1; } })()"#, false),
+                (r#"new Number(5)"#, false),
+                (r#"undefined"#, false),
+                (r#"(() => { const a = []; a[0] = a; return a; })()"#, false),
+            ];
+            let stringify: rquickjs::Function = ctx.eval("(v) => JSON.stringify(v)").unwrap();
+            let protos = PlainProtos::new(&ctx).unwrap().unwrap();
+            for (src, plain) in cases {
+                let v: Value = ctx.eval(*src).unwrap();
+                let fast = plain_json(&v, &protos).unwrap();
+                assert_eq!(fast.is_some(), *plain, "{src}: {fast:?}");
+                if let Some(fast) = fast {
+                    let expected: String = stringify.call((v,)).unwrap();
+                    assert_eq!(fast, expected, "{src}");
+                }
+            }
+            // A toJSON on Object.prototype applies to every object.
+            let _: () = ctx.eval("Object.prototype.toJSON = function () { return 1; }").unwrap();
+            let v: Value = ctx.eval("({ a: 1 })").unwrap();
+            assert_eq!(plain_json(&v, &protos).unwrap(), None);
+        });
+    }
+}

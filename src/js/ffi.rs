@@ -64,3 +64,62 @@ pub fn string_utf8(s: &rquickjs::String<'_>) -> rquickjs::Result<Vec<u8>> {
 pub fn string_utf8_len(s: &rquickjs::String<'_>) -> rquickjs::Result<usize> {
     Ok(s.clone().to_cstring()?.len())
 }
+
+/// An own property of an object, as read by `own_property`.
+pub enum OwnProperty<'js> {
+    Absent,
+    Data(rquickjs::Value<'js>),
+    /// A getter/setter pair: its value would take a call to read.
+    Accessor,
+}
+
+/// A property key: a name or an array index.
+#[derive(Clone, Copy)]
+pub enum Key<'a> {
+    Name(&'a str),
+    Index(u32),
+}
+
+/// Reads an own property without calling anything: no getter runs (an accessor is reported as
+/// such). `obj` must not be a Proxy (whose traps this would run).
+pub fn own_property<'js>(
+    obj: &rquickjs::Object<'js>,
+    key: Key<'_>,
+) -> rquickjs::Result<OwnProperty<'js>> {
+    use rquickjs::qjs;
+    let ctx = obj.ctx().clone();
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: `raw` is the live context of `obj`, and the caller holds the runtime lock (it has
+    // a `Ctx`). Atoms are freed once each; `JS_GetOwnProperty` only initialises `desc` when it
+    // returns 1, which is the only case reading it, and then the descriptor's values are owned
+    // by us: `value` moves into the returned `Value`, the getter and setter are freed.
+    unsafe {
+        let atom = match key {
+            Key::Name(name) => qjs::JS_NewAtomLen(raw, name.as_ptr().cast(), name.len() as _),
+            Key::Index(i) => qjs::JS_NewAtomUInt32(raw, i),
+        };
+        if atom == qjs::JS_ATOM_NULL {
+            return Err(rquickjs::Error::Exception);
+        }
+        let mut desc = std::mem::MaybeUninit::<qjs::JSPropertyDescriptor>::uninit();
+        let found = qjs::JS_GetOwnProperty(raw, desc.as_mut_ptr(), obj.as_raw(), atom);
+        qjs::JS_FreeAtom(raw, atom);
+        match found {
+            0 => Ok(OwnProperty::Absent),
+            1 => {
+                let desc = desc.assume_init();
+                qjs::JS_FreeValue(raw, desc.getter);
+                qjs::JS_FreeValue(raw, desc.setter);
+                if desc.flags & qjs::JS_PROP_GETSET as i32 != 0 {
+                    qjs::JS_FreeValue(raw, desc.value);
+                    Ok(OwnProperty::Accessor)
+                } else {
+                    Ok(OwnProperty::Data(rquickjs::Value::from_raw(
+                        ctx, desc.value,
+                    )))
+                }
+            }
+            _ => Err(rquickjs::Error::Exception),
+        }
+    }
+}

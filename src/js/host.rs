@@ -10,7 +10,7 @@ use rquickjs::{function::Opt, Array, Ctx, Exception, Function, Object, TypedArra
 use rusqlite::Connection;
 use sha1::{Digest, Sha1};
 
-use super::convert::{bytes_of, sql_param, sql_to_js};
+use super::convert::{bytes_of, plain_json, sql_param, sql_to_js, PlainProtos};
 use crate::db;
 use crate::db::authz::{Authz, AuthzError, Handle};
 use crate::henv::assets;
@@ -73,6 +73,20 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
                 .as_string()
                 .ok_or_else(|| Exception::throw_type(&ctx, "utf8Length expects a string"))?;
             super::ffi::string_utf8_len(s).map(|n| n as f64)
+        })?,
+    )?;
+    host.set(
+        "jsonText",
+        // JSON.stringify(value) of plain data, or undefined: see convert::plain_json.
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, value: Value<'js>| {
+            let text = match PlainProtos::new(&ctx)? {
+                Some(protos) => plain_json(&value, &protos)?,
+                None => None,
+            };
+            match text {
+                Some(t) => rquickjs::String::from_str(ctx, &t).map(|s| s.into_value()),
+                None => Ok(Value::new_undefined(ctx)),
+            }
         })?,
     )?;
     host.set(

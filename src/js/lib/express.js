@@ -28,6 +28,9 @@
  *   sha1Base64(bytes: Uint8Array | string) -> string ETags (first 27 chars, like `etag`); a
  *                                                    string is hashed as its UTF-8
  *   utf8Length(str) -> number                        byte length of str's UTF-8
+ *   jsonText(value) -> string | undefined            JSON.stringify(value) when value is plain
+ *                                                    data (which it reads calling nothing), else
+ *                                                    undefined
  *   encodeUtf8(str) -> Uint8Array                    str is always well-formed UTF-16
  *   decodeUtf8(bytes: Uint8Array) -> string          non-fatal: U+FFFD for bad sequences, keeps a BOM
  *   serveStatic(root, pathname, { method, headers }) -> null | { status, headers: [[n, v]], body }
@@ -2240,7 +2243,12 @@ response.send = function send(body) {
 };
 
 function stringify(value, replacer, spaces, escape) {
-  let json = replacer || spaces ? JSON.stringify(value, replacer, spaces) : JSON.stringify(value);
+  let json;
+  if (replacer || spaces) json = JSON.stringify(value, replacer, spaces);
+  else {
+    json = host.jsonText(value); // (plain data, much faster than the engine's JSON.stringify)
+    if (json === undefined) json = JSON.stringify(value);
+  }
   if (escape && typeof json === 'string') {
     json = json.replace(/[<>&]/g, (c) => ({ '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' })[c]);
   }
@@ -3024,7 +3032,8 @@ function retainShapes(obj) {
 
 // The Node-like request, with the app's request prototype at once (app.handle would set it
 // anyway; changing an object's prototype later is slow in QuickJS). An object literal, which
-// defines its properties without looking for setters along the (long) prototype chain.
+// defines its properties without looking for setters along the (long) prototype chain; it
+// ends with those app.handle() and the router set, in their order, before any app code runs.
 function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips) {
   const version = httpVersion || '1.1';
   let major = 1, minor = 1;
@@ -3047,6 +3056,11 @@ function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, 
     httpVersionMinor: minor,
     socket,
     connection: socket,
+    res: undefined,
+    next: undefined,
+    baseUrl: undefined,
+    originalUrl: undefined,
+    params: undefined,
   };
 }
 
