@@ -79,6 +79,27 @@ function record(spec, status, headerPairs, bodyBuffer) {
   };
 }
 
+// Sends one request spec to 127.0.0.1:port and records the response (used by the runners
+// that go over HTTP: real Express and real HBF).
+function send(port, spec) {
+  const http = require('node:http');
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, method: spec.method, path: spec.path, headers: wireHeaders(spec), agent: false,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const pairs = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+        resolve(record(spec, res.statusCode, pairs, Buffer.concat(chunks)));
+      });
+    });
+    req.on('error', reject);
+    req.end(requestBody(spec));
+  });
+}
+
 function writeResults(file, results) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(results, null, 1) + '\n');
@@ -86,5 +107,5 @@ function writeResults(file, results) {
 
 module.exports = {
   DIR, APPS_DIR, PUBLIC_DIR, SELECTED_HEADERS, FIXTURE_MTIME,
-  prepareFixtures, listApps, loadRequests, requestBody, wireHeaders, record, writeResults,
+  prepareFixtures, listApps, loadRequests, requestBody, wireHeaders, record, send, writeResults,
 };

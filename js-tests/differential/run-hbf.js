@@ -5,7 +5,6 @@
 
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const lib = require('./lib');
@@ -14,23 +13,7 @@ const HBF = process.env.HBF_BIN || path.join(lib.DIR, '..', '..', 'target', 'deb
 const outArg = process.argv.indexOf('--out');
 const OUT = outArg !== -1 ? path.resolve(process.argv[outArg + 1]) : path.join(lib.DIR, 'results', 'hbf.json');
 
-function send(port, spec) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1', port, method: spec.method, path: spec.path, headers: lib.wireHeaders(spec), agent: false,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const pairs = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        resolve(lib.record(spec, res.statusCode, pairs, Buffer.concat(chunks)));
-      });
-    });
-    req.on('error', reject);
-    req.end(lib.requestBody(spec));
-  });
-}
+const send = lib.send;
 
 function copyDir(from, to) {
   fs.mkdirSync(to, { recursive: true });

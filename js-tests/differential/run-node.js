@@ -13,24 +13,7 @@ const lib = require('./lib');
 const outArg = process.argv.indexOf('--out');
 const OUT = outArg !== -1 ? path.resolve(process.argv[outArg + 1]) : path.join(lib.DIR, 'expected', 'node.json');
 
-function send(port, spec) {
-  return new Promise((resolve, reject) => {
-    const body = lib.requestBody(spec);
-    const req = http.request({
-      host: '127.0.0.1', port, method: spec.method, path: spec.path, headers: lib.wireHeaders(spec), agent: false,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const pairs = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        resolve(lib.record(spec, res.statusCode, pairs, Buffer.concat(chunks)));
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const send = lib.send;
 
 // HBF parses cookies itself (req.cookies / req.signedCookies, as cookie-parser without a
 // secret would). Real Express has no cookie parser, so give it cookie-parser's exact
