@@ -90,7 +90,8 @@ impl AppRuntime {
         // Collect cycles every few MiB of allocation rather than every 256 KiB: request garbage
         // is short-lived and freed by reference counting; the cycle collector's cost is per run
         // (see `tune_gc`).
-        let gc_slack = (source.mem_limit_bytes / 8).clamp(1 << 20, 16 << 20);
+        // (4 MiB at most: garbage counts in `--js_max_memory_mb` until it is collected)
+        let gc_slack = (source.mem_limit_bytes / 16).clamp(1 << 20, 4 << 20);
         runtime.set_gc_threshold(gc_slack);
         let deadline = Rc::new(Cell::new(Some(startup_deadline)));
         let watch = deadline.clone();
