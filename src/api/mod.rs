@@ -783,14 +783,18 @@ fn admin_endpoint(
             env.authz.invalidate();
             Ok(Response::json(201, &json!({ "id": new_id })))
         })(),
-        ("DELETE", "permissions", Some(id)) => (|| {
-            let n = conn
-                .execute("DELETE FROM _hbf_table_permissions WHERE id = ?1", [id])
-                .map_err(|e| e.to_string())?;
+        ("DELETE", kind @ ("permissions" | "policies"), Some(id)) => (|| {
+            // Both are authorization rows: delete, audit, and rebuild the policy views.
+            let (sql, table, action, missing) = if kind == "permissions" {
+                ("DELETE FROM _hbf_table_permissions WHERE id = ?1", "_hbf_table_permissions", "permission.revoke", "no such permission")
+            } else {
+                ("DELETE FROM _hbf_row_policies WHERE id = ?1", "_hbf_row_policies", "policy.delete", "no such policy")
+            };
+            let n = conn.execute(sql, [id]).map_err(|e| e.to_string())?;
             if n == 0 {
-                return Ok(Response::error(404, "no such permission"));
+                return Ok(Response::error(404, missing));
             }
-            audit("permission.revoke", "_hbf_table_permissions", Some(id), json!({})).map_err(|e| e.to_string())?;
+            audit(action, table, Some(id), json!({})).map_err(|e| e.to_string())?;
             env.authz.invalidate();
             Ok(Response::new(204))
         })(),
@@ -827,17 +831,7 @@ fn admin_endpoint(
             env.authz.invalidate();
             Ok(Response::json(201, &json!({ "id": new_id })))
         })(),
-        ("DELETE", "policies", Some(id)) => (|| {
-            let n = conn
-                .execute("DELETE FROM _hbf_row_policies WHERE id = ?1", [id])
-                .map_err(|e| e.to_string())?;
-            if n == 0 {
-                return Ok(Response::error(404, "no such policy"));
-            }
-            audit("policy.delete", "_hbf_row_policies", Some(id), json!({})).map_err(|e| e.to_string())?;
-            env.authz.invalidate();
-            Ok(Response::new(204))
-        })(),
+
         ("GET", "audit", None) => Ok(list(
             "SELECT id, user_id, action, table_name, record_id, details, created_at
              FROM _hbf_audit_log ORDER BY id DESC LIMIT ?1 OFFSET ?2",
