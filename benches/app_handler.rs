@@ -4,6 +4,8 @@
 //!     cargo bench --bench app_handler                  # every route, 20,000 requests each
 //!     cargo bench --bench app_handler -- hello 100000  # one route (name filter), N requests
 //!
+//!     HBF_BENCH_APP=dir cargo bench --bench app_handler  # another app with the same routes
+//!
 //! Prints µs/request and requests/s per route (best of 5 rounds, which discounts other
 //! processes on the machine). For a noise-free figure count instructions instead:
 //!     perf stat -e instructions target/release/deps/app_handler-* hello 100000
@@ -109,7 +111,10 @@ fn main() {
         .collect();
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let app_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("stress/apps/bench");
+    // HBF_BENCH_APP: another app directory to serve (same routes), for experiments.
+    let app_dir = std::env::var_os("HBF_BENCH_APP")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("stress/apps/bench"));
     {
         let (mut conn, _) = hbf::henv::open_henv(dir.path(), "localhost").expect("open henv");
         hbf::henv::import_dir(&mut conn, &app_dir, false).expect("import the bench app");

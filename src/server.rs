@@ -28,6 +28,10 @@ pub(crate) struct Shared {
     hooks: Vec<Arc<dyn Hook>>,
     pub log: Arc<Logger>,
     pub waker: Waker,
+    /// Set when a reply wake is on its way and the loop has not collected replies since:
+    /// workers then skip the wake (a syscall each) and the loop picks their replies up with
+    /// the earlier ones.
+    reply_wake_pending: AtomicBool,
     pub stop: AtomicBool,
     pub started_at: Instant,
     request_ids: AtomicU64,
@@ -40,6 +44,19 @@ impl Shared {
         for hook in &self.hooks {
             hook.on_event(event);
         }
+    }
+
+    /// Tells the loop a reply is queued (call after queueing it). Wakes the loop only when
+    /// no wake is pending already.
+    pub fn reply_queued(&self) {
+        if !self.reply_wake_pending.swap(true, Ordering::AcqRel) {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Called by the loop before it collects replies: replies queued from now on wake it again.
+    pub fn collecting_replies(&self) {
+        self.reply_wake_pending.store(false, Ordering::SeqCst);
     }
 
     /// A new server-unique request id.
@@ -130,6 +147,7 @@ impl Server {
             metrics: Arc::new(Metrics::new()),
             hooks: self.hooks,
             waker,
+            reply_wake_pending: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             started_at: Instant::now(),
             request_ids: AtomicU64::new(0),

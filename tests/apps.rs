@@ -309,6 +309,50 @@ fn hot_reload_runs_new_code_without_restart() {
 }
 
 #[test]
+fn hot_reload_sees_server_js_imported_by_another_process() {
+    let app = start_app(
+        "const app = require('express')(); app.get('/v', (q, s) => s.send('one')); module.exports = app;",
+        |_| {},
+    );
+    assert_eq!(app.get("/v").text(), "one");
+    // `hbf import` run against the live server: a write this process's connections did not
+    // make, so it is found by the periodic `PRAGMA data_version` check (every 100 ms).
+    let src = TempDir::new("reload-src");
+    std::fs::write(
+        src.path().join("server.js"),
+        "const app = require('express')(); app.get('/v', (q, s) => s.send('two')); module.exports = app;",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hbf"))
+        .args([
+            "import",
+            src.path().to_str().unwrap(),
+            "--host",
+            "localhost",
+            "--storage_dir",
+        ])
+        .arg(app.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut seen = app.get("/v").text();
+    while seen != "two" && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        seen = app.get("/v").text();
+    }
+    assert_eq!(seen, "two", "the imported server.js never ran");
+    // Both workers run it from then on.
+    for _ in 0..6 {
+        assert_eq!(app.get("/v").text(), "two");
+    }
+}
+
+#[test]
 fn module_state_persists_per_worker_unless_isolation_is_request() {
     let src = "let n = 0; const app = require('express')(); app.get('/n', (q, s) => s.json(++n)); module.exports = app;";
     let app = start_app(src, |c| c.workers = 1);

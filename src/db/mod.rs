@@ -9,6 +9,7 @@ pub mod authz;
 mod files;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -62,6 +63,19 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// Commits made through any henv connection of this process, counted after they are visible.
+static WRITE_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// How many commits henv connections of this process have made so far. While it is
+/// unchanged, a connection that has looked at `PRAGMA data_version` knows that no connection of
+/// this process has written since; only other processes' writes still need that check.
+pub fn write_generation() -> u64 {
+    WRITE_GENERATION.load(Ordering::Acquire)
+}
+
+/// WAL pages after which a commit checkpoints (SQLite's default auto-checkpoint).
+const AUTO_CHECKPOINT_PAGES: i32 = 1000;
+
 /// Opens (creating if needed) a henv database and migrates it to `SCHEMA_VERSION`.
 pub fn open(path: &Path) -> Result<Connection, DbError> {
     open_with(path, OpenFlags::SQLITE_OPEN_CREATE)
@@ -83,7 +97,7 @@ fn open_with(path: &Path, create: OpenFlags) -> Result<Connection, DbError> {
         path: display.clone(),
         source,
     })?;
-    configure(&conn).map_err(|source| DbError::Open {
+    configure(&mut conn).map_err(|source| DbError::Open {
         path: display.clone(),
         source,
     })?;
@@ -92,9 +106,19 @@ fn open_with(path: &Path, create: OpenFlags) -> Result<Connection, DbError> {
 }
 
 /// Per-connection settings.
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    // The WAL hook runs after each commit is visible (a commit hook runs before, when a
+    // reader could still miss it). It replaces SQLite's auto-checkpoint hook, so it
+    // checkpoints as that one does.
+    conn.wal_hook(Some(|wal: &mut rusqlite::hooks::Wal, pages: i32| {
+        WRITE_GENERATION.fetch_add(1, Ordering::AcqRel);
+        if pages >= AUTO_CHECKPOINT_PAGES {
+            let _ = wal.checkpoint(); // passive, as SQLite's own; a busy reader only defers it
+        }
+        Ok(())
+    }))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(64);

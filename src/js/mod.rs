@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -146,6 +147,10 @@ struct OpenHenv {
     conn: Rc<Connection>,
     runtime: Option<AppRuntime>,
     data_version: i64,
+    /// `db::write_generation()` when `data_version` was last read, and when it must be read
+    /// again regardless (for writes from other processes).
+    seen_generation: u64,
+    next_version_check: Instant,
     server_hash: Option<String>,
     settings: henv::HenvSettings,
     /// Authorization of the connection (authorizer, policy views, request binding).
@@ -346,6 +351,8 @@ fn open_henv<'a>(
                 conn: Rc::new(conn),
                 runtime: None,
                 data_version: -1,
+                seen_generation: 0,
+                next_version_check: Instant::now(),
                 server_hash: None,
                 settings: henv::HenvSettings::default(),
                 residency,
@@ -429,22 +436,36 @@ fn run_app(
     result
 }
 
+/// How stale a worker's view of its henv may get when only another process (e.g. `hbf
+/// import` run against a live server) writes: writes made through this process are noticed
+/// at once.
+const OUTSIDE_WRITES_CHECK: Duration = Duration::from_millis(100);
+
 /// Re-reads server.js's hash and the henv settings when another connection has committed
-/// since we last looked (`PRAGMA data_version` is cheap: no table is read).
+/// since we last looked. `PRAGMA data_version` opens a read transaction (file locks: most of
+/// a small request's SQLite cost), so it only runs when a connection of this process has
+/// committed since the last check, or `OUTSIDE_WRITES_CHECK` has passed.
 fn refresh(henv: &mut OpenHenv) -> rusqlite::Result<()> {
-    // (a cached statement: preparing it on every request cost more than running it)
-    let version: i64 = henv
-        .conn
-        .prepare_cached("PRAGMA data_version")?
-        .query_row([], |r| r.get(0))?;
-    if version != henv.data_version {
-        henv.data_version = version;
-        henv.server_hash = db::file_hash(&henv.conn, "server.js")?;
-        henv.settings = henv::HenvSettings::load(&henv.conn)?;
-        henv.auth = AuthSettings::load(&henv.conn)?;
+    let generation = db::write_generation(); // (read first: a commit after it is seen next time)
+    let now = Instant::now();
+    if generation != henv.seen_generation || now >= henv.next_version_check {
+        henv.seen_generation = generation;
+        henv.next_version_check = now + OUTSIDE_WRITES_CHECK;
+        // (a cached statement: preparing it on every request cost more than running it)
+        let version: i64 = henv
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?;
+        if version != henv.data_version {
+            henv.data_version = version;
+            henv.server_hash = db::file_hash(&henv.conn, "server.js")?;
+            henv.settings = henv::HenvSettings::load(&henv.conn)?;
+            henv.auth = AuthSettings::load(&henv.conn)?;
+        }
     }
     // Permissions, policies or the schema may have changed (free when nothing was written).
-    henv.authz.refresh_if_changed(&henv.conn, version)?;
+    henv.authz
+        .refresh_if_changed(&henv.conn, henv.data_version)?;
     Ok(())
 }
 

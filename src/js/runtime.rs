@@ -51,8 +51,8 @@ pub struct AppRuntime {
     /// `express.__serve`.
     serve: Persistent<Function<'static>>,
     timers: Persistent<Object<'static>>,
-    /// `__hbf_timers.clear`, called after every request.
-    clear_timers: Persistent<Function<'static>>,
+    /// Called after every request: clears its timers, then `express.__release`.
+    after_request: Persistent<Function<'static>>,
     strings: RefCell<convert::StringCache>,
     context: Context,
     runtime: Runtime,
@@ -100,7 +100,7 @@ impl AppRuntime {
         })));
         let context = Context::full(&runtime).map_err(engine)?;
         let log_ctx = env.log_ctx.clone();
-        let (app, serve, timers, clear_timers) = context.with(|ctx| -> Result<_, JsError> {
+        let (app, serve, timers, after_request) = context.with(|ctx| -> Result<_, JsError> {
             let host_obj = host::install(&ctx, &env).map_err(engine)?;
             let libs = library_bytecode()?;
             run_module(&ctx, &libs[0])?; // loader.js
@@ -135,12 +135,20 @@ impl AppRuntime {
             let express_mod: Object = require.call(("express",)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
             let serve: Function = express_mod.get("__serve").map_err(engine)?;
             let timers: Object = ctx.globals().get("__hbf_timers").map_err(engine)?;
-            let clear_timers: Function = timers.get("clear").map_err(engine)?;
+            let make_after: Function = ctx
+                .eval("(function (clear, release) { return function () { clear(); release(); }; })")
+                .map_err(engine)?;
+            let after_request: Function = make_after
+                .call((
+                    timers.get::<_, Function>("clear").map_err(engine)?,
+                    express_mod.get::<_, Function>("__release").map_err(engine)?,
+                ))
+                .map_err(engine)?;
             Ok((
                 Persistent::save(&ctx, app),
                 Persistent::save(&ctx, serve),
                 Persistent::save(&ctx, timers),
-                Persistent::save(&ctx, clear_timers),
+                Persistent::save(&ctx, after_request),
             ))
         })?;
         deadline.set(None);
@@ -148,7 +156,7 @@ impl AppRuntime {
             app,
             serve,
             timers,
-            clear_timers,
+            after_request,
             strings: RefCell::default(),
             context,
             runtime,
@@ -167,10 +175,13 @@ impl AppRuntime {
         self.deadline.set(Some(req.deadline));
         let (result, gc_threshold) = self.context.with(|ctx| {
             let result = self.run(&ctx, req, hostname);
+            // Jobs the response left (e.g. 'finish' listeners of an async response) run now,
+            // still under the deadline, not in the next request.
+            drain_jobs(&ctx);
             self.deadline.set(None);
-            // Timers never outlive their request.
-            if let Ok(clear) = self.clear_timers.clone().restore(&ctx) {
-                let _ = clear.call::<_, ()>(());
+            // Timers never outlive their request; req, res and the router's state are freed.
+            if let Ok(after) = self.after_request.clone().restore(&ctx) {
+                let _ = after.call::<_, ()>(());
             }
             (result, super::ffi::gc_threshold(&ctx))
         });

@@ -485,6 +485,7 @@ impl EventLoop {
     /// Hands worker replies to their connections; replies for connections that timed out or
     /// closed meanwhile are dropped.
     fn deliver_replies(&mut self, now: Instant) {
+        self.shared.collecting_replies();
         while let Ok(reply) = self.replies.try_recv() {
             let current = self.conns.get(reply.token).is_some_and(|c| {
                 c.serial == reply.serial && c.handling_request() == Some(reply.request_id)

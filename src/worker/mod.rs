@@ -204,7 +204,7 @@ fn run_worker(
         if replies.send(reply).is_err() {
             break;
         }
-        let _ = shared.waker.wake();
+        shared.reply_queued();
     }
 }
 

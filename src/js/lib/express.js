@@ -996,7 +996,7 @@ function compileTrust(val) {
 // the parsed url and originalUrl, and the parsed cookies.
 const kReq = Symbol('req');
 const Q_HOST = 0, Q_IP = 1, Q_IPS = 2, Q_PROTOCOL = 3, Q_HOSTNAME = 4, Q_BODY = 5, Q_BODY_READ = 6,
-  Q_PARSED = 7, Q_PARSED_ORIGINAL = 8, Q_COOKIES = 9;
+  Q_PARSED = 7, Q_PARSED_ORIGINAL = 8, Q_COOKIES = 9, Q_ROUTERS = 10;
 // The state of a request not made by the host (an app's own call to app.handle()).
 function reqState(req) {
   let st = req[kReq];
@@ -1502,6 +1502,14 @@ function routerHandle(router, req, res, callback, app) {
   const next = (err) => { routerStep(d, err); };
   d[R_NEXT] = next;
   req.next = next;
+  // (remembered on the request, so `release` can break the state <-> next cycle)
+  const qs = req[kReq];
+  if (qs !== undefined && qs[0] === true) {
+    const seen = qs[Q_ROUTERS];
+    if (seen === undefined) qs[Q_ROUTERS] = d;
+    else if (seen.length !== 0 && Array.isArray(seen[0])) seen.push(d);
+    else qs[Q_ROUTERS] = [seen, d];
+  }
   // For OPTIONS, answer with the allowed methods if nothing else responds.
   if (req.method === 'OPTIONS') d[R_METHODS] = [];
   req.baseUrl = d[R_BASE_URL] || '';
@@ -1511,6 +1519,7 @@ function routerHandle(router, req, res, callback, app) {
 
 function routerStep(d, err) {
   const req = d[R_REQ];
+  if (req === undefined) return; // released: the request is over
   let layerError = err === 'route' ? null : err;
   // undo the slash added for mounted middleware, then the stripped mount path
   if (d[R_SLASH_ADDED]) {
@@ -3046,7 +3055,7 @@ function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, 
   return {
     __proto__: proto,
     // (the url parsed at once: the router needs it, and parseUrl finds it here)
-    [kReq]: [true, ip, ips, protocol, hostname, body == null ? EMPTY : toBytes(body), false, parseUrlString(url || '/'), undefined, undefined],
+    [kReq]: [true, ip, ips, protocol, hostname, body == null ? EMPTY : toBytes(body), false, parseUrlString(url || '/'), undefined, undefined, undefined],
     method: typeof method === 'string' && method ? method : String(method || 'GET'),
     url: url || '/',
     headers,
@@ -3074,6 +3083,34 @@ function toResponse(req, proto) {
   };
 }
 
+// The request being served, for `release`.
+let currentReq, currentRes;
+
+// Once a request is over (its response sent, its jobs run, its timers cleared), break the
+// cycles between req, res and the router's state, so reference counting frees them at once:
+// left to the cycle collector, they made it run every few hundred requests, walking the
+// whole heap each time. Router callbacks called after this do nothing.
+function release() {
+  const req = currentReq, res = currentRes;
+  currentReq = currentRes = undefined;
+  if (req === undefined) return;
+  const st = req[kReq];
+  const seen = st !== undefined ? st[Q_ROUTERS] : undefined;
+  if (seen !== undefined) {
+    st[Q_ROUTERS] = undefined;
+    if (seen.length !== 0 && Array.isArray(seen[0])) for (const d of seen) releaseRouterState(d);
+    else releaseRouterState(seen);
+  }
+  if (req.res === res) req.res = undefined;
+  if (res.req === req) res.req = undefined;
+  req.next = undefined;
+}
+function releaseRouterState(d) {
+  d[R_NEXT] = undefined;
+  d[R_REQ] = undefined;
+  d[R_RES] = undefined;
+}
+
 let lastApp, lastTarget, lastIsApp; // (the host serves the same export every time)
 function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips) {
   if (app !== lastApp || lastApp === undefined) {
@@ -3085,6 +3122,8 @@ function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostna
   const isApp = lastIsApp;
   const req = toRequest(isApp ? target.request : IncomingMessage, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips);
   const res = toResponse(req, isApp ? target.response : ServerResponse);
+  currentReq = req;
+  currentRes = res;
   try {
     target.handle(req, res);
   } catch (err) {
@@ -3105,6 +3144,9 @@ function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostna
  * rawRes when the response ended synchronously, else a promise of it.
  */
 express.__serve = serve;
+
+/** The host's call once a request is over (see `release`). */
+express.__release = release;
 
 /**
  * Serve one request described by a rawReq object ({ method, url, headers, rawHeaders, body,
