@@ -3,8 +3,6 @@
 //! account, answer `{url, host, hash, owner}`. Runs on a worker thread (hashing takes tens of
 //! milliseconds of CPU), never on the event loop.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use rusqlite::{params, Connection};
 
 use super::name::{normalize_hostname, HASH_LEN};
@@ -107,24 +105,17 @@ pub fn parse(body: &[u8], base_domain: Option<&str>) -> Result<Signup, SignupErr
     })
 }
 
-/// An Argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) with a random salt.
+/// An Argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) with a random salt: the
+/// same hashing as every other account (`auth::password`), with the default parameters a new
+/// henv starts with.
 pub fn hash_password(password: &str) -> Result<String, SignupError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| SignupError::Hash(e.to_string()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| SignupError::Hash(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
+    crate::auth::password::hash(password, &crate::auth::password::Argon2Params::default())
         .map_err(|e| SignupError::Hash(e.to_string()))
 }
 
 /// Whether `password` matches a PHC string made by `hash_password`.
 pub fn verify_password(phc: &str, password: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    crate::auth::password::verify(password, phc)
 }
 
 /// Adds the owner account to a henv's `_hbf_users`.
