@@ -3,90 +3,18 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Client, Resp, TempDir};
-use hbf::js::{AppConfig, AppHandler};
-use hbf::{db, henv, Config, Server, ServerHandle};
+use common::apps::{put_file, start_app_server, AppServer};
+use common::{Client, TempDir};
+use hbf::{henv, Config};
 
-struct App {
-    handle: ServerHandle,
-    addr: SocketAddr,
-    dir: TempDir,
-}
-
-impl App {
-    fn client(&self) -> Client {
-        Client::connect(self.addr)
-    }
-
-    fn get(&self, path: &str) -> Resp {
-        self.request("GET", path, &[], b"")
-    }
-
-    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-        let mut raw = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        for (n, v) in headers {
-            raw.push_str(&format!("{n}: {v}\r\n"));
-        }
-        raw.push_str("\r\n");
-        let mut bytes = raw.into_bytes();
-        bytes.extend_from_slice(body);
-        let mut c = self.client();
-        if method == "HEAD" {
-            c.send(&bytes);
-            c.read_head_response()
-        } else {
-            c.request(&bytes)
-        }
-    }
-
-    fn post_json(&self, path: &str, json: &str) -> Resp {
-        self.request(
-            "POST",
-            path,
-            &[("Content-Type", "application/json")],
-            json.as_bytes(),
-        )
-    }
-
-    /// Replaces a file in the henv through a separate connection (as `hbf import` would).
-    fn put(&self, path: &str, content: &[u8]) {
-        put_file(self.dir.path(), path, content);
-    }
-}
-
-fn put_file(storage: &Path, path: &str, content: &[u8]) {
-    let (conn, _) = henv::open_henv(storage, "localhost").expect("open henv");
-    db::put_file(&conn, path, content).expect("put file");
-}
+type App = AppServer;
 
 fn start_app(server_js: &str, tweak: impl FnOnce(&mut Config)) -> App {
     let dir = TempDir::new("app");
     put_file(dir.path(), "server.js", server_js.as_bytes());
-    let mut config = Config {
-        workers: 2,
-        access_log: false,
-        ..Config::ephemeral(dir.path())
-    };
-    tweak(&mut config);
-    let app = AppHandler::new(AppConfig {
-        storage_dir: dir.path().to_path_buf(),
-        default_host: "localhost".into(),
-        mem_limit_bytes: config.qjs_mem_mb * 1024 * 1024,
-        dev: config.dev,
-    });
-    let handle = Server::new(config)
-        .handler(app)
-        .start()
-        .expect("server starts");
-    let addr = handle.local_addr();
-    App { handle, addr, dir }
+    start_app_server(dir, false, tweak)
 }
 
 fn starter() -> App {
@@ -94,20 +22,7 @@ fn starter() -> App {
     let (conn, _) = henv::open_henv(dir.path(), "localhost").unwrap();
     henv::install_starter(&conn).unwrap();
     drop(conn);
-    let config = Config {
-        workers: 2,
-        access_log: false,
-        ..Config::ephemeral(dir.path())
-    };
-    let app = AppHandler::new(AppConfig {
-        storage_dir: dir.path().to_path_buf(),
-        default_host: "localhost".into(),
-        mem_limit_bytes: 64 << 20,
-        dev: false,
-    });
-    let handle = Server::new(config).handler(app).start().unwrap();
-    let addr = handle.local_addr();
-    App { handle, addr, dir }
+    start_app_server(dir, false, |_| {})
 }
 
 #[test]
@@ -458,27 +373,13 @@ fn concurrent_writers_do_not_surface_busy_errors() {
 fn henv_without_server_js_serves_its_files() {
     let dir = TempDir::new("static");
     put_file(dir.path(), "www/index.html", b"<p>static</p>");
-    let config = Config {
-        workers: 1,
-        access_log: false,
-        ..Config::ephemeral(dir.path())
-    };
-    let handler = AppHandler::new(AppConfig {
-        storage_dir: dir.path().to_path_buf(),
-        default_host: "localhost".into(),
-        mem_limit_bytes: 32 << 20,
-        dev: false,
+    let app = start_app_server(dir, false, |c| {
+        c.workers = 1;
+        c.qjs_mem_mb = 32;
     });
-    let handle = Server::new(config).handler(handler).start().unwrap();
-    let app = App {
-        addr: handle.local_addr(),
-        handle,
-        dir,
-    };
     assert_eq!(app.get("/").text(), "<p>static</p>");
     assert_eq!(app.get("/missing.txt").status, 404);
     assert_eq!(app.request("POST", "/", &[], b"").status, 405);
-    let _ = &app.handle;
 }
 
 #[test]

@@ -5,20 +5,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use common::{Client, Resp, TempDir};
+use common::apps::{put_file, start_app_server, AppServer};
+use common::{Resp, TempDir};
 use hbf::auth::{self, base64url, jwt};
-use hbf::js::{AppConfig, AppHandler};
-use hbf::{db, henv, Config, Server, ServerHandle};
+use hbf::henv;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-struct App {
-    _handle: ServerHandle,
-    addr: SocketAddr,
-    dir: TempDir,
-}
+type App = AppServer;
 
 /// A test app: the routes below plus whatever `extra` adds, over tables `notes` (row policy:
 /// users see and write their own), `permitted` and `forbidden`, and four accounts.
@@ -59,11 +53,6 @@ app.post('/session-for/:id', (req, res) => res.json(auth.createSession(Number(re
 app.post('/form', (req, res) => res.json({ posted: true, user: req.user && req.user.username }));
 module.exports = app;
 "#;
-
-fn put_file(storage: &std::path::Path, path: &str, content: &[u8]) {
-    let (conn, _) = henv::open_henv(storage, "localhost").expect("open henv");
-    db::put_file(&conn, path, content).expect("put file");
-}
 
 fn henv_conn(app: &App) -> Connection {
     henv::open_henv(app.dir.path(), "localhost").unwrap().0
@@ -118,41 +107,10 @@ fn start(setup: impl FnOnce(&Connection)) -> App {
         .unwrap();
         setup(&conn);
     }
-    let config = Config {
-        workers: 2,
-        access_log: false,
-        ..Config::ephemeral(dir.path())
-    };
-    let handler = AppHandler::new(AppConfig {
-        storage_dir: dir.path().to_path_buf(),
-        default_host: "localhost".into(),
-        mem_limit_bytes: 64 << 20,
-        dev: true,
-    });
-    let handle = Server::new(config).handler(handler).start().unwrap();
-    let addr = handle.local_addr();
-    App {
-        _handle: handle,
-        addr,
-        dir,
-    }
+    start_app_server(dir, true, |_| {})
 }
 
 impl App {
-    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-        let mut raw = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        for (n, v) in headers {
-            raw.push_str(&format!("{n}: {v}\r\n"));
-        }
-        raw.push_str("\r\n");
-        let mut bytes = raw.into_bytes();
-        bytes.extend_from_slice(body);
-        Client::connect(self.addr).request(&bytes)
-    }
-
     fn json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Resp {
         let bearer = token.map(|t| format!("Bearer {t}"));
         let mut headers = vec![("Content-Type", "application/json")];

@@ -10,6 +10,7 @@
 //! a test only ever waits that long when the server misbehaves.
 #![allow(dead_code)]
 
+pub mod apps;
 pub mod tls;
 
 use std::io::{self, Read, Write};
