@@ -7,14 +7,15 @@
 # PASS: no non-2xx responses and no socket errors, hbf alive and answering afterwards, the
 # second-half RSS slope <= SLOPE_MAX_KIB_PER_MIN, fds at the end <= fds at the half + 8.
 #
-# Env: DURATION=600 SAMPLE=10 CONNS=8 THREADS=1 SOAK_DELAY_MS=5 (per connection, between
+# Env: DURATION=600 (or SOAK_DURATION, which wins: run_all.sh passes one environment to every
+#      script) SAMPLE=10 CONNS=8 THREADS=1 SOAK_DELAY_MS=5 (per connection, between
 #      requests) WARMUP=10 SLOPE_MAX_KIB_PER_MIN=64 OUT=stress/results (CSV + PNG written
 #      there as soak_rss.csv / soak_rss.png) PLOT=1 HBF_BIN BUILD HBF_ARGS NICE=10
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_init soak
 need_tools wrk
 
-DURATION=${DURATION:-600}
+DURATION=${SOAK_DURATION:-${DURATION:-600}}
 SAMPLE=${SAMPLE:-10}
 CONNS=${CONNS:-8}
 THREADS=${THREADS:-1}
