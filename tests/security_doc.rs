@@ -39,8 +39,12 @@ fn help_defaults() -> BTreeMap<String, String> {
 fn doc_rows() -> BTreeMap<String, String> {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/SECURITY.md"))
         .expect("read SECURITY.md");
-    let start = doc.find(BEGIN).expect("SECURITY.md has the limits-table markers");
-    let end = doc.find(END).expect("SECURITY.md has the limits-table end marker");
+    let start = doc
+        .find(BEGIN)
+        .expect("SECURITY.md has the limits-table markers");
+    let end = doc
+        .find(END)
+        .expect("SECURITY.md has the limits-table end marker");
     let mut rows = BTreeMap::new();
     for line in doc[start..end].lines() {
         let Some(rest) = line.strip_prefix("| `--") else {
@@ -70,9 +74,11 @@ fn security_md_limits_table_matches_hbf_serve_help() {
         );
     }
     let limit_like = |n: &str| {
-        ["timeout", "max", "limit", "backoff", "queue", "workers", "idle", "_mb"]
-            .iter()
-            .any(|k| n.contains(k))
+        [
+            "timeout", "max", "limit", "backoff", "queue", "workers", "idle", "_mb",
+        ]
+        .iter()
+        .any(|k| n.contains(k))
     };
     for name in help.keys().filter(|n| limit_like(n)) {
         assert!(
