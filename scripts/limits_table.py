@@ -18,7 +18,7 @@ END = "<!-- limits-table:end -->"
 
 # (flag, what it bounds) in the order of the table; every flag that limits or times anything.
 GROUPS = [
-    ("Connections", ["max_conn", "max_conn_per_ip", "rate_limit_rps", "rate_limit_burst",
+    ("Connections", ["max_conn", "listen_backlog", "max_conn_per_ip", "rate_limit_rps", "rate_limit_burst",
                      "accept_backoff_ms", "max_requests_per_conn"]),
     ("Timeouts", ["tls_handshake_timeout_ms", "header_timeout_ms", "body_timeout_ms",
                   "qjs_timeout_ms", "write_timeout_ms", "keepalive_timeout_ms",

@@ -43,6 +43,7 @@ def main():
     signal.signal(signal.SIGUSR1, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
+    payload = {"request": REQ, "partial": PARTIAL, "none": b""}[args.mode]
     t0 = time.monotonic()
     socks, failed = [], 0
     for _ in range(args.n):
@@ -52,22 +53,19 @@ def main():
         s.settimeout(5)
         try:
             s.connect(("127.0.0.1", args.port))
+            if payload:
+                # at once: a connection that sends nothing is closed at --header_timeout_ms
+                s.sendall(payload)
         except OSError:
             failed += 1
             s.close()
             continue
         socks.append(s)
     connected = len(socks)
+    connect_s = round(time.monotonic() - t0, 2)
 
     ok = 0
     statuses = {}
-    if args.mode in ("request", "partial"):
-        payload = REQ if args.mode == "request" else PARTIAL
-        for s in socks:
-            try:
-                s.sendall(payload)
-            except OSError:
-                pass
     if args.mode == "request":
         sel = selectors.DefaultSelector()
         bufs = {}
@@ -106,7 +104,7 @@ def main():
                         pending.discard(s)
                         sel.unregister(s)
         sel.close()
-    out(event="ready", connected=connected, connect_failed=failed, answered_200=ok,
+    out(event="ready", connected=connected, connect_failed=failed, answered_200=ok, connect_s=connect_s,
         statuses=statuses, setup_s=round(time.monotonic() - t0, 2))
 
     end = time.monotonic() + args.hold

@@ -31,19 +31,24 @@ for _ in 1 2 3 4; do http_status "$HBF_URL/hello" >/dev/null; done
 sleep 1
 rss_before=$(rss_kb)
 fds_before=$(fd_count)
+sock_mem() { awk '$1 == "TCP:" {for (i = 2; i < NF; i++) if ($i == "mem") print $(i + 1) * 4}' /proc/net/sockstat; } # KiB (pages x 4)
+kmem_before=$(sock_mem)
 
 log "opening $N keep-alive connections (one GET /health each, then idle)"
-bg timeout 300 python3 stress/hold_conns.py "$HBF_PORT" "$N" --mode request --hold 240 >"$WORK/hold.jsonl"
+# no `timeout` wrapper: the signal below must reach python (it bounds itself: --hold)
+bg python3 stress/hold_conns.py "$HBF_PORT" "$N" --mode request --hold 240 --setup-timeout 120 >"$WORK/hold.jsonl"
 HOLD_PID=$BG_PID
 for _ in $(seq 1200); do grep -q '"ready"' "$WORK/hold.jsonl" 2>/dev/null && break; sleep 0.1; done
 ready=$(grep '"ready"' "$WORK/hold.jsonl" || true)
 [[ -n $ready ]] || die "client did not set up its connections within 120 s"
 log "client: $ready"
+connect_s=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["connect_s"])' "$ready")
 connected=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["connected"])' "$ready")
 answered=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["answered_200"])' "$ready")
 sleep 2
 rss_held=$(rss_kb)
 fds_held=$(fd_count)
+kmem_held=$(sock_mem)
 active=$(metric hbf_connections_active)
 per_conn=$(awk -v a="$rss_held" -v b="$rss_before" -v n="$connected" 'BEGIN { printf "%.1f", (n > 0 ? (a - b) / n : 0) }')
 
@@ -66,9 +71,10 @@ echo "idle keep-alive connections: N=$N connected=$connected answered_200=$answe
 echo "RSS: before ${rss_before} KiB, held ${rss_held} KiB, after release ${rss_after} KiB"
 echo "RSS per idle connection: ${per_conn} KiB  (= (held - before) / connected)"
 echo "fds: before $fds_before, held $fds_held, after $fds_after"
+echo "kernel TCP buffer memory (both ends, /proc/net/sockstat): ${kmem_before} KiB -> ${kmem_held} KiB while held (not in RSS)"
 echo "while held: /health -> $t_health s, /hello -> $t_app s"
 
-check "all $N connections established" "$(cmp "$connected" == "$N")" "connected $connected"
+check "all $N connections established" "$(cmp "$connected" == "$N")" "connected $connected in ${connect_s}s"
 check "each answered 200 before idling" "$(cmp "$answered" == "$N")" "answered $answered"
 check "server counts them open" "$(cmp "$active" '>=' "$N")" "hbf_connections_active $active"
 check "none closed while held (keep-alive 600 s)" "$(cmp "$closed_early" == 0)" "closed by server $closed_early"
