@@ -105,7 +105,7 @@ start_hbf() {
             die "hbf exited during startup"
         fi
         (( SECONDS < deadline )) || { tail -n 30 "$HBF_LOG" >&2; die "hbf did not answer within ${STARTUP_TIMEOUT}s"; }
-        HBF_PORT=$(grep -m1 '"msg":"listening"' "$HBF_LOG" | grep -oE '"addr":"127\.0\.0\.1:[0-9]+' | grep -oE '[0-9]+$' || true)
+        HBF_PORT=$(grep -m1 '"msg":"listening"' "$HBF_LOG" 2>/dev/null | grep -oE '"addr":"127\.0\.0\.1:[0-9]+' | grep -oE '[0-9]+$' || true)
         sleep 0.1
     done
     HBF_URL=http://127.0.0.1:$HBF_PORT
