@@ -8,7 +8,12 @@
 # Bounded (TEST_TIMEOUT per test binary), stops by itself. Exit 0 PASS, 1 FAIL, 2 setup error.
 #
 # PASS: no memcheck errors (invalid reads/writes, uninitialised values, bad frees) and no
-# definitely or indirectly lost bytes, in every selected test; the tests themselves pass.
+# definitely or indirectly lost bytes, in every selected test; the tests themselves pass,
+# except those in TIMING_SENSITIVE: they assert on deadlines of 300-400 ms (or a short TLS
+# handshake deadline) that valgrind's 20-50x slowdown overruns, so their assertions may fail
+# (a rebuilt runtime answers 504 instead of 200). They are kept because they drive the paths
+# worth checking (interrupting a runtime, dropping it at its memory limit, rebuilding it,
+# closing a half-done TLS handshake); for them only the memory verdict counts.
 #
 # Env: TESTS (space-separated "binary:filter" items, default below), TEST_TIMEOUT=1800,
 #      OUT=stress/results/memcheck (one valgrind log per item), VALGRIND_ARGS (extra flags)
@@ -34,6 +39,12 @@ DEFAULT_TESTS=(
     # the event loop and parser: limits, pipelining, timeouts
     "connections:"
     "http_parsing:"
+)
+TIMING_SENSITIVE=(
+    "apps:infinite_loop_gets_504_and_the_worker_recovers"
+    "apps:allocation_bomb_gets_500_and_the_worker_recovers"
+    "apps:pending_promises_and_timers"
+    "tls:the_handshake_deadline_closes_silent_and_stalled_clients"
 )
 read -r -a TESTS <<<"${TESTS:-${DEFAULT_TESTS[*]}}"
 TEST_TIMEOUT=${TEST_TIMEOUT:-1800}
@@ -83,8 +94,18 @@ for item in "${TESTS[@]}"; do
     suppressed=$(awk '/suppressed:/ && /bytes/ {gsub(",", "", $3); d = $3} END {print d + 0}' "$log")
     tests=$(grep -E '^test result:' "$log.test" | sed 's/^test result: //' | cut -d';' -f1-2)
     verdict=PASS
-    if (( rc != 0 || errors != 0 || definite != 0 || indirect != 0 )); then verdict=FAIL; failed=1; fi
+    timing=0
+    for t in "${TIMING_SENSITIVE[@]}"; do [[ $t == "$item" ]] && timing=1; done
+    if (( errors != 0 || definite != 0 || indirect != 0 || rc == 124 )); then
+        verdict=FAIL
+    elif (( rc == 99 )); then
+        verdict=FAIL # valgrind's own error exit
+    elif (( rc != 0 )); then
+        # the test failed but memcheck found nothing
+        if (( timing )); then verdict="PASS*"; else verdict=FAIL; fi
+    fi
     (( rc == 124 )) && verdict=TIMEOUT
+    [[ $verdict == PASS* ]] || failed=1
     rows+=("$(printf '%-4s %-62s %6ss  errors %-3s definite %-6s indirect %-6s possibly %-7s suppressed %-8s %s' \
         "$verdict" "$item" $(( SECONDS - start )) "$errors" "$definite" "$indirect" "$possibly" "$suppressed" "${tests:-no test result (rc $rc)}")")
     echo "${rows[-1]}"
@@ -94,6 +115,7 @@ echo
 echo "machine: nproc=$(nproc) kernel=$(uname -r) $(valgrind --version) $(rustc --version) date=$(date -u +%FT%TZ) commit=$(git rev-parse --short HEAD 2>/dev/null || echo ?)"
 echo "valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-origins=yes --suppressions=$SUPP <test-binary> --test-threads=1 <test> --exact"
 printf '%s\n' "${rows[@]}"
+echo "PASS* = memory clean; the test's own assertion failed on a deadline under valgrind (TIMING_SENSITIVE)"
 echo "logs: $OUT/"
 if (( failed )); then echo "FAIL: memcheck"; exit 1; fi
 echo "PASS: memcheck"
