@@ -100,6 +100,16 @@ pub struct Config {
     #[arg(long = "max_conn", env = "HBF_MAX_CONN", default_value_t = 10_000)]
     pub max_conn: usize,
 
+    /// Connections the kernel queues for accept() (listen backlog, capped by
+    /// net.core.somaxconn); past it, new connection attempts are dropped and clients retry
+    /// after a second or more.
+    #[arg(
+        long = "listen_backlog",
+        env = "HBF_LISTEN_BACKLOG",
+        default_value_t = 1024
+    )]
+    pub listen_backlog: u32,
+
     /// Concurrent connections from one client IP (0 = unlimited); past it, 429.
     #[arg(
         long = "max_conn_per_ip",
@@ -402,8 +412,9 @@ impl Config {
 
     /// Checks values clap cannot check on its own. The error names the flag.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let positive: [(&'static str, u64); 12] = [
+        let positive: [(&'static str, u64); 13] = [
             ("--max_conn", self.max_conn as u64),
+            ("--listen_backlog", u64::from(self.listen_backlog)),
             ("--qjs_timeout_ms", self.qjs_timeout_ms),
             ("--qjs_mem_mb", self.qjs_mem_mb as u64),
             ("--header_timeout_ms", self.header_timeout_ms),

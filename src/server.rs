@@ -119,7 +119,7 @@ impl Server {
         let tls = TlsState::load(&config)?;
         let bind = |flag: &'static str, port: u16| {
             let addr = SocketAddr::new(config.bind, port);
-            mio::net::TcpListener::bind(addr).map_err(|source| StartError::Bind {
+            listen(addr, config.listen_backlog).map_err(|source| StartError::Bind {
                 flag,
                 addr,
                 source,
@@ -332,4 +332,19 @@ impl StopHandle {
         self.shared.stop.store(true, Ordering::SeqCst);
         let _ = self.shared.waker.wake();
     }
+}
+
+/// A non-blocking, close-on-exec listener on `addr` with `backlog` pending connections.
+///
+/// mio's `TcpListener::bind` always asks for a backlog of 128, which a burst of new
+/// connections overflows: the kernel then drops SYNs and those clients wait for a
+/// retransmission (1 s, then 3 s, ...), as `stress/idle_keepalive.sh` showed.
+fn listen(addr: SocketAddr, backlog: u32) -> io::Result<mio::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    socket.set_nonblocking(true)?;
+    Ok(mio::net::TcpListener::from_std(socket.into()))
 }

@@ -148,6 +148,9 @@ pub(crate) struct Conn {
     pub serial: u64,
     /// Whether this connection holds a slot in the per-IP table.
     pub counted_per_ip: bool,
+    /// Whether this connection was refused at accept (it only gets its 503/429, then a
+    /// lingering close): it does not hold one of the `--max_conn` slots.
+    pub refused_at_accept: bool,
     state: State,
     inbuf: Vec<u8>,
     spare_out: Vec<u8>,
@@ -183,6 +186,7 @@ impl Conn {
             peer,
             serial,
             counted_per_ip: false,
+            refused_at_accept: false,
             state,
             inbuf: Vec::new(),
             spare_out: Vec::new(),
@@ -209,6 +213,7 @@ impl Conn {
             Duration::ZERO,
             Duration::ZERO,
         );
+        conn.refused_at_accept = true;
         let mut out = Vec::new();
         let opts = EncodeOptions {
             version: Version::Http11,

@@ -44,7 +44,8 @@ const LISTENER: Token = Token(usize::MAX - 2);
 const TLS_LISTENER: Token = Token(usize::MAX - 3);
 /// How often deadlines are checked; timeouts fire within this much of their value.
 const SWEEP_EVERY: Duration = Duration::from_millis(50);
-/// Extra slab room for connections being refused (503/429 then lingering close).
+/// Connections being refused (503/429 then lingering close) at once; beyond, refused
+/// connections are closed without a reply. They do not count against `--max_conn`.
 const REJECT_SLACK: usize = 256;
 
 /// The loop's state. Fields are split so a connection can be borrowed mutably alongside
@@ -56,6 +57,8 @@ pub(crate) struct EventLoop {
     /// The bound HTTPS port (for redirects).
     tls_port: Option<u16>,
     conns: Slab<Conn>,
+    /// Connections in `conns` that were refused at accept (the rest hold `--max_conn` slots).
+    refusing: usize,
     jobs: Option<Sender<Job>>,
     replies: Receiver<Reply>,
     shared: Arc<Shared>,
@@ -96,6 +99,7 @@ impl EventLoop {
             limits: c.limits(),
             per_ip: PerIp::new(c.max_conn_per_ip, c.rate_limit_rps, c.rate_limit_burst),
             conns: Slab::with_capacity(c.max_conn.min(1024)),
+            refusing: 0,
             poll,
             listener,
             tls_listener,
@@ -230,7 +234,10 @@ impl EventLoop {
     ) {
         let _ = stream.set_nodelay(true);
         let max_conn = self.shared.config.max_conn;
-        let refusal = if self.conns.len() >= max_conn {
+        // Refusals in flight do not hold slots: counting them would let a flood of new
+        // connections keep the server refusing while its admitted connections sit idle.
+        let admitted = self.conns.len() - self.refusing;
+        let refusal = if admitted >= max_conn {
             Some((
                 "max_conn",
                 Response::error(503, "server at connection limit").with_header("Retry-After", "1"),
@@ -246,7 +253,7 @@ impl EventLoop {
         };
         if let Some((reason, _)) = &refusal {
             // A TLS client cannot read a plain-text refusal: close at once.
-            if tls || self.conns.len() >= max_conn + REJECT_SLACK {
+            if tls || self.refusing >= REJECT_SLACK {
                 // Too many refusals in flight already: drop without a word.
                 self.shared.emit(&Event::ConnectionRejected { reason });
                 return;
@@ -303,6 +310,9 @@ impl EventLoop {
                 conn
             }
         };
+        if conn.refused_at_accept {
+            self.refusing += 1;
+        }
         entry.insert(conn);
         self.shared.emit(&Event::ConnectionOpened);
     }
@@ -526,6 +536,9 @@ impl EventLoop {
             let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
             if conn.counted_per_ip {
                 self.per_ip.close(conn.peer.ip());
+            }
+            if conn.refused_at_accept {
+                self.refusing -= 1;
             }
             self.shared.emit(&Event::ConnectionClosed);
         }
