@@ -372,11 +372,22 @@ fn system_handle_is_unrestricted_but_keeps_secrets() {
     denied(sys("ATTACH DATABASE ':memory:' AS x"));
     denied(sys("PRAGMA writable_schema = 1"));
     denied(sys("CREATE TABLE during_request (x)"));
+    denied(sys("CREATE INDEX during_request_i ON notes (body)"));
+    denied(sys("REINDEX"));
     assert!(sys("PRAGMA table_info(notes)").is_ok());
     // Outside requests (module loading) the system may change the schema.
     db.authz.end_request();
     db.run(Handle::Request, "CREATE TABLE boot_t (x)", &[])
         .unwrap();
+    // CREATE INDEX also asks for SQLITE_REINDEX of the new index.
+    db.run(Handle::Request, "CREATE INDEX boot_t_x ON boot_t (x)", &[])
+        .unwrap();
+    db.run(
+        Handle::System,
+        "CREATE UNIQUE INDEX IF NOT EXISTS boot_t_ux ON boot_t (x)",
+        &[],
+    )
+    .unwrap();
     denied(
         db.run(Handle::Request, "CREATE TABLE _hbf_mine (x)", &[])
             .map(|r| r.0),
