@@ -6,6 +6,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 secs=${1:-60}
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
 export RUSTC_BOOTSTRAP=1 # cargo-fuzz needs -Z flags; the stable compiler accepts them with this
+# With ASan on, the cc crate instruments C dependencies too and, for GCC, adds
+# -fno-ipa-icf-variables, which mbedtls-sys's bindgen (libclang) rejects: build C with clang.
+export CC=${CC:-clang} CXX=${CXX:-clang++}
 for target in $(cargo fuzz list); do
     # New inputs go to work/ (not committed); corpus/ holds the small seeds we wrote.
     mkdir -p "work/$target" "corpus/$target"

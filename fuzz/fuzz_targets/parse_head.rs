@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(head.framing, head2.framing);
             for cut in [len / 2, len.saturating_sub(1), len.saturating_sub(2)] {
                 if cut < len {
-                    assert!(matches!(parse_head(&buf[..cut], &limits), Ok(None)), "prefix {cut} of {len}");
+                    assert!(
+                        matches!(parse_head(&buf[..cut], &limits), Ok(None)),
+                        "prefix {cut} of {len}"
+                    );
                 }
             }
         }

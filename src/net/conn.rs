@@ -481,7 +481,7 @@ impl Conn {
     fn handshake_age(&self) -> Duration {
         match &self.transport {
             Transport::Tls(t) => t.started.elapsed(),
-            Transport::Plain(_) => Duration::ZERO,
+            _ => Duration::ZERO,
         }
     }
 
