@@ -4,7 +4,7 @@
 // parsers document (PathError, a 400 URIError from decodeParam) are expected; any other escapes.
 (function (internals) {
   'use strict';
-  const { parseCookies, parseSimpleQuery, qsParse, parsePath, pathToRegexp, stringMatcher } = internals;
+  const { parseCookies, parseSimpleQuery, qsParse, parsePath, pathToRegexp, stringMatcher, parseUrlString } = internals;
   const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
   const fail = (what) => { throw new Error('INVARIANT: ' + what); };
   const snapshot = () => [Object.prototype, Array.prototype, Function.prototype, String.prototype]
@@ -44,11 +44,39 @@
     if (values > 1000) fail(values + ' values past maxKeys');
   }
 
+  // flags & 3: 0 the 'extended' query parser; 1 small depth/arrayLimit from the flags; 2 and 3
+  // the options urlencoded({ extended: true / false }) passes (its 413 and 400 are documented).
   function extendedQuery(input, flags) {
-    const opts = (flags & 1) ? { depth: flags >> 4, arrayLimit: (flags >> 1) & 7 } : {};
-    const obj = qsParse(input, opts);
+    const mode = flags & 3;
+    let opts = {};
+    if (mode === 1) opts = { depth: flags >> 5, arrayLimit: (flags >> 2) & 7 };
+    if (mode >= 2) {
+      const count = input.split('&').length;
+      if (!input.length || count > 1000) return; // {} / 413 before parsing
+      const extended = mode === 2;
+      opts = { arrayLimit: extended ? Math.max(100, count) : count, depth: extended ? 32 : 0,
+        charset: (flags & 4) ? 'iso-8859-1' : 'utf-8', parameterLimit: 1000, strictDepth: true };
+    }
+    let obj;
+    try { obj = qsParse(input, opts); } catch (e) {
+      if (mode >= 2 && e instanceof RangeError && /depth/.test(e.message)) return;
+      throw e;
+    }
     const n = leaves(obj, 0, 'query');
     if (n > 1000) fail(n + ' values past parameterLimit');
+    if (opts.depth === 0) for (const k of Object.keys(obj)) if (typeof obj[k] === 'object' && !Array.isArray(obj[k])) fail('depth 0 nested ' + k);
+  }
+
+  // parseurl: pathname, search and query put back together give the URL (minus fragment/origin).
+  function url(input) {
+    const [pathname, search, query, raw] = parseUrlString(input);
+    if (raw !== input) fail('raw URL changed');
+    if (typeof pathname !== 'string') fail('pathname is not a string');
+    if ((search === null) !== (query === null)) fail('search and query disagree');
+    if (search !== null && search !== '?' + query) fail('search is not ? + query');
+    if (input.includes('#') || input[0] !== '/') return;
+    if (pathname + (search || '') !== input) fail('pathname + search is not the URL');
+    if (pathname.includes('?')) fail('pathname contains ?');
   }
 
   function searchParams(input) {
@@ -125,7 +153,7 @@
     }
   }
 
-  const targets = [cookies, simpleQuery, extendedQuery, searchParams, paths];
+  const targets = [cookies, simpleQuery, extendedQuery, searchParams, paths, url];
   return function check(which, input, flags) {
     targets[which % targets.length](input, flags);
     if (snapshot() !== pristine) fail('a built-in prototype changed');

@@ -27,17 +27,18 @@ use crate::observe::Logger;
 const HARNESS_JS: &str = include_str!("fuzzing.js");
 /// express.js internals the harness uses (all top-level declarations of express.js).
 const INTERNALS: &str =
-    "parseCookies, parseSimpleQuery, qsParse, parsePath, pathToRegexp, stringMatcher";
+    "parseCookies, parseSimpleQuery, qsParse, parsePath, pathToRegexp, stringMatcher, parseUrlString";
 /// Longest one input may run: far beyond any sane parse, short enough to flag a ReDoS.
 const DEADLINE: Duration = Duration::from_secs(2);
 
-/// Which parser an input goes to (the first input byte, modulo 5).
-pub const PARSERS: [&str; 5] = [
+/// Which parser an input goes to (the first input byte, modulo 6).
+pub const PARSERS: [&str; 6] = [
     "cookies",
     "simple query",
-    "extended query",
+    "extended query / urlencoded",
     "URLSearchParams",
     "path",
+    "url",
 ];
 
 struct Harness {
@@ -194,6 +195,11 @@ mod tests {
         run(4, 2, "/:a-:b.:c\n/x-y.z");
         run(4, 0, "/:a(\n/x"); // a PathError is documented
         run(4, 0, "/:a\n/%zz"); // a 400 URIError is documented
+        run(2, 2, "a[b][c][d][e][f][g][h][i][j][k][l][m][n][o][p][q][r][s][t][u][v][w][x][y][z][0][1][2][3][4][5][6]=1");
+        run(2, 3, "a[b]=1&c[]=2&c[]=3");
+        run(2, 6, "a=%E9t%E9&b=%41");
+        run(5, 0, "/a/b?c=d?e#f");
+        run(5, 0, "http://example.com?x=1");
     }
 
     #[test]

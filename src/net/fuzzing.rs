@@ -190,6 +190,9 @@ enum Op {
     Close,
     /// Writes accept at most `n` bytes per event from now on.
     WriteRoom(usize),
+    /// Toggles deferred answers: a request is answered at the next op, not at once (so bytes
+    /// and deadlines arrive while the connection is `Handling`).
+    Defer,
 }
 
 /// Decodes `[k][k control bytes][stream...]` into ops and the byte stream.
@@ -204,7 +207,8 @@ fn decode_script(data: &[u8]) -> (Vec<Op>, &[u8]) {
         .map(|&c| match c {
             0xff => Op::Close,
             0xfe => Op::Tick,
-            0xf0..=0xfd => Op::WriteRoom(usize::from(c & 0x0f) * 7 + 1),
+            0xfd => Op::Defer,
+            0xf0..=0xfc => Op::WriteRoom(usize::from(c & 0x0f) * 7 + 1),
             0xc0..=0xef => Op::Queue(usize::from(c & 0x3f) + 1),
             _ => Op::Send(usize::from(c) + 1),
         })
@@ -248,6 +252,21 @@ struct Run {
     room: usize,
     /// A deadline closed the connection (a write timeout may cut a response short).
     timed_out: bool,
+    /// Answer requests at the next op rather than at once.
+    defer: bool,
+    /// The answer to the request being handled, when deferred.
+    pending: Option<Response>,
+}
+
+/// What wakes the connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    /// Socket readiness.
+    Ready,
+    /// The state's deadline passed.
+    Timeout,
+    /// The deferred answer arrives (late, if a deadline answered first).
+    Answer,
 }
 
 impl Run {
@@ -265,6 +284,8 @@ impl Run {
             seen: Vec::new(),
             room: usize::MAX,
             timed_out: false,
+            defer: false,
+            pending: None,
         }
     }
 
@@ -282,19 +303,21 @@ impl Run {
         }
     }
 
-    /// One readiness event (or passed deadline): step until the connection waits or closes,
-    /// answering each complete request with its echo.
-    fn event(&mut self, timeout: bool) {
+    /// One wake-up: step until the connection waits or closes, answering each complete
+    /// request with its echo (at once, or at the next op when deferring).
+    fn step(&mut self, wake: Wake) {
         if self.closed {
             return;
         }
         let room = self.room;
         self.io().write_room = room;
-        if timeout {
-            match self.conn.deadline() {
+        match wake {
+            Wake::Timeout => match self.conn.deadline() {
                 Some(d) => self.now = self.now.max(d) + Duration::from_millis(1),
                 None => return,
-            }
+            },
+            Wake::Answer if self.pending.is_none() => return,
+            _ => {}
         }
         let Run {
             conn,
@@ -302,6 +325,8 @@ impl Run {
             scratch,
             limits,
             seen,
+            defer,
+            pending,
             ..
         } = self;
         let mut admission = AdmitAll;
@@ -314,10 +339,16 @@ impl Run {
             scratch,
             admission: &mut admission,
         };
-        let mut progress = if timeout {
-            conn.on_timeout(&mut ctx)
-        } else {
-            conn.on_ready(&mut ctx)
+        let mut progress = match (wake, pending.take()) {
+            (Wake::Answer, Some(resp)) => conn.respond(resp, &mut ctx),
+            (wake, still) => {
+                *pending = still;
+                if wake == Wake::Timeout {
+                    conn.on_timeout(&mut ctx)
+                } else {
+                    conn.on_ready(&mut ctx)
+                }
+            }
         };
         loop {
             progress = match progress {
@@ -328,43 +359,54 @@ impl Run {
                     let echo = request.echo(seen.len());
                     seen.push(request);
                     let resp = Response::text(200, echo.clone()).with_header("X-Echo", echo);
+                    if *defer {
+                        // As the loop does when it hands a request to a worker.
+                        conn.set_handler_deadline(*now + Duration::from_secs(5));
+                        *pending = Some(resp);
+                        return;
+                    }
                     conn.respond(resp, &mut ctx)
                 }
             };
         }
         self.closed = true;
-        self.timed_out |= timeout;
+        self.timed_out |= wake == Wake::Timeout;
     }
 }
 
-/// Runs one fuzz input (see `decode_script`) and panics if an invariant breaks.
-pub fn run_script(data: &[u8]) {
+/// Runs one fuzz input (see `decode_script`) and panics if an invariant breaks. Returns the
+/// statuses of the final responses, for tests.
+pub fn run_script(data: &[u8]) -> Vec<u16> {
     let (ops, stream) = decode_script(data);
     let mut run = Run::new(64 * 1024);
     let mut sent = 0;
     let mut client_closed = false;
     let mut ticked = false;
     for op in ops {
+        if !matches!(op, Op::Tick) {
+            run.step(Wake::Answer);
+        }
         match op {
             Op::Send(n) | Op::Queue(n) if !client_closed => {
                 let n = n.min(stream.len() - sent);
                 run.io().pending.extend(&stream[sent..sent + n]);
                 sent += n;
                 if matches!(op, Op::Send(_)) {
-                    run.event(false);
+                    run.step(Wake::Ready);
                 }
             }
             Op::Send(_) | Op::Queue(_) => {}
             Op::Tick => {
                 ticked = true;
-                run.event(true);
+                run.step(Wake::Timeout);
             }
             Op::Close => {
                 client_closed = true;
                 run.io().eof = true;
-                run.event(false);
+                run.step(Wake::Ready);
             }
             Op::WriteRoom(n) => run.room = n,
+            Op::Defer => run.defer = !run.defer,
         }
     }
     if !client_closed {
@@ -373,10 +415,11 @@ pub fn run_script(data: &[u8]) {
     }
     // Drain: writes unblock; events until nothing moves.
     run.room = usize::MAX;
-    for _ in 0..4 {
-        run.event(false);
-    }
-    check(&run, &stream[..sent], client_closed, ticked);
+    run.defer = false;
+    run.step(Wake::Answer);
+    run.step(Wake::Ready);
+    run.step(Wake::Answer);
+    check(&run, &stream[..sent], client_closed, ticked)
 }
 
 /// A response as a strict client reads it.
@@ -443,7 +486,7 @@ fn parse_response(out: &[u8], head_only: bool) -> Result<Option<(Parsed, usize)>
     )))
 }
 
-fn check(run: &Run, delivered: &[u8], client_closed: bool, ticked: bool) {
+fn check(run: &Run, delivered: &[u8], client_closed: bool, ticked: bool) -> Vec<u16> {
     let io = run.io_ref();
     assert!(!io.wrote_after_shut, "wrote after shutting the write side");
     let out = &io.written;
@@ -484,6 +527,14 @@ fn check(run: &Run, delivered: &[u8], client_closed: bool, ticked: bool) {
         finals.len()
     );
     for (i, (resp, req)) in finals.iter().zip(&run.seen).enumerate() {
+        if resp.status == 504 {
+            // The handler's deadline passed: 504 and close; the late answer is dropped.
+            assert!(
+                ticked && resp.close && i + 1 == finals.len(),
+                "504 for request {i}"
+            );
+            continue;
+        }
         assert_eq!(
             resp.status, 200,
             "response {i} is not the echo of request {i}"
@@ -507,8 +558,9 @@ fn check(run: &Run, delivered: &[u8], client_closed: bool, ticked: bool) {
         run.seen,
         expected
     );
+    let statuses = finals.iter().map(|r| r.status).collect();
     if ticked || client_closed {
-        return; // a deadline or the client's close may end the exchange early
+        return statuses; // a deadline or the client's close may end the exchange early
     }
     // Nothing interfered: everything complete was answered, and the error (if any) too.
     assert_eq!(handled, expected.len(), "complete requests left unanswered");
@@ -516,6 +568,7 @@ fn check(run: &Run, delivered: &[u8], client_closed: bool, ticked: bool) {
     if let (Some(r), Some(status)) = (refusal, error) {
         assert_eq!(r.status, status, "refusal status");
     }
+    statuses
 }
 
 #[cfg(test)]
@@ -548,20 +601,23 @@ HEAD /d HTTP/1.1\r\nHost: x\r\n\r\n";
         assert_eq!(expected.len(), 4);
         assert_eq!(error, None);
         assert_eq!(expected[2].body, b"abc");
-        run_script(&whole(PIPELINE));
-        run_script(&bytewise(PIPELINE));
+        assert_eq!(run_script(&whole(PIPELINE)), [200; 4]);
+        assert_eq!(run_script(&bytewise(PIPELINE)), [200; 4]);
     }
 
     #[test]
     fn framing_errors_and_limits_close_with_the_right_status() {
-        for stream in [
-            &b"GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"[..],
-            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n",
-            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n",
+        for (stream, statuses) in [
+            (
+                &b"GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"[..],
+                &[200, 400][..],
+            ),
+            (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n", &[413]),
+            (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", &[400]),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n", &[200]),
         ] {
-            run_script(&whole(stream));
-            run_script(&bytewise(stream));
+            assert_eq!(run_script(&whole(stream)), statuses);
+            assert_eq!(run_script(&bytewise(stream)), statuses);
         }
     }
 
@@ -575,6 +631,19 @@ HEAD /d HTTP/1.1\r\nHost: x\r\n\r\n";
         let mut script = vec![3, 0xf1, 0x50, 0xfe];
         script.extend_from_slice(stream);
         run_script(&script);
+    }
+
+    #[test]
+    fn deferred_answers_pipelining_and_handler_deadline() {
+        let stream = b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nPOST /3 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi";
+        // Deferred: bytes arrive while Handling, answers come at the next op.
+        let mut script = vec![5, 0xfd, 10, 20, 30, 40];
+        script.extend_from_slice(stream);
+        assert_eq!(run_script(&script), [200; 3]);
+        // Deferred, then the handler deadline passes: 504 and close; the late answer is dropped.
+        let mut script = vec![4, 0xfd, 100, 0xfe, 0x01];
+        script.extend_from_slice(stream);
+        assert_eq!(run_script(&script), [504]);
     }
 
     #[test]
