@@ -9,4 +9,6 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| hbf::fuzzing::connection(data));
+fuzz_target!(|data: &[u8]| {
+    hbf::fuzzing::connection(data);
+});
