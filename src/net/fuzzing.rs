@@ -647,6 +647,17 @@ HEAD /d HTTP/1.1\r\nHost: x\r\n\r\n";
     }
 
     #[test]
+    fn late_answer_does_not_cut_off_the_504() {
+        // Regression (conn fuzz target): the handler deadline answers 504, which is written in
+        // 29-byte pieces; the worker's late answer arrived mid-write and `respond` replaced the
+        // `Writing` state with `Closed`, truncating the 504.
+        let stream = b"GET /0 HTTP/1.1\r\nHost: x\r\n\r\nGET /1 HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut script = vec![5, 0xf4, 0xfd, 100, 0xfe, 0x01];
+        script.extend_from_slice(stream);
+        assert_eq!(run_script(&script), [504]);
+    }
+
+    #[test]
     fn committed_corpus_holds() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/conn");
         for entry in std::fs::read_dir(dir).expect("fuzz/corpus/conn") {
