@@ -4,7 +4,9 @@
 //! `WouldBlock`, or EOF once the client closed) and whose writes accept a scripted number of
 //! bytes per readiness event. `run_script` feeds a real `Conn` (the production state machine,
 //! not a copy) arbitrary bytes at arbitrary split points with pipelining, write back-pressure,
-//! deadlines and a client close, answers every complete request with an echo of it, and checks:
+//! deadlines and a client close, answers every complete request with an echo of it (at once, or
+//! deferred to the next step so that bytes and the handler deadline arrive while `Handling`),
+//! and checks:
 //!
 //! - the output is a sequence of well-formed responses (interim `100 Continue`s aside): never
 //!   more final responses than complete requests, plus at most one refusal;
@@ -14,6 +16,7 @@
 //!   request and a request is never completed early, late or twice;
 //! - a framing error is answered with the oracle's status and `Connection: close`, and nothing
 //!   follows it; nothing is written after the write side is shut;
+//! - a handler deadline gives one 504 with `close`, and the late answer changes nothing;
 //! - without a close or timeout in the script, every complete request is answered.
 //!
 //! Compiled only for tests and with the `fuzzing` feature.
@@ -195,7 +198,10 @@ enum Op {
     Defer,
 }
 
-/// Decodes `[k][k control bytes][stream...]` into ops and the byte stream.
+/// Decodes `[k][k control bytes][stream...]` into ops and the byte stream (`k` modulo 32).
+/// Control bytes: `0xff` close, `0xfe` deadline, `0xfd` toggle deferred answers, `0xf0..=0xfc`
+/// write room, `0xc0..=0xef` queue 1–48 bytes without an event, below `0xc0` send 1–192 bytes.
+/// What the control bytes do not deliver is sent at the end, unless the client closed.
 fn decode_script(data: &[u8]) -> (Vec<Op>, &[u8]) {
     let Some((&k, rest)) = data.split_first() else {
         return (Vec::new(), &[]);
