@@ -9,6 +9,9 @@ pub mod auth;
 mod builtin;
 pub mod config;
 pub mod db;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod henv;
 pub mod http;
 pub mod js;

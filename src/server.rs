@@ -63,6 +63,22 @@ impl Shared {
     pub fn next_request_id(&self) -> u64 {
         self.request_ids.fetch_add(1, Ordering::Relaxed) + 1
     }
+
+    /// Shared state without a listener or workers, for driving a connection in memory.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn for_fuzzing(config: Config, poll: &Poll) -> io::Result<Shared> {
+        Ok(Shared {
+            log: Arc::new(Logger::new(config.log_level, config.log_format)?),
+            config,
+            tls: None,
+            metrics: Arc::new(Metrics::new()),
+            hooks: Vec::new(),
+            waker: Waker::new(poll.registry(), WAKER)?,
+            stop: AtomicBool::new(false),
+            started_at: Instant::now(),
+            request_ids: AtomicU64::new(0),
+        })
+    }
 }
 
 /// Why a server could not start. `Display` says what to fix.

@@ -5,7 +5,9 @@
 //!   same result (nothing after the head influences it);
 //! - every strict prefix of a complete head is "need more bytes" — a head that arrives in
 //!   pieces is never refused, and never completes early at a different length;
-//! - every error maps to a 4xx/5xx status.
+//! - every error maps to a 4xx/5xx status, and every refused prefix met by a binary search for
+//!   the shortest one is refused with the same status as the whole input (the verdict does not
+//!   depend on how TCP split the bytes).
 #![no_main]
 
 use hbf::http::{parse_head, Limits};
@@ -36,11 +38,34 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(head.framing, head2.framing);
             for cut in [len / 2, len.saturating_sub(1), len.saturating_sub(2)] {
                 if cut < len {
-                    assert!(matches!(parse_head(&buf[..cut], &limits), Ok(None)), "prefix {cut} of {len}");
+                    assert!(
+                        matches!(parse_head(&buf[..cut], &limits), Ok(None)),
+                        "prefix {cut} of {len}"
+                    );
                 }
             }
         }
         Ok(None) => {}
-        Err(e) => assert!((400..=599).contains(&e.status())),
+        Err(e) => {
+            assert!((400..=599).contains(&e.status()));
+            // A refusal does not depend on where the bytes were split: every refused prefix on
+            // the way to the shortest one (binary search; refusal is monotone in the prefix
+            // length) is refused with the same status as the whole input.
+            let (mut lo, mut hi) = (0, buf.len());
+            while lo + 1 < hi {
+                let mid = (lo + hi) / 2;
+                match parse_head(&buf[..mid], &limits) {
+                    Err(early) => {
+                        assert_eq!(
+                            early.status(),
+                            e.status(),
+                            "prefix {mid}: {early:?} vs {e:?}"
+                        );
+                        hi = mid;
+                    }
+                    Ok(_) => lo = mid,
+                }
+            }
+        }
     }
 });

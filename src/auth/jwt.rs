@@ -68,7 +68,8 @@ fn mac(key: &[u8]) -> Result<HmacSha256, JwtError> {
     HmacSha256::new_from_slice(key).map_err(|_| JwtError::NoKey)
 }
 
-/// Signs claims into a compact JWT.
+/// Signs claims into a compact JWT. Claims whose token would exceed `MAX_TOKEN_LEN` (which
+/// `verify` refuses unparsed) are `BadClaims`: every token we sign is one we accept.
 pub fn sign(claims: &Claims, key: &[u8]) -> Result<String, JwtError> {
     let payload = serde_json::to_vec(claims).map_err(|_| JwtError::BadClaims)?;
     let signing_input = format!(
@@ -79,7 +80,11 @@ pub fn sign(claims: &Claims, key: &[u8]) -> Result<String, JwtError> {
     let mut m = mac(key)?;
     m.update(signing_input.as_bytes());
     let sig = m.finalize().into_bytes();
-    Ok(format!("{signing_input}.{}", base64url::encode(&sig)))
+    let token = format!("{signing_input}.{}", base64url::encode(&sig));
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(JwtError::BadClaims);
+    }
+    Ok(token)
 }
 
 fn check_header(segment: &str) -> Result<(), JwtError> {
@@ -173,6 +178,21 @@ mod tests {
     fn round_trip() {
         let t = sign(&claims(), KEY).unwrap();
         assert_eq!(verify(&t, KEY, "w8f5ws4j", NOW + 10).unwrap(), claims());
+    }
+
+    #[test]
+    fn sign_refuses_tokens_verify_would_refuse_as_too_long() {
+        // Regression (jwt fuzz target): a long role signed fine and then never verified.
+        let mut c = claims();
+        c.role = "\0".repeat(2000); // 12,000 bytes of JSON escapes
+        assert_eq!(sign(&c, KEY), Err(JwtError::BadClaims));
+        // Just under the limit still round-trips.
+        let mut c = claims();
+        let base = sign(&c, KEY).unwrap().len();
+        c.role = "r".repeat((MAX_TOKEN_LEN - base) / 4 * 3);
+        let t = sign(&c, KEY).unwrap();
+        assert!(t.len() <= MAX_TOKEN_LEN);
+        assert_eq!(verify(&t, KEY, "w8f5ws4j", NOW), Ok(c));
     }
 
     #[test]

@@ -285,10 +285,17 @@ fn scan_lines(buf: &[u8], limits: &Limits) -> Result<Option<usize>, HeadError> {
             )
         };
         let rest = &buf[pos..];
+        // Errors are reported in byte order, so a head refused on a prefix is refused with the
+        // same status however much follows (the verdict must not depend on how TCP split it):
+        // bytes past the point where a limit refuses the line are not looked at.
+        let room = match line_no {
+            0 => limit,
+            _ => limit.min(limits.max_header_bytes.saturating_sub(header_bytes)),
+        };
         let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
             // Incomplete line: refuse as soon as it can no longer fit.
             let partial = rest.strip_suffix(b"\r").unwrap_or(rest);
-            check_line_bytes(partial)?;
+            check_line_bytes(&partial[..partial.len().min(room)])?;
             if partial.len() > limit {
                 return Err(too_long);
             }
@@ -297,10 +304,17 @@ fn scan_lines(buf: &[u8], limits: &Limits) -> Result<Option<usize>, HeadError> {
             }
             return Ok(None);
         };
-        let line = rest[..nl].strip_suffix(b"\r").ok_or(HeadError::BareLf)?;
-        check_line_bytes(line)?;
+        let raw_line = &rest[..nl];
+        let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+        check_line_bytes(&line[..line.len().min(room)])?;
         if line.len() > limit {
             return Err(too_long);
+        }
+        if line_no > 0 && header_bytes + line.len() > limits.max_header_bytes {
+            return Err(HeadError::HeadersTooLarge(limits.max_header_bytes));
+        }
+        if line.len() == raw_line.len() {
+            return Err(HeadError::BareLf);
         }
         pos += nl + 1;
         if line_no > 0 {
@@ -666,6 +680,36 @@ mod tests {
 
     fn ok(s: &str) -> RequestHead {
         parse(s).expect("valid").expect("complete").0
+    }
+
+    #[test]
+    fn a_refusal_does_not_depend_on_where_the_bytes_were_split() {
+        // Regression (conn fuzz target): 300 bytes of request line followed by a bare CR was
+        // 414 when the first 257 bytes arrived alone and 400 (bare CR) when all arrived at once.
+        let l = Limits {
+            max_request_line: 256,
+            ..limits()
+        };
+        let long = "Y".repeat(300);
+        for tail in ["\r\r\n", "\0", "\n", "\r\n\r\n"] {
+            let full = format!("{long}{tail}");
+            let prefix = &full.as_bytes()[..257];
+            let a = parse_head(prefix, &l).unwrap_err();
+            let b = parse_head(full.as_bytes(), &l).unwrap_err();
+            assert_eq!(a.status(), 414, "{tail:?}");
+            assert_eq!(a, b, "{tail:?}");
+        }
+        // A header line past the header budget: 431 before its bare CR, NUL or bare LF.
+        let l = Limits {
+            max_header_bytes: 64,
+            ..limits()
+        };
+        for tail in ["\r\r\n", "\0", "\n"] {
+            let full = format!("GET / HTTP/1.1\r\nX: {}{tail}", "v".repeat(100));
+            let a = parse_head(&full.as_bytes()[..16 + 70], &l).unwrap_err();
+            let b = parse_head(full.as_bytes(), &l).unwrap_err();
+            assert_eq!((a.status(), b.status()), (431, 431), "{tail:?}");
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@
 mod auth_host;
 mod convert;
 mod ffi;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod fuzzing;
 mod host;
 mod runtime;
 

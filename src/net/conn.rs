@@ -339,13 +339,19 @@ impl Conn {
         }
     }
 
-    /// Answers the request in `Handling` with `resp` (from a worker or the loop's router).
+    /// Answers the request in `Handling` with `resp` (from a worker or the loop's router). In
+    /// any other state (a late answer after a 504, say) `resp` is dropped and nothing changes.
     pub fn respond(&mut self, resp: Response, ctx: &mut Ctx<'_>) -> Progress {
         self.respond_with(resp, true, ctx);
         self.on_ready(ctx)
     }
 
     fn respond_with(&mut self, resp: Response, keep_alive_ok: bool, ctx: &Ctx<'_>) {
+        // Check before taking the state: taking it unconditionally turned a late answer into
+        // `Closed`, cutting off the response being written (found by the `conn` fuzz target).
+        if !matches!(self.state, State::Handling { .. }) {
+            return;
+        }
         let State::Handling { exchange, .. } = std::mem::replace(&mut self.state, State::Closed)
         else {
             return;
@@ -486,7 +492,7 @@ impl Conn {
     fn handshake_age(&self) -> Duration {
         match &self.transport {
             Transport::Tls(t) => t.started.elapsed(),
-            Transport::Plain(_) => Duration::ZERO,
+            _ => Duration::ZERO,
         }
     }
 

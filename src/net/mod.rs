@@ -10,6 +10,8 @@
 //! connection differs only in its `Transport` and in starting in the `Handshake` state.
 
 mod conn;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod fuzzing;
 mod limiter;
 mod proxy;
 mod tls;
@@ -532,8 +534,10 @@ impl EventLoop {
 
     fn close(&mut self, token: usize) {
         if let Some(conn) = self.conns.try_remove(token) {
-            let fd = conn.transport.socket().as_raw_fd();
-            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            if let Some(socket) = conn.transport.socket() {
+                let fd = socket.as_raw_fd();
+                let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            }
             if conn.counted_per_ip {
                 self.per_ip.close(conn.peer.ip());
             }

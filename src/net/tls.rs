@@ -541,6 +541,9 @@ impl Write for TlsStream {
 pub(crate) enum Transport {
     Plain(TcpStream),
     Tls(Box<TlsStream>),
+    /// Bytes in memory, for driving the state machine in tests and fuzzing.
+    #[cfg(any(test, feature = "fuzzing"))]
+    Memory(Box<super::fuzzing::MemoryIo>),
 }
 
 impl Transport {
@@ -548,11 +551,13 @@ impl Transport {
         matches!(self, Transport::Tls(_))
     }
 
-    /// The underlying socket (registration, deregistration).
-    pub fn socket(&self) -> &TcpStream {
+    /// The underlying socket (registration, deregistration); none in memory.
+    pub fn socket(&self) -> Option<&TcpStream> {
         match self {
-            Transport::Plain(s) => s,
-            Transport::Tls(t) => t.socket(),
+            Transport::Plain(s) => Some(s),
+            Transport::Tls(t) => Some(t.socket()),
+            #[cfg(any(test, feature = "fuzzing"))]
+            Transport::Memory(_) => None,
         }
     }
 
@@ -561,6 +566,8 @@ impl Transport {
         match self {
             Transport::Plain(s) => s.shutdown(Shutdown::Write),
             Transport::Tls(t) => t.shutdown_write(),
+            #[cfg(any(test, feature = "fuzzing"))]
+            Transport::Memory(m) => m.shutdown_write(),
         }
     }
 
@@ -569,6 +576,8 @@ impl Transport {
         match self {
             Transport::Plain(s) => s.read(buf),
             Transport::Tls(t) => t.read_raw(buf),
+            #[cfg(any(test, feature = "fuzzing"))]
+            Transport::Memory(m) => m.read(buf),
         }
     }
 }
@@ -578,6 +587,8 @@ impl Read for Transport {
         match self {
             Transport::Plain(s) => s.read(buf),
             Transport::Tls(t) => t.read(buf),
+            #[cfg(any(test, feature = "fuzzing"))]
+            Transport::Memory(m) => m.read(buf),
         }
     }
 }
@@ -587,6 +598,8 @@ impl Write for Transport {
         match self {
             Transport::Plain(s) => s.write(buf),
             Transport::Tls(t) => t.write(buf),
+            #[cfg(any(test, feature = "fuzzing"))]
+            Transport::Memory(m) => m.write(buf),
         }
     }
 
