@@ -74,6 +74,7 @@ impl Shared {
             metrics: Arc::new(Metrics::new()),
             hooks: Vec::new(),
             waker: Waker::new(poll.registry(), WAKER)?,
+            reply_wake_pending: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             started_at: Instant::now(),
             request_ids: AtomicU64::new(0),

@@ -1049,9 +1049,15 @@ class PathError extends TypeError {
 }
 
 // Tokens: {type:'text', value} | {type:'param'|'wildcard', name} | {type:'group', tokens}
+// Nested `{...}` groups a route pattern may have: each level is a JS call frame here (and the
+// later expansion recurses as deep), so a deeper pattern is refused with a PathError rather
+// than overflowing the stack.
+const MAX_GROUP_DEPTH = 32;
+
 function parsePath(str) {
   const chars = [...str];
   let i = 0;
+  let depth = 0;
   function until(end) {
     const out = [];
     let text = '';
@@ -1082,7 +1088,13 @@ function parsePath(str) {
         out.push({ type: c === ':' ? 'param' : 'wildcard', name });
         continue;
       }
-      if (c === '{') { flush(); out.push({ type: 'group', tokens: until('}') }); continue; }
+      if (c === '{') {
+        if (++depth > MAX_GROUP_DEPTH) throw new PathError('Too many nested groups at index ' + (i - 1), str);
+        flush();
+        out.push({ type: 'group', tokens: until('}') });
+        depth--;
+        continue;
+      }
       if ('}()[]+?!'.includes(c)) throw new PathError('Unexpected ' + c + ' at index ' + (i - 1), str);
       text += c;
     }
