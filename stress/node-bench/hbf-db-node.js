@@ -2,10 +2,12 @@
 // cached per SQL text, WAL, synchronous=NORMAL — the settings HBF uses).
 const Database = require('better-sqlite3');
 
-const db = new Database(process.env.BENCH_DB);
+// (busy_timeout first: both cluster workers open the new file at once, and switching it to
+// WAL needs a lock the other may hold)
+const db = new Database(process.env.BENCH_DB, { timeout: 5000 });
+db.pragma('busy_timeout = 5000');
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 5000');
 
 const cache = new Map();
 function stmt(sql) {
