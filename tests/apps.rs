@@ -211,6 +211,43 @@ fn pending_promises_and_timers() {
 }
 
 #[test]
+fn req_http_version_and_socket_as_node_has_them() {
+    let app = start_app(
+        r#"const app = require('express')();
+           app.get('/v', (req, res) => {
+             const same = req.connection === req.socket;
+             const info = { v: req.httpVersion, major: req.httpVersionMajor, minor: req.httpVersionMinor,
+               addr: req.socket.remoteAddress, encrypted: req.socket.encrypted, same,
+               hasDestroy: typeof req.socket.destroy === 'function' };
+             req.socket = { remoteAddress: 'replaced' };
+             info.replaced = req.socket.remoteAddress;
+             res.json(info);
+           });
+           module.exports = app;"#,
+        |_| {},
+    );
+    let v = app.get("/v").json();
+    assert_eq!(v["v"], "1.1");
+    assert_eq!(
+        (v["major"].as_i64(), v["minor"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(v["addr"], "127.0.0.1");
+    assert_eq!(v["encrypted"], false);
+    assert_eq!(v["same"], true);
+    assert_eq!(v["hasDestroy"], true);
+    assert_eq!(v["replaced"], "replaced");
+    let mut c = app.client();
+    let r = c.request(b"GET /v HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    let v = r.json();
+    assert_eq!(v["v"], "1.0");
+    assert_eq!(
+        (v["major"].as_i64(), v["minor"].as_i64()),
+        (Some(1), Some(0))
+    );
+}
+
+#[test]
 fn hot_reload_runs_new_code_without_restart() {
     let app = start_app(
         "const app = require('express')(); app.get('/v', (q, s) => s.send('one')); module.exports = app;",

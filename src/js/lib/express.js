@@ -3021,6 +3021,25 @@ function appFor(app) {
 
 const socketMethods = { destroy() {}, setTimeout() {} };
 
+// Node's request fields for HTTP/1.1, shadowed per request for other versions; req.socket and
+// req.connection (one object) are made when first read.
+Object.assign(IncomingMessage, { httpVersion: '1.1', httpVersionMajor: 1, httpVersionMinor: 1 });
+function requestSocket(req) {
+  const st = req[kReq];
+  const socket = { __proto__: socketMethods, remoteAddress: st && st[Q_IP], encrypted: Boolean(st) && st[Q_PROTOCOL] === 'https' };
+  Object.defineProperty(req, 'socket', { configurable: true, enumerable: true, writable: true, value: socket });
+  Object.defineProperty(req, 'connection', { configurable: true, enumerable: true, writable: true, value: socket });
+  return socket;
+}
+for (const name of ['socket', 'connection']) {
+  Object.defineProperty(IncomingMessage, name, {
+    configurable: true,
+    enumerable: false,
+    get() { return this === IncomingMessage || !hasOwn(this, kReq) ? undefined : requestSocket(this); },
+    set(v) { Object.defineProperty(this, name, { configurable: true, enumerable: true, writable: true, value: v }); },
+  });
+}
+
 // QuickJS frees an object shape (its property layout) with the last object using it, so the
 // objects made for a request, which die with it, would have the next request build their
 // shapes again, one property at a time. While the first requests run, empty look-alikes of
@@ -3056,15 +3075,7 @@ function retainShapes(obj) {
 // defines its properties without looking for setters along the (long) prototype chain; it
 // ends with those app.handle() and the router set, in their order, before any app code runs.
 function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips) {
-  const version = httpVersion || '1.1';
-  let major = 1, minor = 1;
-  if (version !== '1.1') {
-    const parts = version.split('.').map(Number);
-    major = parts[0] || 1;
-    minor = parts[1] || 0;
-  }
-  const socket = { __proto__: socketMethods, remoteAddress: ip, encrypted: protocol === 'https' };
-  return {
+  const req = {
     __proto__: proto,
     // (the url parsed at once: the router needs it, and parseUrl finds it here)
     [kReq]: [true, ip, ips, protocol, hostname, body == null ? EMPTY : toBytes(body), false, parseUrlString(url || '/'), undefined, undefined, undefined],
@@ -3072,17 +3083,20 @@ function toRequest(proto, method, url, headers, rawHeaders, body, ip, protocol, 
     url: url || '/',
     headers,
     rawHeaders,
-    httpVersion: version,
-    httpVersionMajor: major,
-    httpVersionMinor: minor,
-    socket,
-    connection: socket,
     res: undefined,
     next: undefined,
     baseUrl: undefined,
     originalUrl: undefined,
     params: undefined,
   };
+  // HTTP/1.1 and the socket come from IncomingMessage (fewer properties to define per request)
+  if (httpVersion && httpVersion !== '1.1') {
+    const parts = String(httpVersion).split('.').map(Number);
+    req.httpVersion = String(httpVersion);
+    req.httpVersionMajor = parts[0] || 1;
+    req.httpVersionMinor = parts[1] || 0;
+  }
+  return req;
 }
 
 function toResponse(req, proto) {
