@@ -248,6 +248,31 @@ fn req_http_version_and_socket_as_node_has_them() {
 }
 
 #[test]
+fn res_locals_is_one_object_per_response_shared_by_sub_apps() {
+    let app = start_app(
+        r#"const express = require('express');
+           const app = express();
+           const sub = express();
+           app.use((req, res, next) => { res.locals.user = 'ann'; next(); });
+           sub.get('/l', (req, res) => res.json({ user: res.locals.user, extra: (res.locals.extra = 1),
+             proto: Object.getPrototypeOf(res.locals) === null, keys: Object.keys(res.locals) }));
+           app.use('/sub', sub);
+           app.get('/fresh', (req, res) => res.json({ keys: Object.keys(res.locals) }));
+           module.exports = app;"#,
+        |_| {},
+    );
+    let v = app.get("/sub/l").json();
+    assert_eq!(v["user"], "ann");
+    assert_eq!(v["proto"], true);
+    assert_eq!(v["keys"], serde_json::json!(["user", "extra"]));
+    // A new response starts with fresh locals (`extra` from the previous request is gone).
+    assert_eq!(
+        app.get("/fresh").json()["keys"],
+        serde_json::json!(["user"])
+    );
+}
+
+#[test]
 fn hot_reload_runs_new_code_without_restart() {
     let app = start_app(
         "const app = require('express')(); app.get('/v', (q, s) => s.send('one')); module.exports = app;",

@@ -2152,6 +2152,20 @@ defineGetter(request, 'signedCookies', function signedCookies() {
 // express.response
 // ---------------------------------------------------------------------------
 
+// res.locals, an empty null-prototype object made when first read (most requests never do);
+// shared by every app the response passes through, as Express's `if (!res.locals)` does.
+Object.defineProperty(ServerResponse, 'locals', {
+  configurable: true,
+  enumerable: false,
+  get() {
+    if (this === ServerResponse || !hasOwn(this, kRes)) return undefined;
+    const locals = Object.create(null);
+    Object.defineProperty(this, 'locals', { configurable: true, enumerable: true, writable: true, value: locals });
+    return locals;
+  },
+  set(v) { Object.defineProperty(this, 'locals', { configurable: true, enumerable: true, writable: true, value: v }); },
+});
+
 const response = Object.create(ServerResponse);
 
 response.status = function status(code) {
@@ -2629,7 +2643,7 @@ application.handle = function handle(req, res, callback) {
   res.req = req;
   Object.setPrototypeOf(req, this.request);
   Object.setPrototypeOf(res, this.response);
-  if (!res.locals) res.locals = Object.create(null);
+  // (res.locals: made on first read, see ServerResponse)
   const router = this.router;
   // without a callback the router ends in this app's final handler, built only if reached
   if (router.handle === routerHandleMethod) routerHandle(router, req, res, callback, callback ? undefined : this);
