@@ -25,14 +25,7 @@ BUILD=(cargo test --target x86_64-unknown-linux-gnu --no-run --message-format=js
 echo "+ RUSTC_BOOTSTRAP=1 RUSTFLAGS=$RUSTFLAGS CC=clang CFLAGS='$CFLAGS' CARGO_TARGET_DIR=$CARGO_TARGET_DIR ${BUILD[*]}"
 json=$("${BUILD[@]}" 2>"$OUT/build.log") || { tail -20 "$OUT/build.log" >&2; echo "asan: build failed" >&2; exit 2; }
 declare -A BIN
-while IFS=$'\t' read -r name exe; do BIN[$name]=$exe; done < <(python3 -c '
-import json, sys
-for line in sys.stdin:
-    try: m = json.loads(line)
-    except ValueError: continue
-    t = m.get("target", {})
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and "test" in t.get("kind", []):
-        print(t["name"] + "\t" + m["executable"])' <<<"$json")
+while IFS=$'\t' read -r name exe; do BIN[$name]=$exe; done < <(python3 stress/test_binaries.py <<<"$json")
 read -r -a names <<<"${TESTS:-$(printf '%s\n' "${!BIN[@]}" | sort | tr '\n' ' ')}"
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0"

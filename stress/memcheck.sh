@@ -58,14 +58,7 @@ mkdir -p "$OUT"
 echo "+ cargo test --no-run --message-format=json (debug test binaries)"
 json=$(cargo test --no-run --message-format=json 2>/dev/null) || { echo "memcheck: build failed" >&2; exit 2; }
 declare -A BIN
-while IFS=$'\t' read -r name exe; do BIN[$name]=$exe; done < <(python3 -c '
-import json, sys
-for line in sys.stdin:
-    try: m = json.loads(line)
-    except ValueError: continue
-    t = m.get("target", {})
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and "test" in t.get("kind", []):
-        print(t["name"] + "\t" + m["executable"])' <<<"$json")
+while IFS=$'\t' read -r name exe; do BIN[$name]=$exe; done < <(python3 stress/test_binaries.py <<<"$json")
 
 rows=()
 failed=0
