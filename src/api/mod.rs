@@ -425,22 +425,9 @@ fn run_as_caller(
     params: &[Value],
 ) -> Result<(Vec<J>, i64, i64), AuthzError> {
     let principal = env.authz.principal_for(Handle::Request);
-    let (rows, wrote) = env.authz.run(env.conn, principal, sql, |st| {
-        for (i, v) in params.iter().enumerate() {
-            st.raw_bind_parameter(i + 1, v)?;
-        }
-        let names: Vec<String> = st.column_names().map(str::to_owned).collect();
-        let mut rows = st.raw_query();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let mut obj = Map::new();
-            for (i, n) in names.iter().enumerate() {
-                obj.insert(n.clone(), sql_to_json(row.get_ref(i)?));
-            }
-            out.push(J::Object(obj));
-        }
-        Ok(out)
-    })?;
+    let (rows, wrote) = env
+        .authz
+        .run(env.conn, principal, sql, |st| bound_rows_json(st, params))?;
     let (n, id) = wrote.unwrap_or((env.conn.changes() as i64, None));
     Ok((rows, n, id.unwrap_or_else(|| env.conn.last_insert_rowid())))
 }
@@ -637,6 +624,11 @@ fn tables_endpoint(env: &ApiEnv<'_>, req: &Request, _caller: &Caller, segs: &[St
 
 fn rows_json(conn: &Connection, sql: &str, params: &[Value]) -> rusqlite::Result<Vec<J>> {
     let mut st = conn.prepare_cached(sql)?;
+    bound_rows_json(&mut st, params)
+}
+
+/// Binds `params` to `st` and runs it; every row as a JSON object keyed by column name.
+fn bound_rows_json(st: &mut rusqlite::Statement<'_>, params: &[Value]) -> rusqlite::Result<Vec<J>> {
     for (i, v) in params.iter().enumerate() {
         st.raw_bind_parameter(i + 1, v)?;
     }

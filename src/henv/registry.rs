@@ -165,10 +165,7 @@ impl Registry {
     }
 
     fn wrap<T>(&self, f: impl FnOnce() -> rusqlite::Result<T>) -> Result<T, RegistryError> {
-        f().map_err(|source| RegistryError::Sqlite {
-            path: self.path.display().to_string(),
-            source,
-        })
+        f().map_err(sqlite_error(&self.path))
     }
 
     /// Registers a new henv for `host`. Fails if the hostname (or a custom domain of the same
@@ -192,11 +189,7 @@ impl Registry {
         existing_ok: bool,
     ) -> Result<HenvEntry, RegistryError> {
         let hash = dns_safe_hash(host);
-        let path = self.path.display().to_string();
-        let sql = |source| RegistryError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql = sqlite_error(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -256,11 +249,7 @@ impl Registry {
         let entry = self
             .get(host)?
             .ok_or_else(|| RegistryError::UnknownHost { host: host.into() })?;
-        let path = self.path.display().to_string();
-        let sql = |source| RegistryError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql = sqlite_error(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -458,6 +447,14 @@ fn bump(tx: &Connection) -> rusqlite::Result<()> {
         [],
     )
     .map(drop)
+}
+
+/// Wraps an SQLite error with the registry file it happened in.
+fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> RegistryError + Copy + '_ {
+    move |source| RegistryError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 #[cfg(test)]
