@@ -144,6 +144,25 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
             },
         )?,
     )?;
+    host.set(
+        "builtin",
+        // The factory of a built-in module (`super::builtins`), or undefined: loader.js asks
+        // on the first `require` of a name it does not know.
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
+            match super::builtins::builtin_bytecode(&name) {
+                Ok(Some(bytecode)) => super::runtime::instantiate_commonjs(&ctx, &bytecode)
+                    .map(Function::into_value)
+                    .map_err(|e| {
+                        Exception::throw_internal(&ctx, &format!("built-in module {name}: {e}"))
+                    }),
+                Ok(None) => Ok(Value::new_undefined(ctx)),
+                Err(e) => Err(Exception::throw_internal(
+                    &ctx,
+                    &format!("built-in module {name}: {e}"),
+                )),
+            }
+        })?,
+    )?;
     ctx.globals().set("__hbf_host", host.clone())?;
 
     let native = Object::new(ctx.clone())?;

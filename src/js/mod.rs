@@ -9,6 +9,8 @@
 //! engine error. A henv without server.js serves its `www/` files statically.
 
 mod auth_host;
+pub(crate) mod builtins;
+pub mod completion;
 mod convert;
 mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]

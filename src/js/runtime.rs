@@ -371,6 +371,24 @@ fn load_commonjs<'js>(ctx: &Ctx<'js>, bytecode: &Bytecode) -> Result<Function<'j
     module.get("default").catch(ctx).map_err(|e| caught(ctx, e))
 }
 
+/// Like `load_commonjs`, for use while JavaScript is running (a `require` of a built-in):
+/// it runs no pending promise jobs, so the app's microtask order is not disturbed. The
+/// wrapper module has no top-level `await`, so its evaluation settles at once.
+pub(super) fn instantiate_commonjs<'js>(
+    ctx: &Ctx<'js>,
+    bytecode: &Bytecode,
+) -> Result<Function<'js>, JsError> {
+    let module = super::ffi::load_module(ctx, &bytecode.bytes)
+        .catch(ctx)
+        .map_err(|e| caught(ctx, e))?;
+    let (module, promise) = module.eval().catch(ctx).map_err(|e| caught(ctx, e))?;
+    match promise.result::<()>() {
+        Some(r) => r.catch(ctx).map_err(|e| caught(ctx, e))?,
+        None => return Err(JsError::Engine("module evaluation did not settle".into())),
+    }
+    module.get("default").catch(ctx).map_err(|e| caught(ctx, e))
+}
+
 /// Compiles a CommonJS source to module bytecode. The wrapper keeps line numbers unchanged.
 pub fn compile_commonjs(name: &str, source: &str) -> Result<Vec<u8>, JsError> {
     let runtime = Runtime::new().map_err(engine)?;

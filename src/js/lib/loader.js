@@ -10,7 +10,12 @@
     const key = name.startsWith("node:") ? name.slice(5) : name;
     const cached = cache.get(key);
     if (cached) return cached.exports;
-    const factory = factories.get(key);
+    let factory = factories.get(key);
+    if (!factory && key !== "hbf:host" && factories.has("hbf:host")) {
+      // A built-in module (src/js/builtins.rs), compiled once per process, made on first use.
+      const builtin = require("hbf:host").builtin(key);
+      if (typeof builtin === "function") factories.set(key, (factory = builtin));
+    }
     if (!factory) {
       const err = new Error("Cannot find module '" + name + "'");
       err.code = "MODULE_NOT_FOUND";
