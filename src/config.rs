@@ -350,6 +350,59 @@ pub struct Config {
         value_name = "CIDRS"
     )]
     pub trust_proxy: Vec<IpNet>,
+
+    /// Let app `fetch()` reach private, loopback, link-local, unique-local, CGNAT and cloud
+    /// metadata addresses (development and tests only: it opens the internal network to apps).
+    #[arg(long = "fetch_allow_private", env = "HBF_FETCH_ALLOW_PRIVATE")]
+    pub fetch_allow_private: bool,
+
+    /// PEM bundle of the CAs outbound HTTPS trusts (default: the system store,
+    /// /etc/ssl/certs/ca-certificates.crt).
+    #[arg(long = "fetch_ca_file", env = "HBF_FETCH_CA_FILE")]
+    pub fetch_ca_file: Option<PathBuf>,
+
+    /// Time an outbound request has to connect (TCP and TLS), in milliseconds; always within
+    /// the inbound request's own deadline.
+    #[arg(
+        long = "fetch_connect_timeout_ms",
+        env = "HBF_FETCH_CONNECT_TIMEOUT_MS",
+        default_value_t = 5_000
+    )]
+    pub fetch_connect_timeout_ms: u64,
+
+    /// Longest silence while an outbound request waits for response bytes, in milliseconds.
+    #[arg(
+        long = "fetch_read_timeout_ms",
+        env = "HBF_FETCH_READ_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub fetch_read_timeout_ms: u64,
+
+    /// Largest outbound response body, in bytes (a henv's `fetch_max_response_bytes` may lower it).
+    #[arg(
+        long = "fetch_max_response_bytes",
+        env = "HBF_FETCH_MAX_RESPONSE_BYTES",
+        default_value_t = 10 * 1024 * 1024
+    )]
+    pub fetch_max_response_bytes: u64,
+
+    /// Outbound requests one inbound request may make, redirect hops included (a henv's
+    /// `fetch_max_subrequests` may lower it).
+    #[arg(
+        long = "fetch_max_subrequests",
+        env = "HBF_FETCH_MAX_SUBREQUESTS",
+        default_value_t = 50
+    )]
+    pub fetch_max_subrequests: u32,
+
+    /// Outbound requests one henv may have in flight at once (a henv's
+    /// `fetch_max_connections` may lower it).
+    #[arg(
+        long = "fetch_max_conns_per_henv",
+        env = "HBF_FETCH_MAX_CONNS_PER_HENV",
+        default_value_t = 32
+    )]
+    pub fetch_max_conns_per_henv: usize,
 }
 
 /// Wrapper so `Config::default()` can reuse clap's defaults (and `HBF_*` variables).

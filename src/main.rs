@@ -245,13 +245,15 @@ fn serve(config: Config) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let outbound = hbf::outbound::OutboundConfig::from_config(&config);
     let app = AppHandler::new(AppConfig {
         storage_dir: config.storage_dir.clone(),
         default_host: henv::normalize_hostname(&config.default_host).unwrap_or_default(),
         mem_limit_bytes: config.qjs_mem_mb * 1024 * 1024,
         dev: config.dev,
     })
-    .tenancy(henv::TenancyConfig::from(&config));
+    .tenancy(henv::TenancyConfig::from(&config))
+    .outbound(outbound);
     if config.db_max_open < config.worker_count() {
         eprintln!(
             "hbf: warning: --db_max_open {} is below the {} workers; each worker keeps one connection, so up to {} may be open",

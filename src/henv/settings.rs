@@ -4,6 +4,10 @@
 //! Keys: `isolation` ("worker" | "request"), `security_headers` (true | false | {name: value}),
 //! `cors` (null | {"origins": ["https://a.example"] or "*", "methods": [...], "headers": [...],
 //! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets).
+//! Outbound `fetch()`: `fetch_allow_hosts` (["api.example.com", "*.stripe.com"]; empty or
+//! absent = any public host), `fetch_max_subrequests`, `fetch_max_connections`,
+//! `fetch_max_response_bytes` (each can only lower the server's `--fetch_*` limit), and
+//! `fetch_insecure_tls` (true skips certificate verification; logged at each use).
 
 use rusqlite::Connection;
 
@@ -37,6 +41,16 @@ pub struct Cors {
     pub max_age: u64,
 }
 
+/// Outbound request policy of a henv (see the module docs for the keys).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FetchSettings {
+    pub allow_hosts: Vec<String>,
+    pub max_subrequests: Option<u32>,
+    pub max_connections: Option<usize>,
+    pub max_response_bytes: Option<u64>,
+    pub insecure_tls: bool,
+}
+
 /// The settings of one henv.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HenvSettings {
@@ -44,6 +58,7 @@ pub struct HenvSettings {
     pub security_headers: Vec<(String, String)>,
     pub cors: Option<Cors>,
     pub cache_control: String,
+    pub fetch: FetchSettings,
 }
 
 impl Default for HenvSettings {
@@ -56,6 +71,7 @@ impl Default for HenvSettings {
                 .collect(),
             cors: None,
             cache_control: super::assets::DEFAULT_CACHE_CONTROL.into(),
+            fetch: FetchSettings::default(),
         }
     }
 }
@@ -65,7 +81,9 @@ impl HenvSettings {
     pub fn load(conn: &Connection) -> rusqlite::Result<HenvSettings> {
         let mut settings = HenvSettings::default();
         let mut stmt = conn.prepare_cached(
-            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control')",
+            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', \
+             'fetch_allow_hosts', 'fetch_max_subrequests', 'fetch_max_connections', \
+             'fetch_max_response_bytes', 'fetch_insecure_tls')",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -120,6 +138,21 @@ impl HenvSettings {
                 });
             }
             ("cache_control", J::String(s)) => self.cache_control = s.clone(),
+            ("fetch_allow_hosts", J::Array(items)) => {
+                self.fetch.allow_hosts = items
+                    .iter()
+                    .filter_map(J::as_str)
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+            }
+            ("fetch_max_subrequests", v) => {
+                self.fetch.max_subrequests = v.as_u64().map(|n| n.min(u64::from(u32::MAX)) as u32)
+            }
+            ("fetch_max_connections", v) => {
+                self.fetch.max_connections = v.as_u64().map(|n| n as usize)
+            }
+            ("fetch_max_response_bytes", v) => self.fetch.max_response_bytes = v.as_u64(),
+            ("fetch_insecure_tls", J::Bool(b)) => self.fetch.insecure_tls = *b,
             _ => {}
         }
     }
@@ -204,6 +237,14 @@ mod tests {
 
     #[test]
     fn parses_settings() {
+        let s = settings(&[
+            ("fetch_allow_hosts", r#"["API.example.com", "*.stripe.com"]"#),
+            ("fetch_max_subrequests", "3"),
+            ("fetch_insecure_tls", "true"),
+        ]);
+        assert_eq!(s.fetch.allow_hosts, ["api.example.com", "*.stripe.com"]);
+        assert_eq!(s.fetch.max_subrequests, Some(3));
+        assert!(s.fetch.insecure_tls);
         let s = settings(&[("isolation", "\"request\""), ("security_headers", "false")]);
         assert_eq!(s.isolation, Isolation::Request);
         assert!(s.security_headers.is_empty());

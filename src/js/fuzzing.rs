@@ -72,6 +72,7 @@ fn build() -> Result<Harness, String> {
         user: Rc::default(),
         log: Arc::new(Logger::new(LogLevel::Error, LogFormat::Text).map_err(|e| e.to_string())?),
         log_ctx: Rc::new(RefCell::new(LogContext::default())),
+        fetch: None,
     };
     let check = context.with(|ctx| -> Result<_, String> {
         let err = |e: CaughtError<'_>| e.to_string();

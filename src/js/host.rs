@@ -32,6 +32,8 @@ pub struct HostEnv {
     pub user: Rc<RefCell<Option<crate::auth::User>>>,
     pub log: Arc<Logger>,
     pub log_ctx: Rc<RefCell<LogContext>>,
+    /// Outbound requests (`fetch`); `None` when the embedding gives apps no network.
+    pub fetch: Option<Rc<super::host_fetch::FetchEnv>>,
 }
 
 /// Installs `globalThis.__hbf_host` and `globalThis.__hbf_db_native`.
@@ -163,6 +165,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
             }
         })?,
     )?;
+    super::host_fetch::install(ctx, &host, env.fetch.clone())?;
     ctx.globals().set("__hbf_host", host.clone())?;
 
     let native = Object::new(ctx.clone())?;

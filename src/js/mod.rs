@@ -16,6 +16,7 @@ mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
+pub mod host_fetch;
 mod runtime;
 
 use std::cell::RefCell;
@@ -63,6 +64,8 @@ pub struct AppHandler {
     cache: Arc<BytecodeCache>,
     tenancy_config: henv::TenancyConfig,
     tenancy: OnceLock<Arc<henv::Tenancy>>,
+    outbound_config: crate::outbound::OutboundConfig,
+    outbound: OnceLock<Arc<host_fetch::Outbound>>,
 }
 
 /// server.js bytecode by content hash, and express.js compiled once.
@@ -113,7 +116,15 @@ impl AppHandler {
             cache: Arc::new(BytecodeCache::default()),
             tenancy_config: henv::TenancyConfig::default(),
             tenancy: OnceLock::new(),
+            outbound_config: crate::outbound::OutboundConfig::default(),
+            outbound: OnceLock::new(),
         }
+    }
+
+    /// Sets the outbound (`fetch`) engine settings (default: from `Config::default()`).
+    pub fn outbound(mut self, config: crate::outbound::OutboundConfig) -> Self {
+        self.outbound_config = config;
+        self
     }
 
     /// Sets the multi-tenancy settings (base domain, signup, connection and runtime limits).
@@ -134,7 +145,15 @@ impl Handler for AppHandler {
                 env.log.clone(),
             )
         });
+        let outbound = self.outbound.get_or_init(|| {
+            Arc::new(host_fetch::Outbound::new(
+                self.outbound_config.clone(),
+                env.metrics.clone(),
+                env.log.clone(),
+            ))
+        });
         Box::new(AppWorker {
+            outbound: outbound.clone(),
             config: self.config.clone(),
             cache: self.cache.clone(),
             log: env.log.clone(),
@@ -168,6 +187,7 @@ struct OpenHenv {
 }
 
 struct AppWorker {
+    outbound: Arc<host_fetch::Outbound>,
     config: AppConfig,
     cache: Arc<BytecodeCache>,
     log: Arc<Logger>,
@@ -256,6 +276,7 @@ impl WorkerHandler for AppWorker {
             &self.config,
             &self.cache,
             &log,
+            &self.outbound,
         );
         henv.authz.end_request();
         if henv.settings.isolation == henv::Isolation::Request {
@@ -378,6 +399,7 @@ fn run_app(
     config: &AppConfig,
     cache: &BytecodeCache,
     log: &Arc<Logger>,
+    outbound: &Arc<host_fetch::Outbound>,
 ) -> Result<Response, JsError> {
     let Some(server_hash) = henv.server_hash.clone() else {
         return Ok(serve_static_only(
@@ -408,6 +430,7 @@ fn run_app(
                 henv: henv.hash.clone(),
                 request_id: req.id,
             })),
+            fetch: Some(host_fetch::FetchEnv::new(outbound.clone(), &henv.hash)),
         };
         let source = runtime::AppSource {
             code_hash: file.hash.clone(),
@@ -435,7 +458,13 @@ fn run_app(
         lc.request_id = req.id;
     }
     *henv.user.borrow_mut() = user.cloned();
+    if let Some(f) = &rt.fetch {
+        f.begin_request(req.id, req.deadline, &henv.settings.fetch);
+    }
     let result = rt.handle(req, hostname);
+    if let Some(f) = &rt.fetch {
+        f.end_request();
+    }
     *henv.user.borrow_mut() = None;
     result
 }

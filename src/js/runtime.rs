@@ -58,6 +58,8 @@ pub struct AppRuntime {
     runtime: Runtime,
     deadline: Rc<Cell<Option<Instant>>>,
     pub log_ctx: Rc<RefCell<LogContext>>,
+    /// Outbound requests of this runtime and the channel their completions arrive on.
+    pub fetch: Option<Rc<super::host_fetch::FetchEnv>>,
     /// Hash of the server.js this runtime runs.
     pub code_hash: String,
     /// Clock origin for JS timers.
@@ -100,6 +102,7 @@ impl AppRuntime {
         })));
         let context = Context::full(&runtime).map_err(engine)?;
         let log_ctx = env.log_ctx.clone();
+        let fetch = env.fetch.clone();
         let (app, serve, timers, after_request) = context.with(|ctx| -> Result<_, JsError> {
             let host_obj = host::install(&ctx, &env).map_err(engine)?;
             let libs = library_bytecode()?;
@@ -162,6 +165,7 @@ impl AppRuntime {
             runtime,
             deadline,
             log_ctx,
+            fetch,
             code_hash: source.code_hash.clone(),
             epoch: Instant::now(),
             gc_threshold: Cell::new(gc_slack),
@@ -257,12 +261,18 @@ impl AppRuntime {
                 .get::<_, Function>("nextDelay")
                 .and_then(|f| f.call((now_ms,)))
                 .map_err(engine)?;
-            if delay < 0.0 {
+            // No timer pending (-1) is not the end while outbound work may still complete.
+            let awaiting = self.fetch.as_ref().is_some_and(|f| f.awaiting());
+            if delay < 0.0 && !awaiting {
                 return Err(JsError::NoResponse);
             }
-            let wake = Instant::now() + Duration::from_secs_f64(delay / 1000.0);
+            let wake = if delay < 0.0 {
+                self.deadline.get().unwrap_or_else(Instant::now)
+            } else {
+                Instant::now() + Duration::from_secs_f64(delay / 1000.0)
+            };
             let until = self.deadline.get().map_or(wake, |d| d.min(wake));
-            std::thread::sleep(until.saturating_duration_since(Instant::now()));
+            self.wait_for_completions(ctx, until)?;
             if self.deadline_passed() {
                 return Err(JsError::Deadline);
             }
@@ -276,6 +286,30 @@ impl AppRuntime {
                 return Err(JsError::Deadline);
             }
         }
+    }
+
+    /// FETCH-COMPLETIONS (minimal wiring until the `worker` branch's async worker lands):
+    /// instead of sleeping until the next timer, wait on this runtime's completion channel
+    /// until `until`, running every completion that arrives (outbound `fetch` events) and
+    /// the promise jobs they queue. Returns early after running some, so the caller re-checks
+    /// the response promise.
+    fn wait_for_completions<'js>(&self, ctx: &Ctx<'js>, until: Instant) -> Result<(), JsError> {
+        let Some(fetch) = self.fetch.as_ref() else {
+            std::thread::sleep(until.saturating_duration_since(Instant::now()));
+            return Ok(());
+        };
+        let rx = fetch.completions();
+        let first = match rx.recv_deadline(until) {
+            Ok(c) => c,
+            Err(_) => return Ok(()),
+        };
+        (first.run)(ctx);
+        drain_jobs(ctx);
+        while let Ok(c) = rx.try_recv() {
+            (c.run)(ctx);
+            drain_jobs(ctx);
+        }
+        Ok(())
     }
 
     fn deadline_passed(&self) -> bool {

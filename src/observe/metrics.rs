@@ -126,6 +126,8 @@ pub struct Metrics {
     labelled: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// Requests handled per henv (`HandlerDone { henv: Some(..) }`).
     pub henv_requests: HenvCounters,
+    /// Outbound (`fetch`) requests, start to end or failure.
+    pub outbound_duration: Histogram,
 }
 
 /// Henvs counted one by one; more distinct henvs than this are counted as "other" from the
@@ -233,6 +235,12 @@ impl Metrics {
             .unwrap_or(0)
     }
 
+    /// An outbound request ended: `ok` or its error kind (`OutboundError::kind`).
+    pub fn record_outbound(&self, result: &'static str, duration: Duration) {
+        self.bump("outbound_requests", result);
+        self.outbound_duration.observe(duration);
+    }
+
     /// Requests answered with this status class (2 for 2xx, ...).
     pub fn requests_in_class(&self, class: usize) -> u64 {
         self.requests_by_class
@@ -321,7 +329,7 @@ impl Metrics {
             rss_bytes as i64,
         );
         let _ = writeln!(out, "# HELP hbf_uptime_seconds Seconds since the server started.\n# TYPE hbf_uptime_seconds gauge\nhbf_uptime_seconds {}", uptime.as_secs());
-        let families: [(&str, &str, &str); 6] = [
+        let families: [(&str, &str, &str); 7] = [
             (
                 "parse_errors",
                 "kind",
@@ -340,6 +348,11 @@ impl Metrics {
             ),
             ("accept_errors", "kind", "accept() failures, by kind."),
             ("handshakes", "result", "TLS handshakes, by result."),
+            (
+                "outbound_requests",
+                "result",
+                "Outbound (fetch) requests, by result (ok or the error kind).",
+            ),
         ];
         let labelled = self.labelled.lock().map(|m| m.clone()).unwrap_or_default();
         for (family, label, help) in families {
@@ -365,6 +378,11 @@ impl Metrics {
             &mut out,
             "hbf_tls_handshake_duration_seconds",
             "Time from accept to a completed TLS handshake.",
+        );
+        self.outbound_duration.render(
+            &mut out,
+            "hbf_outbound_duration_seconds",
+            "Time from submitting an outbound request to its end or failure.",
         );
         let (top, rest) = self.henv_requests.top();
         if !top.is_empty() || rest > 0 {

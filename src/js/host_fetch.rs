@@ -1,0 +1,318 @@
+//! Host functions behind `fetch()` and `http.request` (`require('hbf:host').fetchStart` …):
+//! the bridge from a runtime to the outbound engine (`crate::outbound`).
+//!
+//! `fetchStart` checks the henv's policy that needs no network (scheme, host allowlist, the
+//! per-request subrequest cap), then submits the request. The engine reports on its I/O thread;
+//! each event becomes a `Completion` for this runtime, which calls the JavaScript dispatcher
+//! (`__hbf_outbound.dispatch`, defined by `lib/web/fetch.js`) with `(id, kind, ...)`:
+//! `"head", status, reason, [[name, value], ...]`, `"data", Uint8Array`, `"end"`, or
+//! `"error", kind, message`. Body bytes are credited back (`fetchCredit`) as JavaScript reads
+//! them, which is the engine's backpressure.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use crossbeam_channel::Receiver;
+use rquickjs::{Array, Ctx, Exception, Function, Object, TypedArray, Value};
+
+use super::completion::{self, Completion, CompletionSender};
+use crate::henv::settings::FetchSettings;
+use crate::observe::{Logger, Metrics};
+use crate::outbound::{
+    policy, Engine, OutboundConfig, OutboundError, OutboundEvent, OutboundRequest,
+};
+
+/// The outbound engine of a server, started on the first `fetch()`, shared by all workers.
+pub struct Outbound {
+    pub config: OutboundConfig,
+    metrics: Arc<Metrics>,
+    log: Arc<Logger>,
+    engine: OnceLock<Result<Arc<Engine>, String>>,
+}
+
+impl Outbound {
+    pub fn new(config: OutboundConfig, metrics: Arc<Metrics>, log: Arc<Logger>) -> Self {
+        Outbound {
+            config,
+            metrics,
+            log,
+            engine: OnceLock::new(),
+        }
+    }
+
+    fn engine(&self) -> Result<Arc<Engine>, String> {
+        self.engine
+            .get_or_init(|| {
+                Engine::start(self.config.clone(), self.metrics.clone(), self.log.clone())
+                    .map_err(|e| format!("cannot start the outbound engine: {e}"))
+            })
+            .clone()
+    }
+}
+
+/// What the current inbound request allows.
+#[derive(Default)]
+struct RequestScope {
+    request_id: u64,
+    deadline: Option<Instant>,
+    subrequests: u32,
+    settings: FetchSettings,
+    /// Engine ids started by this request and not yet ended.
+    active: HashSet<u64>,
+}
+
+/// One runtime's link to the engine and its completion channel.
+pub struct FetchEnv {
+    outbound: Arc<Outbound>,
+    henv: String,
+    tx: CompletionSender,
+    rx: Receiver<Completion>,
+    scope: RefCell<RequestScope>,
+}
+
+impl FetchEnv {
+    pub fn new(outbound: Arc<Outbound>, henv: &str) -> Rc<FetchEnv> {
+        let (tx, rx) = completion::channel();
+        Rc::new(FetchEnv {
+            outbound,
+            henv: henv.to_owned(),
+            tx,
+            rx,
+            scope: RefCell::default(),
+        })
+    }
+
+    /// The completions for this runtime.
+    pub fn completions(&self) -> &Receiver<Completion> {
+        &self.rx
+    }
+
+    /// A new inbound request starts: its deadline, its henv's policy, a fresh subrequest count.
+    pub fn begin_request(&self, request_id: u64, deadline: Instant, settings: &FetchSettings) {
+        while self.rx.try_recv().is_ok() {} // left by an ended request: nothing awaits them
+        let mut scope = self.scope.borrow_mut();
+        scope.request_id = request_id;
+        scope.deadline = Some(deadline);
+        scope.subrequests = 0;
+        scope.settings = settings.clone();
+    }
+
+    /// The request ended: what it started and did not finish is cancelled.
+    pub fn end_request(&self) {
+        let active = std::mem::take(&mut self.scope.borrow_mut().active);
+        if active.is_empty() {
+            return;
+        }
+        if let Ok(engine) = self.outbound.engine() {
+            for id in active {
+                engine.abort(id);
+            }
+        }
+    }
+
+    fn start(&self, spec: FetchSpec) -> Result<u64, String> {
+        let config = &self.outbound.config;
+        let (request_id, deadline, max_conns, max_bytes, insecure) = {
+            let mut scope = self.scope.borrow_mut();
+            let s = &scope.settings;
+            if !policy::host_allowed(&s.allow_hosts, &spec.host) {
+                return Err(format!(
+                    "{} is not in this app's fetch_allow_hosts",
+                    spec.host
+                ));
+            }
+            let cap = s
+                .max_subrequests
+                .map_or(config.max_subrequests, |n| n.min(config.max_subrequests));
+            if scope.subrequests >= cap {
+                return Err(format!(
+                    "too many outbound requests for one request (limit {cap})"
+                ));
+            }
+            scope.subrequests += 1;
+            let s = &scope.settings;
+            (
+                scope.request_id,
+                scope.deadline.unwrap_or_else(|| Instant::now() + config.read_timeout),
+                s.max_connections
+                    .map_or(config.max_conns_per_henv, |n| n.min(config.max_conns_per_henv)),
+                s.max_response_bytes
+                    .map_or(config.max_response_bytes, |n| n.min(config.max_response_bytes)),
+                s.insecure_tls,
+            )
+        };
+        let engine = self.outbound.engine()?;
+        let req = OutboundRequest {
+            method: spec.method,
+            https: spec.https,
+            host: spec.host,
+            port: spec.port,
+            target: spec.target,
+            headers: spec.headers,
+            body: spec.body,
+            henv: self.henv.clone(),
+            request_id,
+            deadline,
+            insecure_tls: insecure,
+            max_response_bytes: max_bytes,
+            max_conns,
+        };
+        let tx = self.tx.clone();
+        let henv = self.henv.clone();
+        let id_cell = Arc::new(OnceLock::<u64>::new());
+        let sink_id = id_cell.clone();
+        let sink = Box::new(move |event: OutboundEvent| {
+            let id = sink_id.get().copied().unwrap_or(0);
+            tx.send(Completion {
+                henv: henv.clone(),
+                runtime_id: 0,
+                run: Box::new(move |ctx| dispatch(ctx, id, event)),
+            });
+        });
+        // (The engine runs the sink only after `submit` returned and `id_cell` is set: its
+        // commands are handled on the I/O thread after this send.)
+        let id = engine.submit(req, sink).map_err(|e| e.to_string())?;
+        let _ = id_cell.set(id);
+        self.scope.borrow_mut().active.insert(id);
+        Ok(id)
+    }
+
+    /// Whether outbound requests of this runtime are still to report.
+    pub fn awaiting(&self) -> bool {
+        !self.scope.borrow().active.is_empty()
+    }
+
+    /// The request `id` ended (its last event was dispatched).
+    fn ended(&self, id: u64) {
+        self.scope.borrow_mut().active.remove(&id);
+    }
+}
+
+/// What `fetchStart` receives.
+struct FetchSpec {
+    method: String,
+    https: bool,
+    host: String,
+    port: u16,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Calls the JavaScript dispatcher with one engine event.
+fn dispatch(ctx: &Ctx<'_>, id: u64, event: OutboundEvent) {
+    if let Err(rquickjs::Error::Exception) = try_dispatch(ctx, id, event) {
+        let _ = ctx.catch(); // the dispatcher reports errors to the fetch's own promises
+    }
+}
+
+fn try_dispatch<'js>(ctx: &Ctx<'js>, id: u64, event: OutboundEvent) -> rquickjs::Result<()> {
+    let hook: Object = ctx.globals().get("__hbf_outbound")?;
+    let f: Function = hook.get("dispatch")?;
+    let id = id as f64;
+    match event {
+        OutboundEvent::Head {
+            status,
+            reason,
+            headers,
+        } => {
+            let list = Array::new(ctx.clone())?;
+            for (i, (n, v)) in headers.into_iter().enumerate() {
+                let pair = Array::new(ctx.clone())?;
+                pair.set(0, n)?;
+                pair.set(1, v)?;
+                list.set(i, pair)?;
+            }
+            f.call::<_, ()>((id, "head", status, reason, list))
+        }
+        OutboundEvent::Data(bytes) => {
+            let arr = TypedArray::<u8>::new(ctx.clone(), bytes)?;
+            f.call::<_, ()>((id, "data", arr))
+        }
+        OutboundEvent::End => f.call::<_, ()>((id, "end")),
+        OutboundEvent::Error(e) => {
+            let kind = match e {
+                OutboundError::Aborted => "abort",
+                OutboundError::Timeout(_) => "timeout",
+                _ => "network",
+            };
+            f.call::<_, ()>((id, "error", kind, e.to_string()))
+        }
+    }
+}
+
+/// Adds `fetchStart`, `fetchCredit`, `fetchAbort` and `fetchEnded` to the host object.
+pub fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>, env: Option<Rc<FetchEnv>>) -> rquickjs::Result<()> {
+    let Some(env) = env else {
+        return Ok(()); // an embedding without outbound access: fetch() rejects
+    };
+    let e = env.clone();
+    host.set(
+        "fetchStart",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, spec: Object<'js>| -> rquickjs::Result<f64> {
+                let spec = read_spec(&ctx, &spec)?;
+                e.start(spec)
+                    .map(|id| id as f64)
+                    .map_err(|m| Exception::throw_type(&ctx, &m))
+            },
+        )?,
+    )?;
+    let e = env.clone();
+    host.set(
+        "fetchCredit",
+        Function::new(ctx.clone(), move |id: f64, bytes: f64| {
+            if let Ok(engine) = e.outbound.engine() {
+                engine.credit(id as u64, bytes as usize);
+            }
+        })?,
+    )?;
+    let e = env.clone();
+    host.set(
+        "fetchAbort",
+        Function::new(ctx.clone(), move |id: f64| {
+            e.ended(id as u64);
+            if let Ok(engine) = e.outbound.engine() {
+                engine.abort(id as u64);
+            }
+        })?,
+    )?;
+    host.set(
+        "fetchEnded",
+        Function::new(ctx.clone(), move |id: f64| env.ended(id as u64))?,
+    )?;
+    Ok(())
+}
+
+fn read_spec<'js>(ctx: &Ctx<'js>, spec: &Object<'js>) -> rquickjs::Result<FetchSpec> {
+    let bad = |what: &str| Exception::throw_type(ctx, &format!("fetchStart: {what}"));
+    let headers_arr: Array = spec.get("headers")?;
+    let mut headers = Vec::with_capacity(headers_arr.len());
+    for pair in headers_arr.iter::<Array>() {
+        let pair = pair?;
+        headers.push((pair.get::<String>(0)?, pair.get::<String>(1)?));
+    }
+    let body: Value = spec.get("body")?;
+    let body = if body.is_undefined() || body.is_null() {
+        Vec::new()
+    } else {
+        super::convert::bytes_of(&body).ok_or_else(|| bad("body must be bytes"))?
+    };
+    let port: f64 = spec.get("port")?;
+    if !(1.0..=65535.0).contains(&port) {
+        return Err(bad("port out of range"));
+    }
+    Ok(FetchSpec {
+        method: spec.get("method")?,
+        https: spec.get("https")?,
+        host: spec.get("host")?,
+        port: port as u16,
+        target: spec.get("target")?,
+        headers,
+        body,
+    })
+}
