@@ -13,7 +13,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use super::{compile_commonjs, Bytecode, JsError};
 
 /// `(name without "node:", CommonJS source)`, one per built-in module.
-pub(crate) const BUILTINS: &[(&str, &str)] = &[];
+pub(crate) const BUILTINS: &[(&str, &str)] = &[
+    // Web globals made on first use (prelude.js installs lazy getters): fetch and friends.
+    ("hbf:web/events", include_str!("lib/web/events.js")),
+    ("hbf:web/streams", include_str!("lib/web/streams.js")),
+    ("hbf:web/blob", include_str!("lib/web/blob.js")),
+    ("hbf:web/fetch", include_str!("lib/web/fetch.js")),
+];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).
 pub(crate) fn builtin_source(name: &str) -> Option<&'static str> {

@@ -162,20 +162,18 @@ impl FetchEnv {
         };
         let tx = self.tx.clone();
         let henv = self.henv.clone();
-        let id_cell = Arc::new(OnceLock::<u64>::new());
-        let sink_id = id_cell.clone();
-        let sink = Box::new(move |event: OutboundEvent| {
-            let id = sink_id.get().copied().unwrap_or(0);
-            tx.send(Completion {
-                henv: henv.clone(),
-                runtime_id: 0,
-                run: Box::new(move |ctx| dispatch(ctx, id, event)),
-            });
-        });
-        // (The engine runs the sink only after `submit` returned and `id_cell` is set: its
-        // commands are handled on the I/O thread after this send.)
-        let id = engine.submit(req, sink).map_err(|e| e.to_string())?;
-        let _ = id_cell.set(id);
+        let make_sink = move |id: u64| -> crate::outbound::Sink {
+            Box::new(move |event: OutboundEvent| {
+                // (runtime_id 0: until the worker branch routes completions per worker, the
+                // channel is this runtime's own.)
+                tx.send(Completion {
+                    henv: henv.clone(),
+                    runtime_id: 0,
+                    run: Box::new(move |ctx| dispatch(ctx, id, event)),
+                });
+            })
+        };
+        let id = engine.submit(req, make_sink).map_err(|e| e.to_string())?;
         self.scope.borrow_mut().active.insert(id);
         Ok(id)
     }

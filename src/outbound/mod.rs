@@ -228,9 +228,13 @@ impl Engine {
         }))
     }
 
-    /// Queues `req`; `sink` receives its events. Refused at once (and `sink` dropped unrun)
-    /// when the henv already has `req.max_conns` requests in flight.
-    pub fn submit(&self, req: OutboundRequest, sink: Sink) -> Result<u64, OutboundError> {
+    /// Queues `req`; the sink `make_sink` builds for its id receives its events. Refused at
+    /// once when the henv already has `req.max_conns` requests in flight.
+    pub fn submit(
+        &self,
+        req: OutboundRequest,
+        make_sink: impl FnOnce(u64) -> Sink,
+    ) -> Result<u64, OutboundError> {
         {
             let mut map = self.in_flight.lock().map_err(|_| OutboundError::Shutdown)?;
             let n = map.entry(req.henv.clone()).or_insert(0);
@@ -240,6 +244,7 @@ impl Engine {
             *n += 1;
         }
         let id = self.next_id.fetch_add(1, Relaxed);
+        let sink = make_sink(id);
         let henv = req.henv.clone();
         let sent = self.tx.send(Command::Submit {
             id,

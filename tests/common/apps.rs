@@ -31,7 +31,8 @@ pub fn start_app_server(dir: TempDir, dev: bool, tweak: impl FnOnce(&mut Config)
         default_host: "localhost".into(),
         mem_limit_bytes: config.qjs_mem_mb * 1024 * 1024,
         dev: config.dev,
-    });
+    })
+    .outbound(hbf::outbound::OutboundConfig::from_config(&config));
     let handle = Server::new(config)
         .handler(handler)
         .start()

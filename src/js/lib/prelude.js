@@ -1525,6 +1525,30 @@
   };
   define("crypto", cryptoObj);
 
+  // ---------------------------------------------------------------- lazy web globals
+  // fetch, streams, Blob, AbortController, ... live in built-in modules (src/js/lib/web/),
+  // compiled once per process and instantiated in a context the first time app code touches
+  // one of these names, so an app that never does pays nothing.
+  const requireBuiltin = globalThis.require;
+  const LAZY_GLOBALS = {
+    "hbf:web/events": ["Event", "CustomEvent", "EventTarget", "AbortController", "AbortSignal"],
+    "hbf:web/streams": ["ReadableStream", "ReadableStreamDefaultReader", "WritableStream",
+      "WritableStreamDefaultWriter", "TransformStream", "TextEncoderStream", "TextDecoderStream",
+      "ByteLengthQueuingStrategy", "CountQueuingStrategy"],
+    "hbf:web/blob": ["Blob", "File", "FormData"],
+    "hbf:web/fetch": ["fetch", "Headers", "Request", "Response"],
+  };
+  for (const mod of Object.keys(LAZY_GLOBALS)) {
+    for (const name of LAZY_GLOBALS[mod]) {
+      if (typeof globalThis[name] !== "undefined" || typeof requireBuiltin !== "function") continue;
+      defineProperty(globalThis, name, {
+        configurable: true, enumerable: false,
+        get() { const v = requireBuiltin(mod)[name]; define(name, v); return v; },
+        set(v) { define(name, v); },
+      });
+    }
+  }
+
   // ---------------------------------------------------------------- global / process
   define("global", globalThis);
   function hrtime(prev) {
