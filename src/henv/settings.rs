@@ -238,7 +238,10 @@ mod tests {
     #[test]
     fn parses_settings() {
         let s = settings(&[
-            ("fetch_allow_hosts", r#"["API.example.com", "*.stripe.com"]"#),
+            (
+                "fetch_allow_hosts",
+                r#"["API.example.com", "*.stripe.com"]"#,
+            ),
             ("fetch_max_subrequests", "3"),
             ("fetch_insecure_tls", "true"),
         ]);

@@ -136,11 +136,15 @@ impl FetchEnv {
             let s = &scope.settings;
             (
                 scope.request_id,
-                scope.deadline.unwrap_or_else(|| Instant::now() + config.read_timeout),
-                s.max_connections
-                    .map_or(config.max_conns_per_henv, |n| n.min(config.max_conns_per_henv)),
-                s.max_response_bytes
-                    .map_or(config.max_response_bytes, |n| n.min(config.max_response_bytes)),
+                scope
+                    .deadline
+                    .unwrap_or_else(|| Instant::now() + config.read_timeout),
+                s.max_connections.map_or(config.max_conns_per_henv, |n| {
+                    n.min(config.max_conns_per_henv)
+                }),
+                s.max_response_bytes.map_or(config.max_response_bytes, |n| {
+                    n.min(config.max_response_bytes)
+                }),
                 s.insecure_tls,
             )
         };
@@ -243,7 +247,11 @@ fn try_dispatch<'js>(ctx: &Ctx<'js>, id: u64, event: OutboundEvent) -> rquickjs:
 }
 
 /// Adds `fetchStart`, `fetchCredit`, `fetchAbort` and `fetchEnded` to the host object.
-pub fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>, env: Option<Rc<FetchEnv>>) -> rquickjs::Result<()> {
+pub fn install<'js>(
+    ctx: &Ctx<'js>,
+    host: &Object<'js>,
+    env: Option<Rc<FetchEnv>>,
+) -> rquickjs::Result<()> {
     let Some(env) = env else {
         return Ok(()); // an embedding without outbound access: fetch() rejects
     };

@@ -85,9 +85,9 @@ impl IoLoop {
     fn run(&mut self) {
         let mut events = Events::with_capacity(256);
         loop {
-            let timeout = self.next_deadline().map(|d| {
-                d.saturating_duration_since(Instant::now()) + Duration::from_millis(1)
-            });
+            let timeout = self
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now()) + Duration::from_millis(1));
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     self.log.error(
@@ -130,8 +130,8 @@ impl IoLoop {
     }
 
     fn deadline_of(&self, ex: &Exchange) -> Instant {
-        let paused = matches!(ex.phase, Phase::Body { .. })
-            && ex.unconsumed >= self.config.buffer_bytes;
+        let paused =
+            matches!(ex.phase, Phase::Body { .. }) && ex.unconsumed >= self.config.buffer_bytes;
         if paused {
             ex.req.deadline
         } else {
@@ -190,7 +190,10 @@ impl IoLoop {
         let key = self.exchanges.insert((id, ex));
         self.by_id.insert(id, key);
         if now >= self.exchanges[key].1.req.deadline {
-            self.finish(key, Err(OutboundError::Timeout("deadline passed before sending")));
+            self.finish(
+                key,
+                Err(OutboundError::Timeout("deadline passed before sending")),
+            );
             return;
         }
         self.begin(key, true);
@@ -213,7 +216,8 @@ impl IoLoop {
                 let ex = &mut self.exchanges[key].1;
                 ex.conn = Some(conn);
                 ex.reused = true;
-                ex.phase_deadline = (Instant::now() + self.config.read_timeout).min(ex.req.deadline);
+                ex.phase_deadline =
+                    (Instant::now() + self.config.read_timeout).min(ex.req.deadline);
                 if let Err(e) = ex.start_sending() {
                     self.finish(key, Err(e));
                     return;
@@ -337,7 +341,10 @@ impl IoLoop {
                 _ => Vec::new(),
             };
             if rest.is_empty() {
-                self.finish(key, Err(OutboundError::Connect(format!("{addr}: {reason}"))));
+                self.finish(
+                    key,
+                    Err(OutboundError::Connect(format!("{addr}: {reason}"))),
+                );
             } else {
                 self.try_next_address(key, rest);
             }
@@ -402,7 +409,12 @@ impl IoLoop {
         let Some((_, ex)) = self.exchanges.get_mut(key) else {
             return;
         };
-        if ready && matches!(ex.phase, Phase::Sending { .. } | Phase::Head { .. } | Phase::Body { .. }) {
+        if ready
+            && matches!(
+                ex.phase,
+                Phase::Sending { .. } | Phase::Head { .. } | Phase::Body { .. }
+            )
+        {
             ex.phase_deadline = (Instant::now() + self.config.read_timeout).min(ex.req.deadline);
         }
         match ex.drive(self.config.buffer_bytes, self.config.max_head_bytes) {

@@ -156,7 +156,11 @@ impl Exchange {
             format!("{host}:{}", req.port)
         };
         out.extend_from_slice(
-            format!("{} {} HTTP/1.1\r\nHost: {authority}\r\n", req.method, req.target).as_bytes(),
+            format!(
+                "{} {} HTTP/1.1\r\nHost: {authority}\r\n",
+                req.method, req.target
+            )
+            .as_bytes(),
         );
         for (name, value) in &req.headers {
             if name.is_empty() || !name.bytes().all(is_tchar) {
@@ -349,9 +353,10 @@ impl Exchange {
             for h in resp.headers.iter() {
                 let value = String::from_utf8_lossy(h.value).into_owned();
                 if h.name.eq_ignore_ascii_case("content-length") {
-                    let n: u64 = value.trim().parse().map_err(|_| {
-                        OutboundError::Protocol("invalid Content-Length".into())
-                    })?;
+                    let n: u64 = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| OutboundError::Protocol("invalid Content-Length".into()))?;
                     if length.is_some_and(|l| l != n) {
                         return Err(OutboundError::Protocol(
                             "conflicting Content-Length headers".into(),

@@ -68,12 +68,7 @@ fn v6_class(ip: Ipv6Addr) -> Option<&'static str> {
     }
     // NAT64 (64:ff9b::/96) and the deprecated IPv4-compatible form carry an IPv4 address.
     if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] || s[0..6] == [0; 6] {
-        let v4 = Ipv4Addr::new(
-            (s[6] >> 8) as u8,
-            s[6] as u8,
-            (s[7] >> 8) as u8,
-            s[7] as u8,
-        );
+        let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
         return v4_class(v4).or(Some("reserved"));
     }
     Some(match s[0] {

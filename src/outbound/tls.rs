@@ -27,7 +27,13 @@ impl Connector {
     /// Loads the CA bundle at `ca_file` (PEM, several certificates).
     pub fn new(ca_file: &Path) -> Result<Connector, String> {
         static INIT: Once = Once::new();
-        INIT.call_once(|| drop(Config::new(Endpoint::Client, Transport::Stream, Preset::Default)));
+        INIT.call_once(|| {
+            drop(Config::new(
+                Endpoint::Client,
+                Transport::Stream,
+                Preset::Default,
+            ))
+        });
         let mut pem = std::fs::read(ca_file)
             .map_err(|e| format!("cannot read CA bundle {}: {e}", ca_file.display()))?;
         pem.push(0); // mbed TLS recognises PEM by its terminating NUL
