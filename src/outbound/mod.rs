@@ -280,3 +280,6 @@ impl Drop for Engine {
         let _ = self.waker.wake();
     }
 }
+
+#[cfg(test)]
+mod tests;
