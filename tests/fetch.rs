@@ -61,6 +61,11 @@ app.get('/try', async (req, res) => {
     res.json({ error: e.name + ': ' + e.message, cause: e.cause ? e.cause.message : null });
   }
 });
+app.get('/len', async (req, res) => {
+  const r = await fetch(q(req).url);
+  const buf = await r.arrayBuffer();
+  res.json({ len: buf.byteLength, status: r.status, server: r.headers.get('server') });
+});
 app.get('/many', async (req, res) => {
   const out = [];
   for (let i = 0; i < Number(q(req).n); i++) {
@@ -416,4 +421,95 @@ fn https_verifies_certificates_and_host_names() {
         ),
     );
     assert_eq!(r["body"], "hello", "{r}");
+}
+
+/// nginx on loopback (static file, `return`, keep-alive), started for this test.
+struct Nginx {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl Nginx {
+    fn start() -> Nginx {
+        let dir = TempDir::new("nginx");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let d = dir.path().display();
+        std::fs::write(dir.path().join("file.txt"), "x".repeat(100_000)).unwrap();
+        let conf = format!(
+            "daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{ access_log off; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
+               fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+               server {{ listen 127.0.0.1:{port}; root {d};\n\
+                 location = /hello {{ default_type text/plain; return 200 \"hello from nginx\"; }}\n\
+                 location = /moved {{ return 301 /hello; }}\n\
+               }}\n\
+             }}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        let child = Command::new("nginx")
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .arg("-p")
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx runs");
+        let up = common::wait_until(std::time::Duration::from_secs(5), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "nginx did not start");
+        Nginx {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Nginx {
+    /// SIGTERM to the master, which stops its workers (SIGKILL would orphan them).
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn fetch_from_nginx() {
+    let have_nginx = Command::new("nginx")
+        .arg("-v")
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_nginx {
+        eprintln!("skipped: nginx not installed");
+        return;
+    }
+    let nginx = Nginx::start();
+    let s = app(&[], dev);
+    let base = format!("http://127.0.0.1:{}", nginx.port);
+    for _ in 0..3 {
+        let r = json(&s, &format!("/try?url={}", enc(&format!("{base}/hello"))));
+        assert_eq!(r["body"], "hello from nginx");
+    }
+    let r = json(&s, &format!("/try?url={}", enc(&format!("{base}/moved"))));
+    assert_eq!(r["body"], "hello from nginx");
+    assert_eq!(r["redirected"], true);
+    let r = json(
+        &s,
+        &format!("/len?url={}", enc(&format!("{base}/file.txt"))),
+    );
+    assert_eq!(r["len"], 100_000);
+    assert!(r["server"].as_str().unwrap().starts_with("nginx"));
 }

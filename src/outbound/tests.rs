@@ -16,9 +16,8 @@ fn engine() -> Arc<Engine> {
         buffer_bytes: 64 * 1024,
         ..OutboundConfig::default()
     };
-    let log = Arc::new(
-        Logger::new(crate::LogLevel::Error, crate::LogFormat::Text).expect("logger"),
-    );
+    let log =
+        Arc::new(Logger::new(crate::LogLevel::Error, crate::LogFormat::Text).expect("logger"));
     Engine::start(config, Arc::new(Metrics::new()), log).expect("engine starts")
 }
 
@@ -109,7 +108,11 @@ fn content_length_chunked_and_keep_alive_reuse() {
     assert_eq!(collect(&rx), (200, b"hello".to_vec(), None));
     let (_, rx) = submit(&e, request(port, "/b"));
     assert_eq!(collect(&rx), (201, b"abcde".to_vec(), None));
-    assert_eq!(conns.load(SeqCst), 1, "the second request reused the connection");
+    assert_eq!(
+        conns.load(SeqCst),
+        1,
+        "the second request reused the connection"
+    );
 }
 
 #[test]
@@ -158,7 +161,9 @@ fn errors_are_typed() {
     let (_, rx) = submit(&e, request(port, "/"));
     assert!(matches!(collect(&rx).2, Some(OutboundError::Connect(_))));
     // A declared length over the limit.
-    let (port, _) = server(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n".to_vec()]);
+    let (port, _) = server(vec![
+        b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n".to_vec()
+    ]);
     let mut req = request(port, "/");
     req.max_response_bytes = 10;
     let (_, rx) = submit(&e, req);
