@@ -465,7 +465,14 @@ impl IoLoop {
         };
         self.metrics.record_outbound(label, elapsed);
         let error = result.as_ref().err().map(ToString::to_string);
-        self.log.info(
+        let level = match &result {
+            Ok(()) if !self.config.log_requests => return,
+            Ok(()) => crate::LogLevel::Info,
+            Err(OutboundError::Aborted) => crate::LogLevel::Info,
+            Err(_) => crate::LogLevel::Warn,
+        };
+        self.log.log(
+            level,
             "outbound request",
             &[
                 ("henv", Field::Str(&ex.req.henv)),

@@ -59,6 +59,8 @@ pub struct OutboundConfig {
     pub buffer_bytes: usize,
     /// Threads resolving host names.
     pub resolver_threads: usize,
+    /// Log every outbound request at info (with `--access_log`); failures are always logged.
+    pub log_requests: bool,
 }
 
 /// The system CA bundle (Debian/Ubuntu/Alpine path).
@@ -86,6 +88,7 @@ impl OutboundConfig {
             pool_idle: Duration::from_secs(30),
             buffer_bytes: 256 * 1024,
             resolver_threads: 2,
+            log_requests: c.access_log,
         }
     }
 }

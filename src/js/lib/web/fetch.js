@@ -310,6 +310,27 @@ Object.defineProperty(globalThis, "__hbf_outbound", {
   }),
 });
 
+/**
+ * Starts one outbound request (spec as host.fetchStart takes it) and routes its events to
+ * `handlers` ({ head(status, reason, [[name, value]...]), data(Uint8Array), end(), error(kind,
+ * message) }). Returns the engine id; throws the host's TypeError when policy refuses it.
+ * Shared with node's http client (lib/node/http_client.js).
+ */
+function startOutbound(spec, handlers) {
+  const id = host.fetchStart(spec);
+  pending.set(id, handlers);
+  return id;
+}
+
+/** Stops request `id`; its handlers are not called again. */
+function stopOutbound(id) {
+  pending.delete(id);
+  host.fetchAbort(id);
+}
+
+/** The consumer took `n` bytes of request `id`'s body. */
+function creditOutbound(id, n) { host.fetchCredit(id, n); }
+
 function networkError(message, cause) {
   const err = new TypeError("fetch failed");
   err.cause = cause instanceof Error ? cause : new Error(message);
@@ -327,31 +348,20 @@ function send(url, method, headers, bytes, signal) {
     const https = u.protocol === "https:";
     const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
     let id;
-    try {
-      id = host.fetchStart({
-        method, https, host: hostname, port: u.port ? Number(u.port) : https ? 443 : 80,
-        target: (u.pathname || "/") + u.search, headers, body: bytes,
-      });
-    } catch (e) {
-      reject(networkError(e.message, e));
-      return;
-    }
     let controller = null, settled = false;
     const onAbort = () => {
-      host.fetchAbort(id);
-      pending.delete(id);
+      stopOutbound(id);
       if (!settled) { settled = true; reject(signal.reason); }
       else if (controller) { try { controller.error(signal.reason); } catch {} }
     };
-    signal.addEventListener("abort", onAbort, { once: true });
     const done = () => signal.removeEventListener("abort", onAbort);
-    pending.set(id, {
+    const handlers = {
       head(status, statusText, list) {
         const body = new ReadableStream({
           start(c) { controller = c; },
-          cancel() { host.fetchAbort(id); pending.delete(id); done(); },
+          cancel() { stopOutbound(id); done(); },
         }, { highWaterMark: 0 });
-        body[kState][kOnDequeue] = chunk => host.fetchCredit(id, chunk.length);
+        body[kState][kOnDequeue] = chunk => creditOutbound(id, chunk.length);
         const r = new Response(null, { status: 200 });
         r.status = status;
         r.statusText = statusText;
@@ -372,7 +382,17 @@ function send(url, method, headers, bytes, signal) {
         if (!settled) { settled = true; reject(err); }
         else if (controller) { try { controller.error(err); } catch {} }
       },
-    });
+    };
+    try {
+      id = startOutbound({
+        method, https, host: hostname, port: u.port ? Number(u.port) : https ? 443 : 80,
+        target: (u.pathname || "/") + u.search, headers, body: bytes,
+      }, handlers);
+    } catch (e) {
+      reject(networkError(e.message, e));
+      return;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }
 
@@ -428,4 +448,4 @@ async function fetch(input, init = undefined) {
   }
 }
 
-module.exports = { fetch, Headers, Request, Response };
+module.exports = { fetch, Headers, Request, Response, startOutbound, stopOutbound, creditOutbound };
