@@ -465,7 +465,7 @@ impl Config {
 
     /// Checks values clap cannot check on its own. The error names the flag.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let positive: [(&'static str, u64); 13] = [
+        let positive: [(&'static str, u64); 15] = [
             ("--max_conn", self.max_conn as u64),
             ("--listen_backlog", u64::from(self.listen_backlog)),
             ("--qjs_timeout_ms", self.qjs_timeout_ms),
@@ -485,12 +485,22 @@ impl Config {
             ("--max_header_line_bytes", self.max_header_line_bytes as u64),
             ("--max_header_bytes", self.max_header_bytes as u64),
             ("--max_headers", self.max_headers as u64),
+            ("--fetch_connect_timeout_ms", self.fetch_connect_timeout_ms),
+            ("--fetch_read_timeout_ms", self.fetch_read_timeout_ms),
         ];
         for (flag, value) in positive {
             if value == 0 {
                 return Err(ConfigError::Invalid {
                     flag,
                     reason: "must be greater than 0".into(),
+                });
+            }
+        }
+        if let Some(ca) = &self.fetch_ca_file {
+            if let Err(e) = std::fs::metadata(ca) {
+                return Err(ConfigError::Invalid {
+                    flag: "--fetch_ca_file",
+                    reason: format!("cannot read {}: {e}", ca.display()),
                 });
             }
         }

@@ -20,7 +20,10 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     ("hbf:web/blob", include_str!("lib/web/blob.js")),
     ("hbf:web/fetch", include_str!("lib/web/fetch.js")),
     // Node's HTTP client over the same engine; `http`/`https` re-export it (`forProtocol`).
-    ("hbf:node/http_client", include_str!("lib/node/http_client.js")),
+    (
+        "hbf:node/http_client",
+        include_str!("lib/node/http_client.js"),
+    ),
 ];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).

@@ -92,7 +92,6 @@ impl FetchEnv {
 
     /// A new inbound request starts: its deadline, its henv's policy, a fresh subrequest count.
     pub fn begin_request(&self, request_id: u64, deadline: Instant, settings: &FetchSettings) {
-        while self.rx.try_recv().is_ok() {} // left by an ended request: nothing awaits them
         let mut scope = self.scope.borrow_mut();
         scope.request_id = request_id;
         scope.deadline = Some(deadline);

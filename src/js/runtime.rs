@@ -178,6 +178,7 @@ impl AppRuntime {
     pub fn handle(&mut self, req: &Request, hostname: &str) -> Result<Response, JsError> {
         self.deadline.set(Some(req.deadline));
         let (result, gc_threshold) = self.context.with(|ctx| {
+            self.run_ready_completions(&ctx); // FETCH-COMPLETIONS: left since the last request
             let result = self.run(&ctx, req, hostname);
             // Jobs the response left (e.g. 'finish' listeners of an async response) run now,
             // still under the deadline, not in the next request.
@@ -305,11 +306,18 @@ impl AppRuntime {
         };
         (first.run)(ctx);
         drain_jobs(ctx);
-        while let Ok(c) = rx.try_recv() {
-            (c.run)(ctx);
-            drain_jobs(ctx);
-        }
+        self.run_ready_completions(ctx);
         Ok(())
+    }
+
+    /// FETCH-COMPLETIONS: runs the completions already queued, each followed by its jobs.
+    fn run_ready_completions(&self, ctx: &Ctx<'_>) {
+        if let Some(fetch) = self.fetch.as_ref() {
+            while let Ok(c) = fetch.completions().try_recv() {
+                (c.run)(ctx);
+                drain_jobs(ctx);
+            }
+        }
     }
 
     fn deadline_passed(&self) -> bool {
