@@ -68,26 +68,49 @@ struct RequestScope {
 pub struct FetchEnv {
     outbound: Arc<Outbound>,
     henv: String,
+    /// The generation of the runtime, stamped on every completion.
+    runtime_id: u64,
     tx: CompletionSender,
-    rx: Receiver<Completion>,
+    /// Set when the channel is this runtime's own (`new`); `None` when the worker owns it.
+    rx: Option<Receiver<Completion>>,
     scope: RefCell<RequestScope>,
 }
 
 impl FetchEnv {
+    /// A runtime with its own completion channel (waited on by `AppRuntime::settle`).
     pub fn new(outbound: Arc<Outbound>, henv: &str) -> Rc<FetchEnv> {
         let (tx, rx) = completion::channel();
         Rc::new(FetchEnv {
             outbound,
             henv: henv.to_owned(),
+            runtime_id: 0,
             tx,
-            rx,
+            rx: Some(rx),
             scope: RefCell::default(),
         })
     }
 
-    /// The completions for this runtime.
-    pub fn completions(&self) -> &Receiver<Completion> {
-        &self.rx
+    /// A runtime whose completions go to its worker's channel (`sender`), stamped with `henv`
+    /// and `runtime_id` so the worker routes them to this runtime or drops them.
+    pub fn with_sender(
+        outbound: Arc<Outbound>,
+        henv: &str,
+        runtime_id: u64,
+        sender: CompletionSender,
+    ) -> Rc<FetchEnv> {
+        Rc::new(FetchEnv {
+            outbound,
+            henv: henv.to_owned(),
+            runtime_id,
+            tx: sender,
+            rx: None,
+            scope: RefCell::default(),
+        })
+    }
+
+    /// The completions for this runtime, when the channel is its own.
+    pub fn completions(&self) -> Option<&Receiver<Completion>> {
+        self.rx.as_ref()
     }
 
     /// A new inbound request starts: its deadline, its henv's policy, a fresh subrequest count.
@@ -165,13 +188,12 @@ impl FetchEnv {
         };
         let tx = self.tx.clone();
         let henv = self.henv.clone();
+        let runtime_id = self.runtime_id;
         let make_sink = move |id: u64| -> crate::outbound::Sink {
             Box::new(move |event: OutboundEvent| {
-                // (runtime_id 0: until the worker branch routes completions per worker, the
-                // channel is this runtime's own.)
                 tx.send(Completion {
                     henv: henv.clone(),
-                    runtime_id: 0,
+                    runtime_id,
                     run: Box::new(move |ctx| dispatch(ctx, id, event)),
                 });
             })

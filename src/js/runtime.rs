@@ -295,11 +295,10 @@ impl AppRuntime {
     /// the promise jobs they queue. Returns early after running some, so the caller re-checks
     /// the response promise.
     fn wait_for_completions<'js>(&self, ctx: &Ctx<'js>, until: Instant) -> Result<(), JsError> {
-        let Some(fetch) = self.fetch.as_ref() else {
+        let Some(rx) = self.fetch.as_ref().and_then(|f| f.completions()) else {
             std::thread::sleep(until.saturating_duration_since(Instant::now()));
             return Ok(());
         };
-        let rx = fetch.completions();
         let first = match rx.recv_deadline(until) {
             Ok(c) => c,
             Err(_) => return Ok(()),
@@ -312,8 +311,8 @@ impl AppRuntime {
 
     /// FETCH-COMPLETIONS: runs the completions already queued, each followed by its jobs.
     fn run_ready_completions(&self, ctx: &Ctx<'_>) {
-        if let Some(fetch) = self.fetch.as_ref() {
-            while let Ok(c) = fetch.completions().try_recv() {
+        if let Some(rx) = self.fetch.as_ref().and_then(|f| f.completions()) {
+            while let Ok(c) = rx.try_recv() {
                 (c.run)(ctx);
                 drain_jobs(ctx);
             }

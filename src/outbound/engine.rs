@@ -159,6 +159,9 @@ impl IoLoop {
                 if let Some(&key) = self.by_id.get(&id) {
                     let ex = &mut self.exchanges[key].1;
                     ex.unconsumed = ex.unconsumed.saturating_sub(bytes);
+                    // (a pause does not count as the server's silence)
+                    ex.phase_deadline =
+                        (Instant::now() + self.config.read_timeout).min(ex.req.deadline);
                     self.drive(key, false);
                 }
             }
