@@ -93,6 +93,34 @@ app.get('/web', async (req, res) => {
     typeofs: [typeof fetch, typeof Request, typeof ReadableStream, typeof WritableStream, typeof TransformStream, typeof File],
   });
 });
+app.get('/streams', async (req, res) => {
+  const written = [];
+  const ws = new WritableStream({ write(c) { written.push(c); }, close() { written.push('closed'); } });
+  const rs = new ReadableStream({ start(c) { c.enqueue(1); c.enqueue(2); c.close(); } });
+  await rs.pipeThrough(new TransformStream({ transform(c, ctl) { ctl.enqueue(c * 10); } })).pipeTo(ws);
+  const [a, b] = new ReadableStream({ start(c) { c.enqueue('x'); c.close(); } }).tee();
+  const ra = await a.getReader().read(), rb = await b.getReader().read();
+  let pulls = 0;
+  const lazy = new ReadableStream({ pull(c) { pulls++; c.enqueue(pulls); if (pulls === 3) c.close(); } }, { highWaterMark: 0 });
+  const seen = [];
+  for await (const v of lazy) seen.push(v);
+  const req1 = new Request('http://x.test/a', { method: 'post', body: 'hi', headers: { 'x-a': '1' } });
+  const req2 = req1.clone();
+  const errored = new ReadableStream({ start(c) { c.error(new Error('bad')); } });
+  let err = null;
+  try { await errored.getReader().read(); } catch (e) { err = e.message; }
+  // A streamed fetch body cancelled half way; the connection is not reused, later fetches work.
+  let partial = '';
+  if (q(req).url) {
+    const r = await fetch(q(req).url);
+    const reader = r.body.getReader();
+    partial = new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+  }
+  res.json({ written, tee: [ra.value, rb.value], seen, pulls,
+    req: [req1.method, await req1.text(), await req2.text(), req2.headers.get('x-a'), req1.bodyUsed, req2.bodyUsed],
+    err, partial });
+});
 app.use((err, req, res, next) => res.status(500).json({ err: String(err), stack: err.stack }));
 module.exports = app;
 "#;
@@ -249,6 +277,26 @@ fn fetch_get_post_streaming_and_web_apis() {
     assert_eq!(r["any"], serde_json::json!([true, "why"]));
     assert_eq!(r["ts"], "ab");
     assert_eq!(r["typeofs"], serde_json::json!(vec!["function"; 6]));
+    let r = json(
+        &s,
+        &format!("/streams?url={}", enc(&format!("{up}/stream?n=50&gap=20"))),
+    );
+    assert_eq!(r["written"], serde_json::json!([10, 20, "closed"]));
+    assert_eq!(r["tee"], serde_json::json!(["x", "x"]));
+    assert_eq!(r["seen"], serde_json::json!([1, 2, 3]));
+    assert_eq!(r["pulls"], 3);
+    assert_eq!(
+        r["req"],
+        serde_json::json!(["POST", "hi", "hi", "1", true, true])
+    );
+    assert_eq!(r["err"], "bad");
+    let partial = r["partial"].as_str().unwrap();
+    assert!(
+        partial.starts_with("chunk0;") && !partial.contains("chunk49"),
+        "{partial}"
+    );
+    let r = json(&s, &format!("/get?url={}", enc(&format!("{up}/hello"))));
+    assert_eq!(r["text"], "hello");
     assert!(s.handle.metrics().labelled("outbound_requests", "ok") >= 9);
 }
 
