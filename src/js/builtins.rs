@@ -13,7 +13,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use super::{compile_commonjs, Bytecode, JsError};
 
 /// `(name without "node:", CommonJS source)`, one per built-in module.
-pub(crate) const BUILTINS: &[(&str, &str)] = &[];
+pub(crate) const BUILTINS: &[(&str, &str)] = &[
+    ("buffer", include_str!("lib/node/buffer.js")),
+    ("events", include_str!("lib/node/events.js")),
+    ("process", include_str!("lib/node/process.js")),
+    // Node's error codes and messages, shared by the modules above (not a Node module).
+    ("hbf:node-errors", include_str!("lib/node/errors.js")),
+];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).
 pub(crate) fn builtin_source(name: &str) -> Option<&'static str> {
