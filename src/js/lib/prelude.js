@@ -323,7 +323,7 @@
               break;
             }
             case 79: tmp = inspect(args[++a]); break; // %O
-            case 111: tmp = inspect(args[++a], { depth: 4 }); break; // %o
+            case 111: tmp = inspect(args[++a], { showHidden: true, showProxy: true, depth: 4 }); break; // %o
             case 105: { // %i
               const x = args[++a];
               tmp = typeof x === "bigint" ? `${x}n` : typeof x === "symbol" ? "NaN" : fmtNumber(parseInt(x));

@@ -1,6 +1,6 @@
 'use strict';
 // node:util — format/formatWithOptions (the prelude's port of Node's, over this inspect),
-// inspect (Node's layout: depth 2, breakLength 128, compact 3 with grouping of long arrays of
+// inspect (Node's layout: depth 2, breakLength 80, compact 3 with grouping of long arrays of
 // short items, <ref *1>/[Circular *1], [Getter], class/null-prototype prefixes, Symbol.toStringTag,
 // custom inspect functions via util.inspect.custom, Buffer's <Buffer ..>), promisify (with
 // util.promisify.custom), callbackify, inherits, deprecate (warns once per code), types,
@@ -16,7 +16,7 @@ const types = require('hbf:node-types');
 const customInspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const inspectDefaultOptions = {
   showHidden: false, depth: 2, colors: false, customInspect: true, showProxy: false, maxArrayLength: 100,
-  maxStringLength: 10000, breakLength: 128, compact: 3, sorted: false, getters: false, numericSeparator: false,
+  maxStringLength: 10000, breakLength: 80, compact: 3, sorted: false, getters: false, numericSeparator: false,
 };
 
 // ---------------------------------------------------------------- inspect
@@ -221,7 +221,7 @@ function formatRaw(ctx, value, recurseTimes, typedArray) {
     noIterator = false;
     if (Array.isArray(value)) {
       const prefix = (constructor !== 'Array' || tag !== '') ? getPrefix(constructor, tag, 'Array', `(${value.length})`) : '';
-      keys = filterNonIndex(getKeys(value, ctx.showHidden)).filter((k) => k !== 'length');
+      keys = filterNonIndex(getKeys(value, ctx.showHidden));
       braces = [`${prefix}[`, ']'];
       if (value.length === 0 && keys.length === 0) return `${braces[0]}]`;
       extrasType = kArrayExtrasType;
