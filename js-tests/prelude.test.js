@@ -109,6 +109,7 @@ test("timers: ordering, args, intervals, errors, clear, fake clock", () => {
   T.clear();
   run("globalThis.order = []");
   assert.equal(T.nextDelay(1000), -1);
+  // timers are Timeout objects (as in Node) that convert to their numeric id
   const ids = plain(run(`[
     setTimeout(() => order.push('a'), 10),
     setTimeout(function () { 'use strict'; order.push('b:' + (this === undefined)); }, 5),
@@ -117,7 +118,8 @@ test("timers: ordering, args, intervals, errors, clear, fake clock", () => {
     setImmediate(() => order.push('imm')),
     setTimeout(() => order.push('neg'), -5),
     setTimeout(() => order.push('nan'), 'soon'),
-  ]`));
+  ].map(Number)`));
+  assert.equal(run("const t = setTimeout(() => {}); clearTimeout(t); typeof t.unref().ref().hasRef()"), "boolean");
   assert.ok(ids.every((id) => Number.isInteger(id) && id > 0));
   assert.equal(new Set(ids).size, ids.length);
   assert.equal(T.nextDelay(1000), 0);
