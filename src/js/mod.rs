@@ -10,13 +10,13 @@
 
 mod auth_host;
 pub(crate) mod builtins;
-mod host_buffer;
 pub mod completion;
 mod convert;
 mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
+mod host_buffer;
 mod runtime;
 
 use std::cell::RefCell;
