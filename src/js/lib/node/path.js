@@ -1,7 +1,7 @@
 'use strict';
 // node:path — the POSIX flavour (also path.posix): resolve (against process.cwd(), which is
 // '/'), normalize, join, relative, dirname, basename, extname, parse, format, isAbsolute,
-// toNamespacedPath, matchesGlob is left out, sep '/', delimiter ':'.
+// toNamespacedPath, sep '/', delimiter ':'. Left out: matchesGlob.
 // path.win32 is the same POSIX object (HBF runs on POSIX only; Windows paths are not parsed).
 
 const { validateString, validateObject } = require('hbf:node-errors');
