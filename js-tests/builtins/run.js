@@ -4,12 +4,13 @@
 // server.js), and the recorded outcomes must be identical, except the cases listed in
 // known-differences.json (each with the reason).
 //   HBF_BIN=target/debug/hbf node js-tests/builtins/run.js      # prints "N passed, M failed"
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
 const { runCases } = require('./harness');
+process.noDeprecation = true; // (the Buffer() cases are deliberate)
 
 const DIR = __dirname;
 const HBF = process.env.HBF_BIN || path.join(DIR, '..', '..', 'target', 'debug', 'hbf');
@@ -26,19 +27,7 @@ module.exports = app;\n`;
   return src;
 }
 
-function serve(storage) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(HBF, ['serve', '--port', '0', '--storage_dir', storage, '--log_level', 'info',
-      '--access_log', 'false', '--workers', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    child.stderr.on('data', (d) => {
-      log += d;
-      const m = /"addr":"127\.0\.0\.1:(\d+)"/.exec(log);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error('hbf exited ' + code + ': ' + log)));
-  });
-}
+const serve = (storage) => require('../differential/lib').serveHbf(HBF, storage);
 function get(port, p) {
   return new Promise((resolve, reject) => {
     http.get({ host: '127.0.0.1', port, path: p, headers: { host: 'localhost' } }, (res) => {

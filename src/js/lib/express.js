@@ -3030,6 +3030,8 @@ Object.assign(express, {
   application, request, response, Router, Route,
   json, raw, text, urlencoded, static: serveStatic,
 });
+// The status texts, for node:http's STATUS_CODES (one table).
+Object.defineProperty(express, '__STATUS_CODES', { value: STATUS_CODES });
 
 // Bare routers or handler functions exported instead of an app get a wrapping app.
 const wrappers = new WeakMap();

@@ -356,7 +356,7 @@
     return str;
   }
   if (typeof globalThis.__hbf_define === "function") {
-    globalThis.__hbf_define("hbf:format", function (exports, require, module) { module.exports = format; });
+    globalThis.__hbf_define("hbf:format", function (exports, require, module) { module.exports = { format, quote }; });
   }
 
   // ---------------------------------------------------------------- console
