@@ -121,6 +121,19 @@ app.get('/streams', async (req, res) => {
     req: [req1.method, await req1.text(), await req2.text(), req2.headers.get('x-a'), req1.bodyUsed, req2.bodyUsed],
     err, partial });
 });
+app.get('/node-http', (req, res) => {
+  const mod = q(req).url.startsWith('https:') ? require('https') : require('http');
+  const r = mod.request(q(req).url, { method: q(req).method || 'GET', headers: { 'x-node': 'yes' } }, (up) => {
+    const chunks = [];
+    up.on('data', (c) => chunks.push(c));
+    up.on('end', () => res.json({ status: up.statusCode, message: up.statusMessage,
+      type: up.headers['content-type'], cookies: up.headers['set-cookie'] || null,
+      isBuffer: Buffer.isBuffer(chunks[0] || Buffer.alloc(0)), body: Buffer.concat(chunks).toString() }));
+  });
+  r.on('error', (e) => res.json({ error: e.message, code: e.code }));
+  if (q(req).method === 'POST') r.write('posted ');
+  r.end(q(req).method === 'POST' ? 'body' : undefined);
+});
 app.use((err, req, res, next) => res.status(500).json({ err: String(err), stack: err.stack }));
 module.exports = app;
 "#;
@@ -297,6 +310,25 @@ fn fetch_get_post_streaming_and_web_apis() {
     );
     let r = json(&s, &format!("/get?url={}", enc(&format!("{up}/hello"))));
     assert_eq!(r["text"], "hello");
+    // Node's http.request over the same engine.
+    let r = json(
+        &s,
+        &format!("/node-http?url={}", enc(&format!("{up}/stream?n=3&gap=5"))),
+    );
+    assert_eq!(r["status"], 200);
+    assert_eq!(r["message"], "OK");
+    assert_eq!(r["body"], "chunk0;chunk1;chunk2;");
+    assert_eq!(r["cookies"], serde_json::json!(["a=1", "b=2"]));
+    assert_eq!(r["isBuffer"], true);
+    let r = json(
+        &s,
+        &format!("/node-http?method=POST&url={}", enc(&format!("{up}/echo"))),
+    );
+    let echo: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echo["body"], "posted body");
+    assert_eq!(echo["headers"]["x-node"], "yes");
+    let r = json(&s, "/node-http?url=http%3A//127.0.0.1%3A1/");
+    assert_eq!(r["code"], "ECONNREFUSED", "{r}");
     assert!(s.handle.metrics().labelled("outbound_requests", "ok") >= 9);
 }
 
@@ -441,6 +473,9 @@ fn https_verifies_certificates_and_host_names() {
     let r = try_(&format!("https://localhost:{}/hello", good.port));
     assert_eq!(r["body"], "hello", "{r}");
     assert_eq!(r["status"], 200);
+    let url = enc(&format!("https://localhost:{}/hello", good.port));
+    let r = json(&s, &format!("/node-http?url={url}"));
+    assert_eq!(r["body"], "hello", "{r}");
     let r = try_(&format!("https://localhost:{}/hello", wrong_name.port));
     assert!(
         r["cause"]

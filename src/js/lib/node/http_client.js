@@ -92,7 +92,7 @@ function addHeader(msg, name, value) {
 
 class ClientRequest extends Writable {
   constructor(defaultProtocol, input, options, cb) {
-    super({ decodeStrings: true });
+    super({ decodeStrings: true, autoDestroy: false, emitClose: false });
     if (typeof input === "string" || input instanceof URL) {
       const u = new URL(`${input}`);
       const fromUrl = { protocol: u.protocol, hostname: u.hostname, port: u.port, path: u.pathname + u.search };

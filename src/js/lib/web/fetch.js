@@ -302,10 +302,15 @@ Object.defineProperty(globalThis, "__hbf_outbound", {
     dispatch(id, kind, a, b, c) {
       const h = pending.get(id);
       if (!h) return;
-      if (kind === "head") h.head(a, b, c);
-      else if (kind === "data") h.data(a);
-      else if (kind === "end") { pending.delete(id); host.fetchEnded(id); h.end(); }
-      else if (kind === "error") { pending.delete(id); host.fetchEnded(id); h.error(a, b); }
+      try {
+        if (kind === "head") h.head(a, b, c);
+        else if (kind === "data") h.data(a);
+        else if (kind === "end") { pending.delete(id); host.fetchEnded(id); h.end(); }
+        else if (kind === "error") { pending.delete(id); host.fetchEnded(id); h.error(a, b); }
+      } catch (e) {
+        // An app's 'response'/'data' listener threw: report it as Node reports an uncaught exception.
+        console.error("Uncaught exception in an outbound response handler:", e);
+      }
     },
   }),
 });
