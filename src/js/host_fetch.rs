@@ -2,17 +2,19 @@
 //! the bridge from a runtime to the outbound engine (`crate::outbound`).
 //!
 //! `fetchStart` checks the henv's policy that needs no network (scheme, host allowlist, the
-//! per-request subrequest cap), then submits the request. The engine reports on its I/O thread;
-//! each event becomes a `Completion` for this runtime, which calls the JavaScript dispatcher
-//! (`__hbf_outbound.dispatch`, defined by `lib/web/fetch.js`) with `(id, kind, ...)`:
-//! `"head", status, reason, [[name, value], ...]`, `"data", Uint8Array`, `"end"`, or
-//! `"error", kind, message`. Body bytes are credited back (`fetchCredit`) as JavaScript reads
-//! them, which is the engine's backpressure.
+//! per-request subrequest cap), then submits the request. The engine reports on its I/O thread
+//! into a `Delivery`; the runtime arms one delivery at a time, and an armed delivery sends every
+//! event queued so far as one `Completion`, which calls the JavaScript dispatcher
+//! (`__hbf_outbound.dispatch`, defined by `lib/web/fetch.js`) once per event with `(id, kind,
+//! ...)`: `"head", status, reason, [[name, value], ...]`, `"data", Uint8Array`, `"end"`, or
+//! `"error", kind, message`; then with `(id, "more")` unless the request ended, on which the
+//! dispatcher arms the next delivery (`fetchArm`). Body bytes are credited back
+//! (`fetchCredit`) as JavaScript reads them, which is the engine's backpressure.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use crossbeam_channel::Receiver;
@@ -62,6 +64,8 @@ struct RequestScope {
     settings: FetchSettings,
     /// Engine ids started by this request and not yet ended.
     active: HashSet<u64>,
+    /// Their event queues, for arming the next delivery.
+    deliveries: HashMap<u64, Arc<Mutex<Delivery>>>,
 }
 
 /// One runtime's link to the engine and its completion channel.
@@ -124,7 +128,11 @@ impl FetchEnv {
 
     /// The request ended: what it started and did not finish is cancelled.
     pub fn end_request(&self) {
-        let active = std::mem::take(&mut self.scope.borrow_mut().active);
+        let active = {
+            let mut scope = self.scope.borrow_mut();
+            scope.deliveries.clear();
+            std::mem::take(&mut scope.active)
+        };
         if active.is_empty() {
             return;
         }
@@ -186,21 +194,36 @@ impl FetchEnv {
             max_response_bytes: max_bytes,
             max_conns,
         };
-        let tx = self.tx.clone();
-        let henv = self.henv.clone();
-        let runtime_id = self.runtime_id;
+        let delivery = Arc::new(Mutex::new(Delivery::default()));
+        let shared = delivery.clone();
         let make_sink = move |id: u64| -> crate::outbound::Sink {
-            Box::new(move |event: OutboundEvent| {
-                tx.send(Completion {
-                    henv: henv.clone(),
-                    runtime_id,
-                    run: Box::new(move |ctx| dispatch(ctx, id, event)),
-                });
-            })
+            Box::new(move |event: OutboundEvent| Delivery::push(&shared, id, event))
         };
         let id = engine.submit(req, make_sink).map_err(|e| e.to_string())?;
-        self.scope.borrow_mut().active.insert(id);
+        let mut scope = self.scope.borrow_mut();
+        scope.active.insert(id);
+        scope.deliveries.insert(id, delivery);
+        drop(scope);
+        self.arm(id);
         Ok(id)
+    }
+
+    /// Lets request `id` deliver its next batch of events (one completion).
+    fn arm(&self, id: u64) {
+        let Some(delivery) = self.scope.borrow().deliveries.get(&id).cloned() else {
+            return;
+        };
+        let (tx, henv, runtime_id) = (self.tx.clone(), self.henv.clone(), self.runtime_id);
+        // (With the async worker this ticket becomes `HostEnv::completer()`: one outstanding
+        // operation per delivery.)
+        let ticket: Ticket = Box::new(move |run| {
+            tx.send(Completion {
+                henv,
+                runtime_id,
+                run,
+            })
+        });
+        Delivery::arm(&delivery, id, ticket);
     }
 
     /// Whether outbound requests of this runtime are still to report.
@@ -210,7 +233,46 @@ impl FetchEnv {
 
     /// The request `id` ended (its last event was dispatched).
     fn ended(&self, id: u64) {
-        self.scope.borrow_mut().active.remove(&id);
+        let mut scope = self.scope.borrow_mut();
+        scope.active.remove(&id);
+        scope.deliveries.remove(&id);
+    }
+}
+
+/// Sends one completion to the runtime (`false` when its worker is gone).
+type Ticket = Box<dyn FnOnce(super::completion::CompletionFn) -> bool + Send>;
+
+/// The events of one outbound request on their way to the runtime. The engine pushes events
+/// on its thread; the runtime arms one ticket at a time (at the start, then after each batch
+/// it ran); an armed ticket carries every event queued so far as one completion. So each
+/// completion is one operation in the worker's accounting, and a body streams as a few
+/// batches, not one completion per chunk. (Bytes are bounded by the engine's credit.)
+#[derive(Default)]
+struct Delivery {
+    events: Vec<OutboundEvent>,
+    ticket: Option<Ticket>,
+}
+
+impl Delivery {
+    fn push(shared: &Mutex<Delivery>, id: u64, event: OutboundEvent) {
+        let Ok(mut d) = shared.lock() else { return };
+        d.events.push(event);
+        if let Some(ticket) = d.ticket.take() {
+            let events = std::mem::take(&mut d.events);
+            drop(d);
+            ticket(Box::new(move |ctx| dispatch(ctx, id, events)));
+        }
+    }
+
+    fn arm(shared: &Mutex<Delivery>, id: u64, ticket: Ticket) {
+        let Ok(mut d) = shared.lock() else { return };
+        if d.events.is_empty() {
+            d.ticket = Some(ticket);
+            return;
+        }
+        let events = std::mem::take(&mut d.events);
+        drop(d);
+        ticket(Box::new(move |ctx| dispatch(ctx, id, events)));
     }
 }
 
@@ -225,10 +287,26 @@ struct FetchSpec {
     body: Vec<u8>,
 }
 
-/// Calls the JavaScript dispatcher with one engine event.
-fn dispatch(ctx: &Ctx<'_>, id: u64, event: OutboundEvent) {
-    if let Err(rquickjs::Error::Exception) = try_dispatch(ctx, id, event) {
-        let _ = ctx.catch(); // the dispatcher reports errors to the fetch's own promises
+/// Calls the JavaScript dispatcher with a batch of engine events, then with `"more"` when
+/// the request goes on (the dispatcher arms the next delivery).
+fn dispatch(ctx: &Ctx<'_>, id: u64, events: Vec<OutboundEvent>) {
+    let last = events
+        .last()
+        .is_some_and(|e| matches!(e, OutboundEvent::End | OutboundEvent::Error(_)));
+    for event in events {
+        if let Err(rquickjs::Error::Exception) = try_dispatch(ctx, id, event) {
+            let _ = ctx.catch(); // the dispatcher reports errors to the fetch's own promises
+        }
+    }
+    if !last {
+        let more = ctx
+            .globals()
+            .get::<_, Object>("__hbf_outbound")
+            .and_then(|hook| hook.get::<_, Function>("dispatch"))
+            .and_then(|f| f.call::<_, ()>((id as f64, "more")));
+        if let Err(rquickjs::Error::Exception) = more {
+            let _ = ctx.catch();
+        }
     }
 }
 
@@ -267,7 +345,7 @@ fn try_dispatch<'js>(ctx: &Ctx<'js>, id: u64, event: OutboundEvent) -> rquickjs:
     }
 }
 
-/// Adds `fetchStart`, `fetchCredit`, `fetchAbort` and `fetchEnded` to the host object.
+/// Adds `fetchStart`, `fetchCredit`, `fetchAbort`, `fetchArm` and `fetchEnded` to the host object.
 pub fn install<'js>(
     ctx: &Ctx<'js>,
     host: &Object<'js>,
@@ -307,6 +385,11 @@ pub fn install<'js>(
                 engine.abort(id as u64);
             }
         })?,
+    )?;
+    let e = env.clone();
+    host.set(
+        "fetchArm",
+        Function::new(ctx.clone(), move |id: f64| e.arm(id as u64))?,
     )?;
     host.set(
         "fetchEnded",

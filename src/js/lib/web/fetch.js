@@ -302,6 +302,7 @@ Object.defineProperty(globalThis, "__hbf_outbound", {
     dispatch(id, kind, a, b, c) {
       const h = pending.get(id);
       if (!h) return;
+      if (kind === "more") { host.fetchArm(id); return; }
       try {
         if (kind === "head") h.head(a, b, c);
         else if (kind === "data") h.data(a);
