@@ -62,3 +62,15 @@ for comp in rustfmt clippy; do
         exit 1
     fi
 done
+
+# The fetch differential suite (tests/fetch_js.rs) runs real npm HTTP clients (node-fetch,
+# axios, bundled by esbuild) from js-tests/fetch/node_modules.
+fetch_dir="$(dirname "${BASH_SOURCE[0]}")/../js-tests/fetch"
+if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found; the fetch differential suite will be skipped with node"
+elif [[ -d $fetch_dir/node_modules/axios && -x $fetch_dir/node_modules/.bin/esbuild ]]; then
+    echo "install-deps: js-tests/fetch npm packages: installed"
+else
+    echo "install-deps: + npm ci (js-tests/fetch)"
+    (cd "$fetch_dir" && npm ci --no-audit --no-fund)
+fi

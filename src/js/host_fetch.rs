@@ -338,7 +338,7 @@ fn try_dispatch<'js>(ctx: &Ctx<'js>, id: u64, event: OutboundEvent) -> rquickjs:
             let kind = match e {
                 OutboundError::Aborted => "abort",
                 OutboundError::Timeout(_) => "timeout",
-                _ => "network",
+                ref other => other.kind(), // dns, denied, connect, tls, too_large, ...
             };
             f.call::<_, ()>((id, "error", kind, e.to_string()))
         }

@@ -238,9 +238,7 @@ class ClientRequest extends Writable {
   _onError(kind, message) {
     if (this._timer) clearTimeout(this._timer);
     if (this.aborted && kind === "abort") return;
-    const code = kind === "timeout" ? "ETIMEDOUT" : /resolve/.test(message) ? "ENOTFOUND"
-      : /connect/.test(message) ? "ECONNREFUSED" : "ECONNRESET";
-    const err = errorWithCode(message, code);
+    const err = systemError(kind, message, this.host, this.port);
     if (this._res && !this._res.complete) {
       this._res.aborted = true;
       this._res.destroy(err);
@@ -258,6 +256,27 @@ class ClientRequest extends Writable {
     process.nextTick(() => this.emit("abort"));
     this.destroy();
   }
+}
+
+// Node's shape for socket-level failures (`connect ECONNREFUSED 127.0.0.1:1`); HBF's own
+// refusals (policy, limits, TLS verification) keep HBF's message.
+function systemError(kind, message, host, port) {
+  let code = "ECONNRESET", syscall = "read";
+  if (kind === "timeout") code = "ETIMEDOUT";
+  else if (kind === "dns") { code = "ENOTFOUND"; syscall = "getaddrinfo"; }
+  else if (kind === "connect") {
+    syscall = "connect";
+    code = /refused/i.test(message) ? "ECONNREFUSED" : /unreachable/i.test(message) ? "EHOSTUNREACH" : "ECONNRESET";
+  } else if (kind !== "io" && kind !== "protocol") code = "ERR_HBF_" + kind.toUpperCase();
+  const nodeMessage = syscall === "connect" ? `connect ${code} ${host}:${port}`
+    : syscall === "getaddrinfo" ? `getaddrinfo ENOTFOUND ${host}` : message;
+  const err = errorWithCode(code.startsWith("ERR_HBF_") ? message : nodeMessage, code);
+  if (!code.startsWith("ERR_HBF_")) {
+    err.syscall = syscall;
+    if (syscall === "connect") { err.address = host; err.port = port; }
+    else if (syscall === "getaddrinfo") err.hostname = host;
+  }
+  return err;
 }
 
 function abortError(reason) {
