@@ -169,4 +169,4 @@ function parseForm(bytes, contentType) {
   return form;
 }
 
-module.exports = { Blob, File, FormData, encodeMultipart, parseForm, blobBytes: b => b[kBytes] };
+module.exports = { Blob, File, FormData, encodeMultipart, parseForm, blobBytes: b => b[kBytes], concat };

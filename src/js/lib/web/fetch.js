@@ -9,7 +9,7 @@
 
 const host = require("hbf:host");
 const { ReadableStream, kOnDequeue, kState } = require("hbf:web/streams");
-const { Blob, FormData, encodeMultipart, parseForm, blobBytes } = require("hbf:web/blob");
+const { Blob, FormData, encodeMultipart, parseForm, blobBytes, concat } = require("hbf:web/blob");
 const { AbortSignal } = require("hbf:web/events");
 
 const enc = s => new TextEncoder().encode(s);
@@ -99,16 +99,6 @@ function extractBody(init) {
   return { bytes: enc(`${init}`), type: "text/plain;charset=UTF-8" };
 }
 
-function concat(chunks) {
-  if (chunks.length === 1) return chunks[0];
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let i = 0;
-  for (const c of chunks) { out.set(c, i); i += c.length; }
-  return out;
-}
-
 async function readAll(stream) {
   const reader = stream.getReader();
   const chunks = [];
@@ -119,7 +109,7 @@ async function readAll(stream) {
     chunks.push(value);
   }
   reader.releaseLock();
-  return concat(chunks);
+  return chunks.length === 1 ? chunks[0] : concat(chunks);
 }
 
 function streamOf(bytes) {
