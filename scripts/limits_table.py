@@ -30,6 +30,9 @@ GROUPS = [
                                      "js_max_runtimes", "js_max_memory_mb", "db_max_open",
                                      "henv_idle_secs", "activity_flush_secs",
                                      "metrics_henv_top"]),
+    ("Outbound requests (fetch)", ["fetch_connect_timeout_ms", "fetch_read_timeout_ms",
+                                   "fetch_max_response_bytes", "fetch_max_subrequests",
+                                   "fetch_max_conns_per_henv"]),
 ]
 
 
