@@ -8,6 +8,7 @@ mod common;
 
 use common::apps::{put_file, start_app_server};
 use common::TempDir;
+use hbf::henv;
 
 const APP: &str = r#"
 const express = require('express');
@@ -48,7 +49,7 @@ app.get('/ticks', async (req, res) => {
   process.nextTick(() => order.push('tick'));
   order.push('sync');
   await new Promise((r) => setTimeout(r, 5));
-  res.json({ order, platform: process.platform, env: process.env.NODE_ENV });
+  res.json({ order, platform: process.platform, env: process.env.NODE_ENV, api: process.env.API_URL });
 });
 app.get('/missing', (req, res) => {
   try { require('child_process').spawn('ls'); } catch (e) { return res.status(501).json({ code: e.code, message: e.message }); }
@@ -61,6 +62,14 @@ module.exports = app;
 fn an_app_uses_node_builtins() {
     let dir = TempDir::new("builtins");
     put_file(dir.path(), "server.js", APP.as_bytes());
+    // process.env: NODE_ENV plus the henv's `env` setting
+    let (conn, _) = henv::open_henv(dir.path(), "localhost").unwrap();
+    conn.execute(
+        "INSERT INTO _hbf_config (key, value) VALUES ('env', '{\"API_URL\":\"https://api.test\"}')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
     let app = start_app_server(dir, false, |_| {});
 
     let r = app.get("/buffer");
@@ -109,7 +118,7 @@ fn an_app_uses_node_builtins() {
     let r = app.get("/ticks");
     assert_eq!(
         r.json(),
-        serde_json::json!({ "order": ["sync", "promise", "tick", "timeout"], "platform": "linux", "env": "production" })
+        serde_json::json!({ "order": ["sync", "promise", "tick", "timeout"], "platform": "linux", "env": "production", "api": "https://api.test" })
     );
 
     let r = app.get("/missing");
