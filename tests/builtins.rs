@@ -30,6 +30,13 @@ app.post('/pipe', (req, res) => {
   const parts = [];
   req.pipe(new Writable({ write(c, e, cb) { parts.push(String(c)); cb(); } })).on('finish', () => res.send(parts.join('|')));
 });
+app.post('/upper', (req, res) => {
+  const { Transform } = require('stream');
+  res.type('text');
+  pipeline(req, new Transform({ transform(c, e, cb) { cb(null, String(c).toUpperCase()); } }), res, (err) => {
+    if (err) console.error(err);
+  });
+});
 app.get('/events', (req, res) => {
   const e = new EventEmitter();
   const seen = [];
@@ -102,6 +109,9 @@ fn an_app_uses_node_builtins() {
 
     let r = app.request("POST", "/pipe", &[("Content-Type", "text/plain")], b"body");
     assert_eq!(r.text(), "body");
+
+    let r = app.request("POST", "/upper", &[("Content-Type", "text/plain")], b"shout");
+    assert_eq!((r.status, r.text().as_str()), (200, "SHOUT"));
 
     let r = app.get("/events");
     assert_eq!(
