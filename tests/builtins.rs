@@ -8,6 +8,7 @@ mod common;
 
 use common::apps::{put_file, start_app_server};
 use common::TempDir;
+use hbf::henv;
 
 const APP: &str = r#"
 const express = require('express');
@@ -25,9 +26,21 @@ app.post('/stream', (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c)).on('end', () => res.send('got ' + Buffer.concat(chunks).toString('base64')));
 });
+app.post('/readable', (req, res) => {
+  let text = '';
+  req.on('readable', () => { let c; while ((c = req.read()) !== null) text += c; });
+  req.on('end', () => res.send('read ' + text));
+});
 app.post('/pipe', (req, res) => {
   const parts = [];
   req.pipe(new Writable({ write(c, e, cb) { parts.push(String(c)); cb(); } })).on('finish', () => res.send(parts.join('|')));
+});
+app.post('/upper', (req, res) => {
+  const { Transform } = require('stream');
+  res.type('text');
+  pipeline(req, new Transform({ transform(c, e, cb) { cb(null, String(c).toUpperCase()); } }), res, (err) => {
+    if (err) console.error(err);
+  });
 });
 app.get('/events', (req, res) => {
   const e = new EventEmitter();
@@ -48,7 +61,7 @@ app.get('/ticks', async (req, res) => {
   process.nextTick(() => order.push('tick'));
   order.push('sync');
   await new Promise((r) => setTimeout(r, 5));
-  res.json({ order, platform: process.platform, env: process.env.NODE_ENV });
+  res.json({ order, platform: process.platform, env: process.env.NODE_ENV, api: process.env.API_URL });
 });
 app.get('/missing', (req, res) => {
   try { require('child_process').spawn('ls'); } catch (e) { return res.status(501).json({ code: e.code, message: e.message }); }
@@ -61,6 +74,14 @@ module.exports = app;
 fn an_app_uses_node_builtins() {
     let dir = TempDir::new("builtins");
     put_file(dir.path(), "server.js", APP.as_bytes());
+    // process.env: NODE_ENV plus the henv's `env` setting
+    let (conn, _) = henv::open_henv(dir.path(), "localhost").unwrap();
+    conn.execute(
+        "INSERT INTO _hbf_config (key, value) VALUES ('env', '{\"API_URL\":\"https://api.test\"}')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
     let app = start_app_server(dir, false, |_| {});
 
     let r = app.get("/buffer");
@@ -91,8 +112,24 @@ fn an_app_uses_node_builtins() {
     );
     assert_eq!(r.text(), "got aGVsbG8=");
 
+    let r = app.request(
+        "POST",
+        "/readable",
+        &[("Content-Type", "text/plain")],
+        b"abc",
+    );
+    assert_eq!(r.text(), "read abc");
+
     let r = app.request("POST", "/pipe", &[("Content-Type", "text/plain")], b"body");
     assert_eq!(r.text(), "body");
+
+    let r = app.request(
+        "POST",
+        "/upper",
+        &[("Content-Type", "text/plain")],
+        b"shout",
+    );
+    assert_eq!((r.status, r.text().as_str()), (200, "SHOUT"));
 
     let r = app.get("/events");
     assert_eq!(
@@ -109,7 +146,7 @@ fn an_app_uses_node_builtins() {
     let r = app.get("/ticks");
     assert_eq!(
         r.json(),
-        serde_json::json!({ "order": ["sync", "promise", "tick", "timeout"], "platform": "linux", "env": "production" })
+        serde_json::json!({ "order": ["sync", "promise", "tick", "timeout"], "platform": "linux", "env": "production", "api": "https://api.test" })
     );
 
     let r = app.get("/missing");

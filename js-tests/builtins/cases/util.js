@@ -29,3 +29,22 @@ t('inherits', () => { function A() {} function B() {} util.inherits(A, B); retur
 t('types', () => [util.types.isDate(new Date()), util.types.isRegExp(/x/), util.types.isPromise(Promise.resolve()), util.types.isUint8Array(Buffer.alloc(1)), util.types.isAsyncFunction(async () => {}), util.types.isMap(new Map()), util.types.isBoxedPrimitive(new Number(1)), util.types.isNativeError(new TypeError()), util.types.isArrayBuffer(new ArrayBuffer(1)), util.types.isTypedArray([])]);
 t('isDeepStrictEqual', () => [util.isDeepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), util.isDeepStrictEqual([1], ['1']), util.isDeepStrictEqual(new Map([[1, { a: 1 }]]), new Map([[1, { a: 1 }]])), util.isDeepStrictEqual(new Set([{ a: 1 }]), new Set([{ a: 2 }])), util.isDeepStrictEqual(NaN, NaN), util.isDeepStrictEqual(0, -0)]);
 t('TextEncoder', () => [new util.TextEncoder().encode('é'), new util.TextDecoder().decode(new Uint8Array([0xe2, 0x82, 0xac]))]);
+const more = {
+  groupedNumbers: Array.from({ length: 26 }, (_, i) => i * i),
+  groupedStrings: ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota'],
+  mixedArray: [1, 'a', { b: 2 }, [3], null, undefined, true],
+  nestedMaps: new Map([['outer', new Map([['inner', { deep: [1, 2, 3] }]])]]),
+  objectInArrays: [{ id: 1, name: 'one' }, { id: 2, name: 'two' }, { id: 3, name: 'three' }],
+  longValue: { description: 'x'.repeat(100), short: 1 },
+  multiline: { text: 'line one\nline two\nline three that is long enough to wrap the output here' },
+  nullProto: Object.assign(Object.create(null), { a: 1, b: [1] }),
+  sparse: [1, , , 4, , 6],
+  typedBig: new Float64Array([1.5, -0, NaN, Infinity]),
+  boxed: [new Boolean(false), Object(1n), Object(Symbol('q'))],
+  dates: { created: new Date(86400000), invalid: new Date(NaN) },
+  errorProps: Object.assign(new Error('with props'), { code: 'E_X', status: 500 }).code,
+  emptyNested: { a: {}, b: [], c: { d: {} } },
+};
+for (const [name, v] of Object.entries(more)) t(`inspect more ${name}`, () => util.inspect(v));
+t('inspect depth 3 nested arrays', () => util.inspect({ l1: { l2: { l3: { l4: { l5: 1 } } } }, arr: [[[[[1]]]]] }));
+t('format objects', () => [util.format('%s', [1, [2]]), util.format('%s', new Error('e').message), util.format('%j', { toJSON() { return 'J'; } }), util.format('%o', { a: [1, 2] })]);

@@ -1789,6 +1789,8 @@ IncomingMessage._flow = function () {
   if (this._flowing || reqState(this)[Q_BODY_READ]) return;
   this._flowing = true;
   defer(() => {
+    // a 'readable' reader (and no 'data' one) is told once, and takes the body with read()
+    if (this.listenerCount('data') === 0 && this.listenerCount('readable') > 0) this.emit('readable');
     const body = this._takeBody();
     if (body.length) this.emit('data', bodyChunk(this, body));
     this.emit('end');
@@ -3048,7 +3050,17 @@ function appFor(app) {
   return target;
 }
 
-const socketMethods = { destroy() {}, setTimeout() {} };
+// req.socket's prototype: a connection that stays open while the request runs, with the
+// EventEmitter and socket methods middleware calls (on-finished listens for 'close' on it; it
+// never fires: HBF answers when the handler ends).
+const socketMethods = {
+  readable: true, writable: true, destroyed: false,
+  destroy() {}, setTimeout() { return this; }, setNoDelay() { return this; }, setKeepAlive() { return this; },
+  ref() { return this; }, unref() { return this; }, address() { return {}; },
+  on() { return this; }, once() { return this; }, off() { return this; }, addListener() { return this; },
+  removeListener() { return this; }, prependListener() { return this; }, emit() { return false; },
+  listenerCount() { return 0; },
+};
 
 // Node's request fields for HTTP/1.1, shadowed per request for other versions; req.socket and
 // req.connection (one object) are made when first read.
