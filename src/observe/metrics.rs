@@ -471,7 +471,12 @@ mod tests {
                 henv: Some(henv),
             });
         }
+        m.record_outbound("ok", Duration::from_millis(20));
+        m.record_outbound("denied", Duration::from_micros(50));
         let text = m.render_prometheus(Duration::from_secs(5), 1 << 20);
+        assert!(text.contains("hbf_outbound_requests_total{result=\"ok\"} 1\n"));
+        assert!(text.contains("hbf_outbound_requests_total{result=\"denied\"} 1\n"));
+        assert!(text.contains("hbf_outbound_duration_seconds_count 2\n"));
         assert!(text.contains("hbf_henv_requests_total{henv=\"bbbbbbbb\"} 2\n"));
         assert!(text.contains("hbf_henv_requests_total{henv=\"other\"} 2\n"));
         assert!(!text.contains("aaaaaaaa"));
