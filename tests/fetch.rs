@@ -74,6 +74,10 @@ app.get('/many', async (req, res) => {
   }
   res.json(out);
 });
+app.get('/parallel', async (req, res) => {
+  const all = await Promise.allSettled([1, 2, 3].map(() => fetch(q(req).url).then((r) => r.text())));
+  res.json(all.map((r) => r.status === 'fulfilled' ? r.value : r.reason.cause.message));
+});
 app.get('/web', async (req, res) => {
   const h = new Headers([['Set-Cookie', 'a=1'], ['set-cookie', 'b=2'], ['X-A', ' 1 ']]);
   h.append('x-a', '2');
@@ -413,6 +417,7 @@ fn henv_policy_allowlist_redirects_subrequests_and_size() {
             ("fetch_allow_hosts", r#"["localhost", "*.example.test"]"#),
             ("fetch_max_subrequests", "3"),
             ("fetch_max_response_bytes", "1000"),
+            ("fetch_max_connections", "2"),
         ],
         dev,
     );
@@ -452,6 +457,17 @@ fn henv_policy_allowlist_redirects_subrequests_and_size() {
     );
     // The next inbound request starts a fresh count.
     assert_eq!(json(&s, &format!("/many?n=1&url={url}"))[0], 200);
+    // At most two in flight for this henv: the third of three parallel fetches is refused.
+    let slow = enc(&format!("http://localhost:{port}/slow?ms=300"));
+    let r = json(&s, &format!("/parallel?url={slow}"));
+    assert_eq!(r[0], "slow");
+    assert_eq!(r[1], "slow");
+    assert!(
+        r[2].as_str()
+            .unwrap()
+            .contains("too many outbound requests in flight"),
+        "{r}"
+    );
 }
 
 #[test]
