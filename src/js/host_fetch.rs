@@ -193,6 +193,8 @@ impl FetchEnv {
             insecure_tls: insecure,
             max_response_bytes: max_bytes,
             max_conns,
+            // (With the async worker: the `Completer`'s cancel flag of the starting request.)
+            cancel: None,
         };
         let delivery = Arc::new(Mutex::new(Delivery::default()));
         let shared = delivery.clone();

@@ -116,7 +116,13 @@ impl IoLoop {
         let ex = self
             .exchanges
             .iter()
-            .map(|(_, (_, ex))| self.deadline_of(ex))
+            .map(|(_, (_, ex))| {
+                let d = self.deadline_of(ex);
+                match ex.req.cancel {
+                    Some(_) => d.min(Instant::now() + super::CANCEL_POLL),
+                    None => d,
+                }
+            })
             .min();
         let pool = self
             .pool
@@ -498,6 +504,20 @@ impl IoLoop {
 
     fn expire(&mut self) {
         let now = Instant::now();
+        let cancelled: Vec<usize> = self
+            .exchanges
+            .iter()
+            .filter(|(_, (_, ex))| {
+                ex.req
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+            })
+            .map(|(key, _)| key)
+            .collect();
+        for key in cancelled {
+            self.finish(key, Err(OutboundError::Aborted));
+        }
         let due: Vec<(usize, &'static str)> = self
             .exchanges
             .iter()

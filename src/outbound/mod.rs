@@ -118,7 +118,14 @@ pub struct OutboundRequest {
     pub max_response_bytes: u64,
     /// Concurrent outbound requests allowed for the henv.
     pub max_conns: usize,
+    /// Set by the runtime when the request that made it ended (answered, failed, past its
+    /// deadline): the engine then drops the exchange as `Aborted` (checked at least every
+    /// `CANCEL_POLL`).
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
+
+/// How often the engine looks at cancel flags while it has work in flight.
+pub const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// What the engine reports about one request, in this order: `Head`, any `Data`, then `End`;
 /// or `Error` at any point.

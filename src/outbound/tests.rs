@@ -36,6 +36,7 @@ fn request(port: u16, target: &str) -> OutboundRequest {
         insecure_tls: false,
         max_response_bytes: 1 << 30,
         max_conns: 8,
+        cancel: None,
     }
 }
 
@@ -174,6 +175,15 @@ fn errors_are_typed() {
     req.deadline = Instant::now() + Duration::from_millis(200);
     let (_, rx) = submit(&e, req);
     assert!(matches!(collect(&rx).2, Some(OutboundError::Timeout(_))));
+    // A cancel flag set by the runtime ends the exchange.
+    let listener2 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut req = request(listener2.local_addr().unwrap().port(), "/");
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    req.cancel = Some(flag.clone());
+    let (_, rx) = submit(&e, req);
+    std::thread::sleep(Duration::from_millis(100));
+    flag.store(true, SeqCst);
+    assert_eq!(collect(&rx).2, Some(OutboundError::Aborted));
     // The per-henv cap refuses at once.
     let mut req = request(1, "/");
     req.max_conns = 0;
