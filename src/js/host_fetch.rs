@@ -11,9 +11,10 @@
 //! dispatcher arms the next delivery (`fetchArm`). Body bytes are credited back
 //! (`fetchCredit`) as JavaScript reads them, which is the engine's backpressure.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -55,18 +56,29 @@ impl Outbound {
     }
 }
 
-/// What the current inbound request allows.
-#[derive(Default)]
+/// What one inbound request has used.
 struct RequestScope {
-    request_id: u64,
     deadline: Option<Instant>,
     subrequests: u32,
-    settings: FetchSettings,
     /// Engine ids started by this request and not yet ended.
     active: HashSet<u64>,
-    /// Their event queues, for arming the next delivery.
-    deliveries: HashMap<u64, Arc<Mutex<Delivery>>>,
+    /// Set when the request ends; the engine drops what is still in flight.
+    cancel: Arc<AtomicBool>,
 }
+
+impl RequestScope {
+    fn new(deadline: Option<Instant>) -> RequestScope {
+        RequestScope {
+            deadline,
+            subrequests: 0,
+            active: HashSet::new(),
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// Requests made outside any inbound request (module load) are counted under this id.
+const DETACHED: u64 = 0;
 
 /// One runtime's link to the engine and its completion channel.
 pub struct FetchEnv {
@@ -77,21 +89,20 @@ pub struct FetchEnv {
     tx: CompletionSender,
     /// Set when the channel is this runtime's own (`new`); `None` when the worker owns it.
     rx: Option<Receiver<Completion>>,
-    scope: RefCell<RequestScope>,
+    /// The henv's policy, as of the last request.
+    settings: RefCell<FetchSettings>,
+    /// In-flight inbound requests, by request id, and the one whose turn is running.
+    requests: RefCell<HashMap<u64, RequestScope>>,
+    current: Cell<u64>,
+    /// Event queues of the outbound requests in flight, for arming their next delivery.
+    deliveries: RefCell<HashMap<u64, Arc<Mutex<Delivery>>>>,
 }
 
 impl FetchEnv {
     /// A runtime with its own completion channel (waited on by `AppRuntime::settle`).
-    pub fn new(outbound: Arc<Outbound>, henv: &str) -> Rc<FetchEnv> {
+    pub fn new(outbound: Arc<Outbound>, henv: &str, settings: &FetchSettings) -> Rc<FetchEnv> {
         let (tx, rx) = completion::channel();
-        Rc::new(FetchEnv {
-            outbound,
-            henv: henv.to_owned(),
-            runtime_id: 0,
-            tx,
-            rx: Some(rx),
-            scope: RefCell::default(),
-        })
+        Rc::new(FetchEnv::make(outbound, henv, settings, 0, tx, Some(rx)))
     }
 
     /// A runtime whose completions go to its worker's channel (`sender`), stamped with `henv`
@@ -99,17 +110,34 @@ impl FetchEnv {
     pub fn with_sender(
         outbound: Arc<Outbound>,
         henv: &str,
+        settings: &FetchSettings,
         runtime_id: u64,
         sender: CompletionSender,
     ) -> Rc<FetchEnv> {
-        Rc::new(FetchEnv {
+        Rc::new(FetchEnv::make(
+            outbound, henv, settings, runtime_id, sender, None,
+        ))
+    }
+
+    fn make(
+        outbound: Arc<Outbound>,
+        henv: &str,
+        settings: &FetchSettings,
+        runtime_id: u64,
+        tx: CompletionSender,
+        rx: Option<Receiver<Completion>>,
+    ) -> FetchEnv {
+        FetchEnv {
             outbound,
             henv: henv.to_owned(),
             runtime_id,
-            tx: sender,
-            rx: None,
-            scope: RefCell::default(),
-        })
+            tx,
+            rx,
+            settings: RefCell::new(settings.clone()),
+            requests: RefCell::default(),
+            current: Cell::new(DETACHED),
+            deliveries: RefCell::default(),
+        }
     }
 
     /// The completions for this runtime, when the channel is its own.
@@ -117,27 +145,38 @@ impl FetchEnv {
         self.rx.as_ref()
     }
 
-    /// A new inbound request starts: its deadline, its henv's policy, a fresh subrequest count.
+    /// A new inbound request starts: its deadline, a fresh subrequest count, the henv's
+    /// current policy. Its turn runs now.
     pub fn begin_request(&self, request_id: u64, deadline: Instant, settings: &FetchSettings) {
-        let mut scope = self.scope.borrow_mut();
-        scope.request_id = request_id;
-        scope.deadline = Some(deadline);
-        scope.subrequests = 0;
-        scope.settings = settings.clone();
+        *self.settings.borrow_mut() = settings.clone();
+        self.requests
+            .borrow_mut()
+            .insert(request_id, RequestScope::new(Some(deadline)));
+        self.current.set(request_id);
+    }
+
+    /// The turn of `request_id` runs now (a runtime interleaving requests calls this per turn).
+    pub fn enter(&self, request_id: u64) {
+        self.current.set(request_id);
     }
 
     /// The request ended: what it started and did not finish is cancelled.
-    pub fn end_request(&self) {
-        let active = {
-            let mut scope = self.scope.borrow_mut();
-            scope.deliveries.clear();
-            std::mem::take(&mut scope.active)
+    pub fn end_request(&self, request_id: u64) {
+        if self.current.get() == request_id {
+            self.current.set(DETACHED);
+        }
+        let Some(scope) = self.requests.borrow_mut().remove(&request_id) else {
+            return;
         };
-        if active.is_empty() {
+        scope.cancel.store(true, Ordering::Relaxed);
+        if scope.active.is_empty() {
             return;
         }
-        if let Ok(engine) = self.outbound.engine() {
-            for id in active {
+        let mut deliveries = self.deliveries.borrow_mut();
+        let engine = self.outbound.engine().ok();
+        for id in scope.active {
+            deliveries.remove(&id);
+            if let Some(engine) = &engine {
                 engine.abort(id);
             }
         }
@@ -145,39 +184,27 @@ impl FetchEnv {
 
     fn start(&self, spec: FetchSpec) -> Result<u64, String> {
         let config = &self.outbound.config;
-        let (request_id, deadline, max_conns, max_bytes, insecure) = {
-            let mut scope = self.scope.borrow_mut();
-            let s = &scope.settings;
-            if !policy::host_allowed(&s.allow_hosts, &spec.host) {
-                return Err(format!(
-                    "{} is not in this app's fetch_allow_hosts",
-                    spec.host
-                ));
-            }
-            let cap = s
-                .max_subrequests
-                .map_or(config.max_subrequests, |n| n.min(config.max_subrequests));
-            if scope.subrequests >= cap {
-                return Err(format!(
-                    "too many outbound requests for one request (limit {cap})"
-                ));
-            }
-            scope.subrequests += 1;
-            let s = &scope.settings;
-            (
-                scope.request_id,
-                scope
-                    .deadline
-                    .unwrap_or_else(|| Instant::now() + config.read_timeout),
-                s.max_connections.map_or(config.max_conns_per_henv, |n| {
-                    n.min(config.max_conns_per_henv)
-                }),
-                s.max_response_bytes.map_or(config.max_response_bytes, |n| {
-                    n.min(config.max_response_bytes)
-                }),
-                s.insecure_tls,
-            )
-        };
+        let s = self.settings.borrow().clone();
+        if !policy::host_allowed(&s.allow_hosts, &spec.host) {
+            return Err(format!(
+                "{} is not in this app's fetch_allow_hosts",
+                spec.host
+            ));
+        }
+        let request_id = self.current.get();
+        let mut requests = self.requests.borrow_mut();
+        let scope = requests
+            .entry(request_id)
+            .or_insert_with(|| RequestScope::new(None));
+        let cap = s
+            .max_subrequests
+            .map_or(config.max_subrequests, |n| n.min(config.max_subrequests));
+        if scope.subrequests >= cap {
+            return Err(format!(
+                "too many outbound requests for one request (limit {cap})"
+            ));
+        }
+        scope.subrequests += 1;
         let engine = self.outbound.engine()?;
         let req = OutboundRequest {
             method: spec.method,
@@ -189,12 +216,17 @@ impl FetchEnv {
             body: spec.body,
             henv: self.henv.clone(),
             request_id,
-            deadline,
-            insecure_tls: insecure,
-            max_response_bytes: max_bytes,
-            max_conns,
-            // (With the async worker: the `Completer`'s cancel flag of the starting request.)
-            cancel: None,
+            deadline: scope
+                .deadline
+                .unwrap_or_else(|| Instant::now() + config.read_timeout),
+            insecure_tls: s.insecure_tls,
+            max_response_bytes: s.max_response_bytes.map_or(config.max_response_bytes, |n| {
+                n.min(config.max_response_bytes)
+            }),
+            max_conns: s.max_connections.map_or(config.max_conns_per_henv, |n| {
+                n.min(config.max_conns_per_henv)
+            }),
+            cancel: Some(scope.cancel.clone()),
         };
         let delivery = Arc::new(Mutex::new(Delivery::default()));
         let shared = delivery.clone();
@@ -202,17 +234,16 @@ impl FetchEnv {
             Box::new(move |event: OutboundEvent| Delivery::push(&shared, id, event))
         };
         let id = engine.submit(req, make_sink).map_err(|e| e.to_string())?;
-        let mut scope = self.scope.borrow_mut();
         scope.active.insert(id);
-        scope.deliveries.insert(id, delivery);
-        drop(scope);
+        drop(requests);
+        self.deliveries.borrow_mut().insert(id, delivery);
         self.arm(id);
         Ok(id)
     }
 
     /// Lets request `id` deliver its next batch of events (one completion).
     fn arm(&self, id: u64) {
-        let Some(delivery) = self.scope.borrow().deliveries.get(&id).cloned() else {
+        let Some(delivery) = self.deliveries.borrow().get(&id).cloned() else {
             return;
         };
         let (tx, henv, runtime_id) = (self.tx.clone(), self.henv.clone(), self.runtime_id);
@@ -230,14 +261,18 @@ impl FetchEnv {
 
     /// Whether outbound requests of this runtime are still to report.
     pub fn awaiting(&self) -> bool {
-        !self.scope.borrow().active.is_empty()
+        self.requests
+            .borrow()
+            .values()
+            .any(|s| !s.active.is_empty())
     }
 
     /// The request `id` ended (its last event was dispatched).
     fn ended(&self, id: u64) {
-        let mut scope = self.scope.borrow_mut();
-        scope.active.remove(&id);
-        scope.deliveries.remove(&id);
+        self.deliveries.borrow_mut().remove(&id);
+        for scope in self.requests.borrow_mut().values_mut() {
+            scope.active.remove(&id);
+        }
     }
 }
 

@@ -431,7 +431,11 @@ fn run_app(
                 henv: henv.hash.clone(),
                 request_id: req.id,
             })),
-            fetch: Some(host_fetch::FetchEnv::new(outbound.clone(), &henv.hash)),
+            fetch: Some(host_fetch::FetchEnv::new(
+                outbound.clone(),
+                &henv.hash,
+                &henv.settings.fetch,
+            )),
         };
         let source = runtime::AppSource {
             code_hash: file.hash.clone(),
@@ -464,7 +468,7 @@ fn run_app(
     }
     let result = rt.handle(req, hostname);
     if let Some(f) = &rt.fetch {
-        f.end_request();
+        f.end_request(req.id);
     }
     *henv.user.borrow_mut() = None;
     result
