@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 mod builtin;
 pub mod config;
+pub mod docs;
 pub mod db;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]

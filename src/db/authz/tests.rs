@@ -335,10 +335,9 @@ fn foreign_key_cascades_and_owner_triggers_run_under_policies() {
     db.q("DELETE FROM notes WHERE id = 2").unwrap();
     assert_eq!(db.internal("SELECT count(*) FROM main.comments"), ["0"]);
     // nodes (unprotected, permitted) keeps its FTS index through the owner's triggers.
-    db.q("INSERT INTO nodes (type, body) VALUES ('doc', '{\"content\":\"running foxes\"}')")
+    db.q("INSERT INTO nodes (type, body, search_text) VALUES ('doc', '{}', 'running foxes')")
         .unwrap();
-    db.q("UPDATE nodes SET body = '{\"content\":\"sleeping cats\"}'")
-        .unwrap();
+    db.q("UPDATE nodes SET search_text = 'sleeping cats'").unwrap();
     assert_eq!(
         db.internal("SELECT rowid FROM nodes_fts WHERE nodes_fts MATCH 'cat'"),
         ["1"]
