@@ -217,7 +217,11 @@ fn route(docs: &Docs<'_>, req: &Request, rest: &str, q: &[(String, String)]) -> 
             if envelope {
                 Ok(with_etag(Response::json(200, &doc.envelope()), doc.etag()))
             } else {
-                Ok(crate::docs::serve::document_response(&doc, req.header("if-none-match")))
+                Ok(crate::docs::serve::document_response(
+                    &doc,
+                    req.header("if-none-match"),
+                    false,
+                ))
             }
         }
         (Target::Doc(id), "PUT") => {
@@ -234,11 +238,10 @@ fn route(docs: &Docs<'_>, req: &Request, rest: &str, q: &[(String, String)]) -> 
         }
         (Target::Doc(id), "PATCH") => {
             let ct = req.header("content-type").unwrap_or("").to_ascii_lowercase();
-            let patch = body_json(req)?;
             let doc = if ct.starts_with("application/merge-patch+json") {
-                docs.merge_content(&id, &patch, &preconditions(req))?
+                docs.merge_content(&id, &body_json(req)?, &preconditions(req))?
             } else if ct.starts_with("application/json") {
-                docs.patch(&id, &patch, &preconditions(req))?
+                docs.patch(&id, &body_json(req)?, &preconditions(req))?
             } else {
                 return Err(DocError::UnsupportedType(format!(
                     "{ct}: PATCH takes application/merge-patch+json or application/json"

@@ -68,7 +68,7 @@ pub fn matches(template: &str, path: &str) -> bool {
             p.len() > i + tail
                 && seg_match(&t[..i], &p[..i])
                 && seg_match(&t[i + 1..], &p[p.len() - tail..])
-                && p[i..p.len() - tail].iter().all(|s| !s.is_empty())
+                && p[i..p.len() - tail].iter().any(|s| !s.is_empty())
         }
         None => t.len() == p.len() && seg_match(&t, &p),
     }

@@ -21,30 +21,50 @@ pub fn candidates(path: &str) -> Vec<String> {
     vec![rel.to_owned(), format!("pages/{rel}")]
 }
 
-/// The document response for `req`, or `None` (not GET/HEAD, no such readable document).
-pub fn respond(docs: &Docs<'_>, req: &Request) -> Option<Response> {
-    if !matches!(req.method(), "GET" | "HEAD") {
-        return None;
-    }
-    for cand in candidates(req.path()) {
+/// The document response for a GET of `path`, or `None` (no such readable document).
+pub fn lookup(docs: &Docs<'_>, path: &str, if_none_match: Option<&str>) -> Option<Response> {
+    for cand in candidates(path) {
         if id::validate(&cand, &docs.limits).is_err() {
             continue;
         }
         if let Ok(Some(doc)) = docs.find(&cand, true) {
-            return Some(document_response(&doc, req.header("if-none-match")));
+            return Some(document_response(&doc, if_none_match, true));
         }
     }
     None
 }
 
+/// For a henv without server.js: `resp` (the static-file answer) unless it is a 404 and a
+/// document answers the path (documents_serve on, GET or HEAD, readable by the caller).
+pub fn after_404(
+    conn: &rusqlite::Connection,
+    authz: &crate::db::authz::Authz,
+    settings: &crate::henv::HenvSettings,
+    req: &Request,
+    resp: Response,
+) -> Response {
+    if resp.status != 404 || !settings.documents_serve || !matches!(req.method(), "GET" | "HEAD") {
+        return resp;
+    }
+    let docs = Docs {
+        conn,
+        authz,
+        principal: authz.principal_for(crate::db::authz::Handle::Request),
+        limits: settings.documents,
+    };
+    lookup(&docs, req.path(), req.header("if-none-match")).unwrap_or(resp)
+}
+
 /// A document as an HTTP response: its bytes, type, ETag; 304 if `if_none_match` matches.
-pub fn document_response(doc: &Doc, if_none_match: Option<&str>) -> Response {
+/// `render`: `text/ejs` goes through `render_ejs` (default serving; the API serves the
+/// source as stored).
+pub fn document_response(doc: &Doc, if_none_match: Option<&str>, render: bool) -> Response {
     let etag = doc.etag();
     if if_none_match.is_some_and(|m| m.split(',').any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")) {
         return Response::new(304).with_header("ETag", etag);
     }
     let bytes = doc.content.clone().unwrap_or_default();
-    let (ty, body) = if doc.content_type == "text/ejs" {
+    let (ty, body) = if render && doc.content_type == "text/ejs" {
         ("text/html; charset=utf-8".to_owned(), render_ejs(&doc.id, &bytes))
     } else if content::is_text(&doc.content_type) {
         (format!("{}; charset=utf-8", doc.content_type), bytes)
