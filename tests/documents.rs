@@ -493,3 +493,87 @@ fn fts_index_stays_consistent_under_a_write_storm() {
     let total = a.get("/_api/documents/search?q=common&limit=100").json()["total"].as_i64().unwrap();
     assert_eq!(total, stored);
 }
+
+const DOCS_JS: &str = r#"
+const express = require('express');
+const documents = require('hbf:documents');
+// Module load runs as the owner.
+documents.put('boot/readme', '# Booted\nloaded at start', { type: 'text/markdown', tags: ['sys'] });
+const app = express();
+app.use(express.json());
+const wrap = (fn) => (req, res) => {
+  try { res.json({ ok: true, result: fn(req) }); }
+  catch (e) { res.status(e.status || 500).json({ ok: false, status: e.status, code: e.code, error: String(e.message) }); }
+};
+const h = (req) => (req.query.system ? documents.system : documents);
+app.post('/put', wrap((req) => h(req).put(req.body.id, req.body.content, req.body.opts)));
+app.post('/put-bytes', wrap((req) => h(req).put(req.body.id, new Uint8Array(req.body.bytes), { type: 'image/png' })));
+app.get('/get', wrap((req) => {
+  const d = h(req).get(req.query.id);
+  if (d && d.content instanceof Uint8Array) d.content = Array.from(d.content);
+  return d;
+}));
+app.get('/list', wrap((req) => h(req).list({ prefix: req.query.prefix })));
+app.get('/search', wrap((req) => h(req).search(req.query.q)));
+app.post('/patch', wrap((req) => h(req).patch(req.body.id, req.body.patch)));
+app.post('/link', wrap((req) => h(req).link(req.body.id, req.body.to, req.body.rel, { w: 2 })));
+app.get('/graph', wrap((req) => h(req).traverse(req.query.id, { depth: 3 })));
+app.get('/neighbours', wrap((req) => h(req).neighbours(req.query.id, { direction: 'both' })));
+app.get('/tags', wrap((req) => h(req).tags()));
+app.post('/remove', wrap((req) => h(req).remove(req.body.id)));
+module.exports = app;
+"#;
+
+#[test]
+fn hbf_documents_in_js_acts_as_the_user_and_system_as_the_owner() {
+    let a = start(Some(DOCS_JS), |conn| {
+        conn.execute_batch(
+            "INSERT INTO _hbf_table_permissions (role, table_name, can_select, can_insert, can_update, can_delete) VALUES
+               ('user', 'nodes', 1, 1, 1, 1), ('user', 'tags', 1, 1, 1, 1), ('user', 'edges', 1, 1, 1, 1);
+             INSERT INTO _hbf_row_policies (table_name, policy_name, role, operation, condition) VALUES
+               ('nodes', 'read', 'user', 'SELECT', 'owner_id = hbf_user_id()'),
+               ('nodes', 'ins', 'user', 'INSERT', 'owner_id = hbf_user_id()'),
+               ('nodes', 'upd', 'user', 'UPDATE', 'owner_id = hbf_user_id()'),
+               ('nodes', 'del', 'user', 'DELETE', 'owner_id = hbf_user_id()');",
+        )
+        .unwrap();
+    });
+    let ulla = login(&a.app, "ulla");
+    let call = |token: Option<&str>, method: &str, path: &str, body: Value| -> Value {
+        let r = a.req(token, method, path, &[("Content-Type", "application/json")], if body.is_null() { b"" as &[u8] } else { Box::leak(body.to_string().into_boxed_str()).as_bytes() });
+        r.json()
+    };
+    // As ulla: her own document, binary, search; the owner's is invisible to her.
+    let r = call(Some(&ulla), "POST", "/put", json!({"id": "u/note", "content": "# Mine\nkiwi fruit", "opts": {"type": "text/markdown"}}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["result"]["created"], true);
+    // The owner's document from module load (the runtime is built by the first app request).
+    assert_eq!(a.get("/_api/documents/boot/readme?meta=1").json()["tags"], json!(["sys"]));
+    let r = call(Some(&ulla), "POST", "/put-bytes", json!({"id": "u/img", "bytes": [0, 1, 255]}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(call(Some(&ulla), "GET", "/get?id=u/img", Value::Null)["result"]["content"], json!([0, 1, 255]));
+    assert_eq!(call(Some(&ulla), "GET", "/get?id=u/note", Value::Null)["result"]["content"], "# Mine\nkiwi fruit");
+    assert_eq!(call(Some(&ulla), "GET", "/get?id=boot/readme", Value::Null)["result"], Value::Null);
+    assert_eq!(call(Some(&ulla), "GET", "/search?q=kiwi", Value::Null)["result"]["total"], 1);
+    assert_eq!(call(Some(&ulla), "GET", "/search?q=booted", Value::Null)["result"]["total"], 0);
+    assert_eq!(call(Some(&ulla), "GET", "/search?q=booted&system=1", Value::Null)["result"]["total"], 1);
+    let l = call(Some(&ulla), "GET", "/list", Value::Null);
+    assert_eq!(ids(&l["result"]), ["u/img", "u/note"]);
+    // Errors carry the API's status.
+    let e = call(Some(&ulla), "GET", "/search?q=%22open", Value::Null);
+    assert_eq!((e["status"].as_i64(), e["code"].as_str()), (Some(400), Some("HBF_DOCS")), "{e}");
+    let e = call(None, "GET", "/list", Value::Null);
+    assert_eq!(e["status"], 403, "anonymous has no grant: {e}");
+    // Graph and patch.
+    let l = call(Some(&ulla), "POST", "/link", json!({"id": "u/note", "to": "u/img", "rel": "shows"}));
+    assert_eq!(l["ok"], true, "{l}");
+    let g = call(Some(&ulla), "GET", "/graph?id=u/note", Value::Null);
+    assert_eq!(g["result"]["nodes"].as_array().unwrap().len(), 2, "{g}");
+    assert_eq!(call(Some(&ulla), "GET", "/neighbours?id=u/img", Value::Null)["result"][0]["direction"], "in");
+    let p = call(Some(&ulla), "POST", "/patch", json!({"id": "u/note", "patch": {"meta": {"k": 1}, "tags": ["x/y"]}}));
+    assert_eq!(p["result"]["version"], 2, "{p}");
+    assert_eq!(call(Some(&ulla), "GET", "/tags", Value::Null)["result"], json!([{"tag": "x/y", "count": 1}]));
+    assert_eq!(call(Some(&ulla), "POST", "/remove", json!({"id": "u/img"}))["ok"], true);
+    // The API sees what JS wrote, and the owner sees everything.
+    assert_eq!(ids(&a.get("/_api/documents").json()), ["boot/readme", "u/note"]);
+}

@@ -77,7 +77,7 @@ impl Docs<'_> {
                 DocError::NotFound => DocError::BadRequest(format!("no such document {to:?} to link to")),
                 e => e,
             })?;
-        let (_, id) = self.write(
+        let (_, id) = self.write_linked(
             "INSERT INTO edges (src, dst, rel, props) VALUES (?1, ?2, ?3, ?4)",
             &[Value::Integer(src), Value::Integer(dst), Value::Text(rel.to_owned()), props],
         )?;
@@ -100,7 +100,7 @@ impl Docs<'_> {
         if let Some(r) = rel {
             validate_rel(r)?;
         }
-        let (n, _) = self.write(
+        let (n, _) = self.write_linked(
             "DELETE FROM edges WHERE src = ?1 AND (?2 IS NULL OR dst = ?2) AND (?3 IS NULL OR rel = ?3)",
             &[Value::Integer(src), dst, rel.map_or(Value::Null, |r| Value::Text(r.to_owned()))],
         )?;

@@ -151,9 +151,9 @@ impl Docs<'_> {
     }
 
     /// Like `rows`, with reads of the documents' full-text index allowed (see
-    /// `Authz::run_search`): for search statements HBF builds itself.
+    /// `Authz::run_docs`): for search statements HBF builds itself.
     fn search_rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DocError> {
-        let (rows, _) = self.authz.run_search(self.conn, self.principal, sql, |st| {
+        let (rows, _) = self.authz.run_docs(self.conn, self.principal, sql, |st| {
             bind(st, params)?;
             collect(st)
         })?;
@@ -163,10 +163,25 @@ impl Docs<'_> {
     /// Runs a writing statement as the caller; returns the rows written (through row-policy
     /// triggers or directly) and the last inserted rowid.
     fn write(&self, sql: &str, params: &[Value]) -> Result<(i64, i64), DocError> {
-        let (n, wrote) = self.authz.run(self.conn, self.principal, sql, |st| {
+        self.write_with(sql, params, false)
+    }
+
+    /// `write` of a row of `edges` or `tags` that refers to documents the caller has just
+    /// looked up: its foreign-key check may read `nodes.id` (`Authz::run_docs`).
+    fn write_linked(&self, sql: &str, params: &[Value]) -> Result<(i64, i64), DocError> {
+        self.write_with(sql, params, true)
+    }
+
+    fn write_with(&self, sql: &str, params: &[Value], linked: bool) -> Result<(i64, i64), DocError> {
+        let run = |st: &mut rusqlite::CachedStatement<'_>| {
             bind(st, params)?;
             st.raw_execute()
-        })?;
+        };
+        let (n, wrote) = if linked {
+            self.authz.run_docs(self.conn, self.principal, sql, run)?
+        } else {
+            self.authz.run(self.conn, self.principal, sql, run)?
+        };
         Ok(match wrote {
             Some((count, id)) => (count, id.unwrap_or_else(|| self.conn.last_insert_rowid())),
             None => (n as i64, self.conn.last_insert_rowid()),
