@@ -577,3 +577,41 @@ fn hbf_documents_in_js_acts_as_the_user_and_system_as_the_owner() {
     // The API sees what JS wrote, and the owner sees everything.
     assert_eq!(ids(&a.get("/_api/documents").json()), ["boot/readme", "u/note"]);
 }
+
+#[test]
+fn cli_put_get_ls_rm_search() {
+    let dir = TempDir::new("docs-cli");
+    let storage = dir.path().to_str().unwrap().to_owned();
+    let hbf = |args: &[&str], stdin: &[u8]| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hbf"))
+            .args(args)
+            .args(["--storage_dir", &storage, "--host", "docs.test"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = hbf(&["docs", "put", "notes/ünï", "-", "--type", "text/markdown", "--tags", "a,b/c"], b"# Otter\nriver otters");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hbf(&["docs", "put", "bin/x", "--type", "image/png"], &[0, 255, 1]);
+    assert!(out.status.success());
+    assert_eq!(hbf(&["docs", "get", "bin/x"], b"").stdout, [0, 255, 1]);
+    let meta: Value = serde_json::from_slice(&hbf(&["docs", "get", "notes/ünï", "--meta"], b"").stdout).unwrap();
+    assert_eq!((meta["title"].as_str(), meta["tags"].clone()), (Some("Otter"), json!(["a", "b/c"])));
+    let ls = String::from_utf8(hbf(&["docs", "ls", "notes/"], b"").stdout).unwrap();
+    assert!(ls.starts_with("notes/ünï\ttext/markdown\t"), "{ls}");
+    let hit: Value = serde_json::from_slice(&hbf(&["docs", "search", "otter*"], b"").stdout).unwrap();
+    assert_eq!(hit["id"], "notes/ünï");
+    let bad = hbf(&["docs", "search", "\"open"], b"");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unterminated quote"));
+    assert!(hbf(&["docs", "rm", "bin/x"], b"").status.success());
+    let gone = hbf(&["docs", "get", "bin/x"], b"");
+    assert!(!gone.status.success());
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("no such document"));
+    assert!(!hbf(&["docs", "put", "a//b", "-"], b"x").status.success());
+}
