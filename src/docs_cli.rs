@@ -114,7 +114,13 @@ pub fn run(cmd: DocsCommand) -> Result<(), String> {
     };
     let fail = |id: &str, e: hbf::docs::DocError| format!("{id}: {e}");
     match cmd {
-        DocsCommand::Put { id, file, content_type, tags, .. } => {
+        DocsCommand::Put {
+            id,
+            file,
+            content_type,
+            tags,
+            ..
+        } => {
             let mut bytes = Vec::new();
             match &file {
                 Some(f) if f.as_os_str() != "-" => {
@@ -127,10 +133,20 @@ pub fn run(cmd: DocsCommand) -> Result<(), String> {
                 }
             }
             let ty = content_type.unwrap_or_else(|| guess_type(file.as_ref()).to_owned());
-            let tags: Option<Vec<String>> =
-                tags.map(|t| t.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect());
+            let tags: Option<Vec<String>> = tags.map(|t| {
+                t.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            });
             let (doc, created) = docs
-                .put(&id, Some(&ty), &bytes, tags.as_deref(), &Preconditions::default())
+                .put(
+                    &id,
+                    Some(&ty),
+                    &bytes,
+                    tags.as_deref(),
+                    &Preconditions::default(),
+                )
                 .map_err(|e| fail(&id, e))?;
             crate::note_activity(&henv);
             println!(
@@ -152,7 +168,14 @@ pub fn run(cmd: DocsCommand) -> Result<(), String> {
                 let _ = out.flush();
             }
         }
-        DocsCommand::Ls { prefix, tag, sort, limit, json, .. } => {
+        DocsCommand::Ls {
+            prefix,
+            tag,
+            sort,
+            limit,
+            json,
+            ..
+        } => {
             let mut o = ListOptions {
                 prefix,
                 tag,
@@ -169,7 +192,10 @@ pub fn run(cmd: DocsCommand) -> Result<(), String> {
                     if json {
                         println!("{}", d.envelope());
                     } else {
-                        println!("{}\t{}\t{}\t{}", d.id, d.content_type, d.size, d.modified_at);
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            d.id, d.content_type, d.size, d.modified_at
+                        );
                     }
                 }
                 match next {
@@ -184,7 +210,9 @@ pub fn run(cmd: DocsCommand) -> Result<(), String> {
             crate::note_activity(&henv);
             println!("deleted {id}");
         }
-        DocsCommand::Search { query, limit, tag, .. } => {
+        DocsCommand::Search {
+            query, limit, tag, ..
+        } => {
             let o = SearchOptions {
                 q: query.clone(),
                 limit,

@@ -8,8 +8,8 @@ pub mod api;
 pub mod auth;
 mod builtin;
 pub mod config;
-pub mod docs;
 pub mod db;
+pub mod docs;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -137,19 +137,29 @@ fn method_not_allowed(allow: &str) -> Response {
     Response::error(405, "method not allowed").with_header("Allow", allow)
 }
 
-fn route(docs: &Docs<'_>, req: &Request, rest: &str, q: &[(String, String)]) -> Result<Response, DocError> {
+fn route(
+    docs: &Docs<'_>,
+    req: &Request,
+    rest: &str,
+    q: &[(String, String)],
+) -> Result<Response, DocError> {
     let method = match req.method() {
         "HEAD" => "GET",
         m => m,
     };
     match (target(rest)?, method) {
         (Target::Collection, "GET") => {
-            let sort = param(q, "sort").map(Sort::parse).transpose()?.unwrap_or_default();
+            let sort = param(q, "sort")
+                .map(Sort::parse)
+                .transpose()?
+                .unwrap_or_default();
             let desc = match param(q, "order") {
                 None | Some("asc") => false,
                 Some("desc") => true,
                 Some(o) => {
-                    return Err(DocError::BadRequest(format!("order must be asc or desc, not {o:?}")))
+                    return Err(DocError::BadRequest(format!(
+                        "order must be asc or desc, not {o:?}"
+                    )))
                 }
             };
             let o = ListOptions {
@@ -210,9 +220,10 @@ fn route(docs: &Docs<'_>, req: &Request, rest: &str, q: &[(String, String)]) -> 
         (Target::Search, _) => Ok(method_not_allowed("GET, HEAD")),
         (Target::Doc(id), "GET") => {
             let envelope = flag(q, "meta")
-                || req
-                    .header("accept")
-                    .is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("application/json")));
+                || req.header("accept").is_some_and(|a| {
+                    a.split(',')
+                        .any(|t| t.trim().starts_with("application/json"))
+                });
             let doc = docs.get(&id, true)?;
             if envelope {
                 Ok(with_etag(Response::json(200, &doc.envelope()), doc.etag()))
@@ -234,10 +245,16 @@ fn route(docs: &Docs<'_>, req: &Request, rest: &str, q: &[(String, String)]) -> 
                 &preconditions(req),
             )?;
             let status = if created { 201 } else { 200 };
-            Ok(with_etag(Response::json(status, &doc.envelope()), doc.etag()))
+            Ok(with_etag(
+                Response::json(status, &doc.envelope()),
+                doc.etag(),
+            ))
         }
         (Target::Doc(id), "PATCH") => {
-            let ct = req.header("content-type").unwrap_or("").to_ascii_lowercase();
+            let ct = req
+                .header("content-type")
+                .unwrap_or("")
+                .to_ascii_lowercase();
             let doc = if ct.starts_with("application/merge-patch+json") {
                 docs.merge_content(&id, &body_json(req)?, &preconditions(req))?
             } else if ct.starts_with("application/json") {
@@ -261,8 +278,13 @@ fn route(docs: &Docs<'_>, req: &Request, rest: &str, q: &[(String, String)]) -> 
         }
         (Target::Edges(id), "POST") => {
             let b = body_json(req)?;
-            let (Some(to), Some(rel)) = (b.get("to").and_then(J::as_str), b.get("rel").and_then(J::as_str)) else {
-                return Err(DocError::BadRequest("expected a JSON object {to, rel, props?}".into()));
+            let (Some(to), Some(rel)) = (
+                b.get("to").and_then(J::as_str),
+                b.get("rel").and_then(J::as_str),
+            ) else {
+                return Err(DocError::BadRequest(
+                    "expected a JSON object {to, rel, props?}".into(),
+                ));
             };
             let edge = docs.add_edge(&id, to, rel, b.get("props"))?;
             Ok(Response::json(201, &edge))
@@ -275,7 +297,10 @@ fn route(docs: &Docs<'_>, req: &Request, rest: &str, q: &[(String, String)]) -> 
         (Target::Graph(id), "GET") => {
             let dir = Direction::parse(param(q, "direction").unwrap_or("out"))?;
             let depth = int_param(q, "depth", 2)?;
-            Ok(Response::json(200, &docs.traverse(&id, depth, dir, param(q, "rel"))?))
+            Ok(Response::json(
+                200,
+                &docs.traverse(&id, depth, dir, param(q, "rel"))?,
+            ))
         }
         (Target::Graph(_), _) => Ok(method_not_allowed("GET, HEAD")),
     }

@@ -20,7 +20,12 @@ pub struct Route {
 }
 
 const fn r(method: &'static str, path: &'static str, op: &'static str, tag: &'static str) -> Route {
-    Route { method, path, op, tag }
+    Route {
+        method,
+        path,
+        op,
+        tag,
+    }
 }
 
 /// Every route HBF answers under `/_api` (more specific templates first).
@@ -34,13 +39,23 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/_api/tables/{table}", "insertRow", "tables"),
     r("GET", "/_api/tables/{table}/{key}", "getRow", "tables"),
     r("PATCH", "/_api/tables/{table}/{key}", "updateRow", "tables"),
-    r("DELETE", "/_api/tables/{table}/{key}", "deleteRow", "tables"),
+    r(
+        "DELETE",
+        "/_api/tables/{table}/{key}",
+        "deleteRow",
+        "tables",
+    ),
     r("GET", "/_api/users", "listUsers", "admin"),
     r("POST", "/_api/users", "createUser", "admin"),
     r("DELETE", "/_api/users/{uid}", "deleteUser", "admin"),
     r("GET", "/_api/permissions", "listPermissions", "admin"),
     r("POST", "/_api/permissions", "grantPermission", "admin"),
-    r("DELETE", "/_api/permissions/{pid}", "revokePermission", "admin"),
+    r(
+        "DELETE",
+        "/_api/permissions/{pid}",
+        "revokePermission",
+        "admin",
+    ),
     r("GET", "/_api/policies", "listPolicies", "admin"),
     r("POST", "/_api/policies", "createPolicy", "admin"),
     r("DELETE", "/_api/policies/{pid}", "deletePolicy", "admin"),
@@ -49,12 +64,27 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/_api/documents/search", "searchDocuments", "search"),
     r("GET", "/_api/documents/{id}/edges", "listEdges", "graph"),
     r("POST", "/_api/documents/{id}/edges", "addEdge", "graph"),
-    r("DELETE", "/_api/documents/{id}/edges", "removeEdges", "graph"),
+    r(
+        "DELETE",
+        "/_api/documents/{id}/edges",
+        "removeEdges",
+        "graph",
+    ),
     r("GET", "/_api/documents/{id}/graph", "traverse", "graph"),
     r("GET", "/_api/documents/{id}", "getDocument", "documents"),
     r("PUT", "/_api/documents/{id}", "putDocument", "documents"),
-    r("PATCH", "/_api/documents/{id}", "patchDocument", "documents"),
-    r("DELETE", "/_api/documents/{id}", "deleteDocument", "documents"),
+    r(
+        "PATCH",
+        "/_api/documents/{id}",
+        "patchDocument",
+        "documents",
+    ),
+    r(
+        "DELETE",
+        "/_api/documents/{id}",
+        "deleteDocument",
+        "documents",
+    ),
 ];
 
 /// Whether a raw request path matches a template.
@@ -131,15 +161,24 @@ mod tests {
         assert!(matches("/_api/documents/{id}", "/_api/documents/a/b/c"));
         assert!(!matches("/_api/documents/{id}", "/_api/documents"));
         assert!(!matches("/_api/documents/{id}", "/_api/documents/"));
-        assert!(matches("/_api/documents/{id}/edges", "/_api/documents/a/b/edges"));
-        assert!(!matches("/_api/documents/{id}/edges", "/_api/documents/edges"));
+        assert!(matches(
+            "/_api/documents/{id}/edges",
+            "/_api/documents/a/b/edges"
+        ));
+        assert!(!matches(
+            "/_api/documents/{id}/edges",
+            "/_api/documents/edges"
+        ));
         assert!(matches("/_api/tables/{table}/{key}", "/_api/tables/t/1"));
         assert!(!matches("/_api/tables/{table}", "/_api/tables/t/1"));
         assert_eq!(matching("/_api/documents/search")[0].op, "searchDocuments");
         assert_eq!(matching("/_api/documents/a/edges").len(), 3);
         assert_eq!(matching("/_api/documents/a/b").len(), 4);
         assert!(gate("GET", "/_api/nope").is_some());
-        assert_eq!(gate("PUT", "/_api/documents/search").map(|r| r.status), Some(405));
+        assert_eq!(
+            gate("PUT", "/_api/documents/search").map(|r| r.status),
+            Some(405)
+        );
         assert!(gate("HEAD", "/_api/documents/x").is_none());
         assert!(gate("POST", "/_api/users").is_none());
     }

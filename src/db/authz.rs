@@ -1183,7 +1183,12 @@ fn decide_inner(st: &mut State, ctx: &AuthContext<'_>) -> Authorization {
         if table == DOCS_TABLE && db == "main" && accessor.is_empty() {
             match (st.phase, ctx.action) {
                 (Phase::Exec { write: false }, _) => return Allow,
-                (Phase::Prepare { .. }, AuthAction::Read { column_name: "id", .. }) => return Allow,
+                (
+                    Phase::Prepare { .. },
+                    AuthAction::Read {
+                        column_name: "id", ..
+                    },
+                ) => return Allow,
                 _ => {}
             }
         }

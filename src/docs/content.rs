@@ -16,7 +16,12 @@ pub const MARK_CLOSE: char = '\u{E001}';
 /// (any `text/*`), as are any `image/*`, `audio/*`, `video/*`, `font/*` and `application/*`.
 pub fn normalize_type(raw: Option<&str>) -> Result<String, DocError> {
     let raw = raw.unwrap_or("application/octet-stream");
-    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let (top, sub) = essence
         .split_once('/')
         .ok_or_else(|| DocError::UnsupportedType(raw.to_owned()))?;
@@ -139,7 +144,11 @@ fn strip_tags(html: &str) -> String {
         if rest.starts_with("<!--") {
             i += rest.find("-->").map_or(rest.len(), |e| e + 3);
         } else if rest.starts_with("<script") || rest.starts_with("<style") {
-            let close = if rest.starts_with("<script") { "</script>" } else { "</style>" };
+            let close = if rest.starts_with("<script") {
+                "</script>"
+            } else {
+                "</style>"
+            };
             i += rest.find(close).map_or(rest.len(), |e| e + close.len());
             out.push(' ');
         } else if rest.starts_with('<') {
@@ -197,7 +206,10 @@ mod tests {
 
     #[test]
     fn types() {
-        assert_eq!(normalize_type(Some("Text/Markdown; charset=utf-8")).unwrap(), "text/markdown");
+        assert_eq!(
+            normalize_type(Some("Text/Markdown; charset=utf-8")).unwrap(),
+            "text/markdown"
+        );
         assert_eq!(normalize_type(None).unwrap(), "application/octet-stream");
         assert!(normalize_type(Some("nonsense")).is_err());
         assert!(normalize_type(Some("multipart/form-data")).is_err());
@@ -208,13 +220,23 @@ mod tests {
     fn titles() {
         let t = |ty: &str, s: &str| derive("the/id", ty, Some(s)).0;
         assert_eq!(t("application/json", r#"{"title":"Hi","x":["a"]}"#), "Hi");
-        assert_eq!(t("text/markdown", "intro\n# Heading one\ntext"), "Heading one");
-        assert_eq!(t("text/html", "<html><TITLE>T <b>x</b></TITLE><h1>H</h1>"), "T x");
+        assert_eq!(
+            t("text/markdown", "intro\n# Heading one\ntext"),
+            "Heading one"
+        );
+        assert_eq!(
+            t("text/html", "<html><TITLE>T <b>x</b></TITLE><h1>H</h1>"),
+            "T x"
+        );
         assert_eq!(t("text/html", "<h1 class=a>Head</h1>"), "Head");
         assert_eq!(t("text/plain", "hello"), "the/id");
-        let body = derive("x", "text/html", Some("<p>a<script>evil()</script>b</p>")).1.unwrap();
+        let body = derive("x", "text/html", Some("<p>a<script>evil()</script>b</p>"))
+            .1
+            .unwrap();
         assert!(!body.contains("evil") && body.contains('a') && body.contains('b'));
-        let body = derive("x", "application/json", Some(r#"{"k":"v","n":[1,"w"]}"#)).1.unwrap();
+        let body = derive("x", "application/json", Some(r#"{"k":"v","n":[1,"w"]}"#))
+            .1
+            .unwrap();
         assert_eq!(body.split_whitespace().collect::<Vec<_>>(), ["v", "w"]);
     }
 

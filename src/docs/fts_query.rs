@@ -15,7 +15,11 @@ pub const MAX_TERMS: usize = 64;
 
 #[derive(Debug, PartialEq)]
 enum Tok {
-    Term { text: String, prefix: bool, column: Option<&'static str> },
+    Term {
+        text: String,
+        prefix: bool,
+        column: Option<&'static str>,
+    },
     Op(&'static str),
     Open,
     Close,
@@ -80,7 +84,11 @@ fn lex(q: &str) -> Result<Vec<Tok>, DocError> {
                     if text.trim().is_empty() {
                         return Err(bad("empty phrase \"\""));
                     }
-                    toks.push(Tok::Term { text, prefix, column });
+                    toks.push(Tok::Term {
+                        text,
+                        prefix,
+                        column,
+                    });
                     continue;
                 }
                 let mut word = String::new();
@@ -93,7 +101,9 @@ fn lex(q: &str) -> Result<Vec<Tok>, DocError> {
                 }
                 if word.is_empty() {
                     if column.is_some() {
-                        return Err(bad("a column filter (title:, text:) needs a word or phrase after it"));
+                        return Err(bad(
+                            "a column filter (title:, text:) needs a word or phrase after it",
+                        ));
                     }
                     continue;
                 }
@@ -113,7 +123,11 @@ fn lex(q: &str) -> Result<Vec<Tok>, DocError> {
                                 "{word:?}: '*' marks a prefix and goes at the end of a word (rus*)"
                             )));
                         }
-                        toks.push(Tok::Term { text, prefix, column });
+                        toks.push(Tok::Term {
+                            text,
+                            prefix,
+                            column,
+                        });
                     }
                 }
             }
@@ -128,10 +142,16 @@ pub fn to_fts(q: &str) -> Result<String, DocError> {
         return Err(bad("q is empty: give words to search for"));
     }
     if q.len() > MAX_QUERY_BYTES {
-        return Err(bad(format!("q is {} bytes; at most {MAX_QUERY_BYTES}", q.len())));
+        return Err(bad(format!(
+            "q is {} bytes; at most {MAX_QUERY_BYTES}",
+            q.len()
+        )));
     }
     let toks = lex(q)?;
-    let terms = toks.iter().filter(|t| matches!(t, Tok::Term { .. })).count();
+    let terms = toks
+        .iter()
+        .filter(|t| matches!(t, Tok::Term { .. }))
+        .count();
     if terms == 0 {
         return Err(bad("q has no words to search for"));
     }
@@ -144,7 +164,11 @@ pub fn to_fts(q: &str) -> Result<String, DocError> {
     let mut after_operand = false;
     for t in &toks {
         match t {
-            Tok::Term { text, prefix, column } => {
+            Tok::Term {
+                text,
+                prefix,
+                column,
+            } => {
                 if after_operand {
                     out.push_str(" AND ");
                 }
@@ -162,7 +186,11 @@ pub fn to_fts(q: &str) -> Result<String, DocError> {
                 if !after_operand {
                     return Err(bad(format!(
                         "{op} needs a word or phrase before it{}",
-                        if *op == "NOT" { " (a NOT b: a without b)" } else { "" }
+                        if *op == "NOT" {
+                            " (a NOT b: a without b)"
+                        } else {
+                            ""
+                        }
                     )));
                 }
                 out.push(' ');
@@ -215,14 +243,26 @@ mod tests {
         assert_eq!(to_fts("a OR b NOT c").unwrap(), "\"a\" OR \"b\" NOT \"c\"");
         assert_eq!(to_fts("(a OR b) c").unwrap(), "(\"a\" OR \"b\") AND \"c\"");
         assert_eq!(to_fts("title:rust").unwrap(), "title : \"rust\"");
-        assert_eq!(to_fts("and or not").unwrap(), "\"and\" AND \"or\" AND \"not\"");
-        assert_eq!(to_fts("NEAR(a b) x:y").unwrap(), "\"NEAR\" AND (\"a\" AND \"b\") AND \"x:y\"");
-        assert_eq!(to_fts("a^b {c} -d +e").unwrap(), "\"a^b\" AND \"{c}\" AND \"-d\" AND \"+e\"");
+        assert_eq!(
+            to_fts("and or not").unwrap(),
+            "\"and\" AND \"or\" AND \"not\""
+        );
+        assert_eq!(
+            to_fts("NEAR(a b) x:y").unwrap(),
+            "\"NEAR\" AND (\"a\" AND \"b\") AND \"x:y\""
+        );
+        assert_eq!(
+            to_fts("a^b {c} -d +e").unwrap(),
+            "\"a^b\" AND \"{c}\" AND \"-d\" AND \"+e\""
+        );
     }
 
     #[test]
     fn refused() {
-        for q in ["", "   ", "\"open", "a OR", "NOT a", "(a", "a)", "()", "*", "a*b", "AND", "title:", "\"\""] {
+        for q in [
+            "", "   ", "\"open", "a OR", "NOT a", "(a", "a)", "()", "*", "a*b", "AND", "title:",
+            "\"\"",
+        ] {
             assert!(to_fts(q).is_err(), "{q:?}");
         }
     }

@@ -63,7 +63,13 @@ impl Docs<'_> {
     }
 
     /// Adds an edge `from -rel-> to` with properties; both documents must be readable.
-    pub fn add_edge(&self, from: &str, to: &str, rel: &str, props: Option<&J>) -> Result<J, DocError> {
+    pub fn add_edge(
+        &self,
+        from: &str,
+        to: &str,
+        rel: &str,
+        props: Option<&J>,
+    ) -> Result<J, DocError> {
         validate_rel(rel)?;
         let props = match props {
             None | Some(J::Null) => Value::Null,
@@ -71,27 +77,39 @@ impl Docs<'_> {
             Some(_) => return Err(DocError::BadRequest("props is a JSON object".into())),
         };
         let src = self.node_of(from)?;
-        let dst = self
-            .node_of(to)
-            .map_err(|e| match e {
-                DocError::NotFound => DocError::BadRequest(format!("no such document {to:?} to link to")),
-                e => e,
-            })?;
+        let dst = self.node_of(to).map_err(|e| match e {
+            DocError::NotFound => {
+                DocError::BadRequest(format!("no such document {to:?} to link to"))
+            }
+            e => e,
+        })?;
         let (_, id) = self.write_linked(
             "INSERT INTO edges (src, dst, rel, props) VALUES (?1, ?2, ?3, ?4)",
-            &[Value::Integer(src), Value::Integer(dst), Value::Text(rel.to_owned()), props],
+            &[
+                Value::Integer(src),
+                Value::Integer(dst),
+                Value::Text(rel.to_owned()),
+                props,
+            ],
         )?;
         let rows = self.rows(
             "SELECT e.id, a.path, b.path, e.rel, e.props, e.created_at FROM edges e \
              JOIN nodes a ON a.id = e.src JOIN nodes b ON b.id = e.dst WHERE e.id = ?1",
             &[Value::Integer(id)],
         )?;
-        Ok(rows.first().map_or_else(|| json!({ "id": id }), |r| edge_json(r)))
+        Ok(rows
+            .first()
+            .map_or_else(|| json!({ "id": id }), |r| edge_json(r)))
     }
 
     /// Removes `from`'s outgoing edges, only those to `to` and/or with `rel` if given.
     /// Returns how many went.
-    pub fn remove_edges(&self, from: &str, to: Option<&str>, rel: Option<&str>) -> Result<i64, DocError> {
+    pub fn remove_edges(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        rel: Option<&str>,
+    ) -> Result<i64, DocError> {
         let src = self.node_of(from)?;
         let dst = match to {
             Some(t) => Value::Integer(self.node_of(t)?),
@@ -108,7 +126,12 @@ impl Docs<'_> {
     }
 
     /// The documents one edge away, with the edge: `[{id, type, title, rel, direction, edge}]`.
-    pub fn neighbours(&self, doc_id: &str, dir: Direction, rel: Option<&str>) -> Result<Vec<J>, DocError> {
+    pub fn neighbours(
+        &self,
+        doc_id: &str,
+        dir: Direction,
+        rel: Option<&str>,
+    ) -> Result<Vec<J>, DocError> {
         let node = self.node_of(doc_id)?;
         if let Some(r) = rel {
             validate_rel(r)?;
@@ -129,7 +152,10 @@ impl Docs<'_> {
             );
             let rows = self.rows(
                 &sql,
-                &[Value::Integer(node), rel.map_or(Value::Null, |r| Value::Text(r.to_owned()))],
+                &[
+                    Value::Integer(node),
+                    rel.map_or(Value::Null, |r| Value::Text(r.to_owned())),
+                ],
             )?;
             for r in rows {
                 out.push(json!({
@@ -147,7 +173,13 @@ impl Docs<'_> {
 
     /// Everything reachable from `doc_id` within `depth` edges (of relation `rel` if given):
     /// `{nodes: [{id, type, title, depth}], edges: [...]}`, each node at its least depth.
-    pub fn traverse(&self, doc_id: &str, depth: i64, dir: Direction, rel: Option<&str>) -> Result<J, DocError> {
+    pub fn traverse(
+        &self,
+        doc_id: &str,
+        depth: i64,
+        dir: Direction,
+        rel: Option<&str>,
+    ) -> Result<J, DocError> {
         if !(0..=MAX_DEPTH).contains(&depth) {
             return Err(DocError::BadRequest(format!(
                 "depth must be between 0 and {MAX_DEPTH}, not {depth}"
@@ -180,7 +212,10 @@ impl Docs<'_> {
             limit = MAX_NODES * (MAX_DEPTH + 1),
         );
         let rel_v = rel.map_or(Value::Null, |r| Value::Text(r.to_owned()));
-        let rows = self.rows(&sql, &[Value::Integer(start), Value::Integer(depth), rel_v.clone()])?;
+        let rows = self.rows(
+            &sql,
+            &[Value::Integer(start), Value::Integer(depth), rel_v.clone()],
+        )?;
         let ids: Vec<i64> = rows.iter().map(|r| int(&r[0])).collect();
         let nodes: Vec<J> = rows
             .iter()

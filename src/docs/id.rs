@@ -46,7 +46,9 @@ pub fn validate_prefix(prefix: &str, limits: &Limits) -> Result<(), DocError> {
         return if prefix.is_empty() {
             Ok(())
         } else {
-            Err(DocError::BadId("prefix '/' matches nothing; leave it out".into()))
+            Err(DocError::BadId(
+                "prefix '/' matches nothing; leave it out".into(),
+            ))
         };
     }
     validate(trimmed, limits)
@@ -59,10 +61,18 @@ mod tests {
     #[test]
     fn ids() {
         let l = Limits::default();
-        for ok in ["a", "pages/home", "posts/2026/hello", "ünï/cødé/日本", "a b/c.d"] {
+        for ok in [
+            "a",
+            "pages/home",
+            "posts/2026/hello",
+            "ünï/cødé/日本",
+            "a b/c.d",
+        ] {
             assert!(validate(ok, &l).is_ok(), "{ok}");
         }
-        for bad in ["", "/a", "a/", "a//b", "a/../b", ".", "..", "a\\b", "a\nb", "a\0b"] {
+        for bad in [
+            "", "/a", "a/", "a//b", "a/../b", ".", "..", "a\\b", "a\nb", "a\0b",
+        ] {
             assert!(validate(bad, &l).is_err(), "{bad:?}");
         }
         let deep = vec!["x"; 17].join("/");

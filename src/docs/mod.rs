@@ -119,7 +119,9 @@ fn classify(msg: &str) -> DocError {
         "cannot modify",
     ];
     if denied.iter().any(|m| msg.contains(m)) {
-        DocError::Forbidden("your role may not do this to documents (table permissions or row policies)".into())
+        DocError::Forbidden(
+            "your role may not do this to documents (table permissions or row policies)".into(),
+        )
     } else if msg.contains("fts5") || msg.contains("unknown special query") {
         DocError::BadQuery(msg.to_owned())
     } else if msg.contains("UNIQUE constraint failed: nodes.path") {
@@ -172,7 +174,12 @@ impl Docs<'_> {
         self.write_with(sql, params, true)
     }
 
-    fn write_with(&self, sql: &str, params: &[Value], linked: bool) -> Result<(i64, i64), DocError> {
+    fn write_with(
+        &self,
+        sql: &str,
+        params: &[Value],
+        linked: bool,
+    ) -> Result<(i64, i64), DocError> {
         let run = |st: &mut rusqlite::CachedStatement<'_>| {
             bind(st, params)?;
             st.raw_execute()

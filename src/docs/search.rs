@@ -65,13 +65,20 @@ impl Docs<'_> {
         let fts = fts_query::to_fts(&o.q)?;
         check_paging(o.limit, o.offset)?;
         if !(1..=64).contains(&o.snippet_tokens) {
-            return Err(DocError::BadRequest("snippet_tokens must be between 1 and 64".into()));
+            return Err(DocError::BadRequest(
+                "snippet_tokens must be between 1 and 64".into(),
+            ));
         }
         if o.highlight.0.len() > 64 || o.highlight.1.len() > 64 {
-            return Err(DocError::BadRequest("highlight markup is at most 64 bytes".into()));
+            return Err(DocError::BadRequest(
+                "highlight markup is at most 64 bytes".into(),
+            ));
         }
         let mut params = vec![Value::Text(fts)];
-        let mut wh = vec!["nodes_fts MATCH ?1".to_owned(), "n.path IS NOT NULL".to_owned()];
+        let mut wh = vec![
+            "nodes_fts MATCH ?1".to_owned(),
+            "n.path IS NOT NULL".to_owned(),
+        ];
         if let Some(ty) = &o.content_type {
             params.push(Value::Text(ty.clone()));
             wh.push(type_filter("n.type", params.len()));

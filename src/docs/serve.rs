@@ -60,12 +60,18 @@ pub fn after_404(
 /// source as stored).
 pub fn document_response(doc: &Doc, if_none_match: Option<&str>, render: bool) -> Response {
     let etag = doc.etag();
-    if if_none_match.is_some_and(|m| m.split(',').any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")) {
+    if if_none_match.is_some_and(|m| {
+        m.split(',')
+            .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+    }) {
         return Response::new(304).with_header("ETag", etag);
     }
     let bytes = doc.content.clone().unwrap_or_default();
     let (ty, body) = if render && doc.content_type == "text/ejs" {
-        ("text/html; charset=utf-8".to_owned(), render_ejs(&doc.id, &bytes))
+        (
+            "text/html; charset=utf-8".to_owned(),
+            render_ejs(&doc.id, &bytes),
+        )
     } else if content::is_text(&doc.content_type) {
         (format!("{}; charset=utf-8", doc.content_type), bytes)
     } else {

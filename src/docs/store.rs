@@ -51,7 +51,10 @@ impl Doc {
         });
         if let Some(bytes) = &self.content {
             let (c, enc) = if content::is_text(&self.content_type) {
-                (J::String(String::from_utf8_lossy(bytes).into_owned()), "utf-8")
+                (
+                    J::String(String::from_utf8_lossy(bytes).into_owned()),
+                    "utf-8",
+                )
             } else {
                 (J::String(crate::util::base64_std(bytes)), "base64")
             };
@@ -81,7 +84,8 @@ impl Preconditions {
                 None => false,
                 Some(cur) => {
                     m.trim() == "*"
-                        || m.split(',').any(|t| t.trim().trim_start_matches("W/") == cur)
+                        || m.split(',')
+                            .any(|t| t.trim().trim_start_matches("W/") == cur)
                 }
             };
             if !ok {
@@ -284,7 +288,12 @@ impl Docs<'_> {
     }
 
     /// `PATCH` with `application/merge-patch+json`: RFC 7386 over a JSON document's content.
-    pub fn merge_content(&self, doc_id: &str, patch: &J, pre: &Preconditions) -> Result<Doc, DocError> {
+    pub fn merge_content(
+        &self,
+        doc_id: &str,
+        patch: &J,
+        pre: &Preconditions,
+    ) -> Result<Doc, DocError> {
         self.patch(doc_id, &json!({ "content": patch }), pre)
     }
 
@@ -296,7 +305,10 @@ impl Docs<'_> {
         let J::Object(p) = patch else {
             return Err(DocError::BadRequest("a patch is a JSON object".into()));
         };
-        if let Some(k) = p.keys().find(|k| !["content", "meta", "tags", "type"].contains(&k.as_str())) {
+        if let Some(k) = p
+            .keys()
+            .find(|k| !["content", "meta", "tags", "type"].contains(&k.as_str()))
+        {
             return Err(DocError::BadRequest(format!(
                 "unknown patch field {k:?}: use content, meta, tags or type"
             )));
@@ -396,7 +408,10 @@ impl Docs<'_> {
         self.transaction(|| {
             let cur = self.find(doc_id, false)?.ok_or(DocError::NotFound)?;
             pre.check(Some(&cur.etag()))?;
-            let (n, _) = self.write("DELETE FROM nodes WHERE id = ?1", &[Value::Integer(cur.node)])?;
+            let (n, _) = self.write(
+                "DELETE FROM nodes WHERE id = ?1",
+                &[Value::Integer(cur.node)],
+            )?;
             if n == 0 {
                 return Err(DocError::Forbidden(
                     "a row policy does not let you delete this document".into(),

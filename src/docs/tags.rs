@@ -62,7 +62,10 @@ impl Docs<'_> {
 
     /// Replaces the document's tags with `tags`, in that order.
     pub(crate) fn set_tags(&self, node: i64, tags: &[String]) -> Result<(), DocError> {
-        self.write_linked("DELETE FROM tags WHERE node_id = ?1", &[Value::Integer(node)])?;
+        self.write_linked(
+            "DELETE FROM tags WHERE node_id = ?1",
+            &[Value::Integer(node)],
+        )?;
         for (i, t) in tags.iter().enumerate() {
             self.write_linked(
                 "INSERT INTO tags (tag, node_id, order_num) VALUES (?1, ?2, ?3)",

@@ -28,7 +28,11 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<()> {
         "call",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, op: String, args: String, system: Opt<bool>| -> rquickjs::Result<String> {
+            move |ctx: Ctx<'js>,
+                  op: String,
+                  args: String,
+                  system: Opt<bool>|
+                  -> rquickjs::Result<String> {
                 let docs = docs_for(&conn, &authz, system.0 == Some(true));
                 let args: J = serde_json::from_str(&args).unwrap_or(J::Null);
                 call(&docs, &op, &args)
@@ -55,7 +59,10 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<()> {
                     m.remove("encoding");
                 }
                 let out: Value = ctx.json_parse(env.to_string())?;
-                let obj = out.as_object().cloned().ok_or_else(|| Exception::throw_internal(&ctx, "envelope"))?;
+                let obj = out
+                    .as_object()
+                    .cloned()
+                    .ok_or_else(|| Exception::throw_internal(&ctx, "envelope"))?;
                 let bytes = doc.content.unwrap_or_default();
                 if content::is_text(&doc.content_type) {
                     obj.set("content", String::from_utf8_lossy(&bytes).into_owned())?;
@@ -71,13 +78,25 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<()> {
         "put",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, id: String, body: Value<'js>, opts: String, system: Opt<bool>| -> rquickjs::Result<String> {
+            move |ctx: Ctx<'js>,
+                  id: String,
+                  body: Value<'js>,
+                  opts: String,
+                  system: Opt<bool>|
+                  -> rquickjs::Result<String> {
                 let docs = docs_for(&conn, &authz, system.0 == Some(true));
                 let opts: J = serde_json::from_str(&opts).unwrap_or(J::Null);
                 let bytes = bytes_of(&body).ok_or_else(|| {
-                    Exception::throw_type(&ctx, "document content is a string, Uint8Array or ArrayBuffer")
+                    Exception::throw_type(
+                        &ctx,
+                        "document content is a string, Uint8Array or ArrayBuffer",
+                    )
                 })?;
-                let default_type = if body.is_string() { "text/plain" } else { "application/octet-stream" };
+                let default_type = if body.is_string() {
+                    "text/plain"
+                } else {
+                    "application/octet-stream"
+                };
                 let ty = opts.get("type").and_then(J::as_str).unwrap_or(default_type);
                 let tags = string_list(opts.get("tags")).map_err(|e| throw(&ctx, &e))?;
                 docs.put(&id, Some(ty), &bytes, tags.as_deref(), &pre(&opts))
@@ -95,7 +114,11 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<()> {
         "serveDefault",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, method: String, path: String, inm: Opt<String>| -> rquickjs::Result<Value<'js>> {
+            move |ctx: Ctx<'js>,
+                  method: String,
+                  path: String,
+                  inm: Opt<String>|
+                  -> rquickjs::Result<Value<'js>> {
                 let Ok(settings) = crate::henv::HenvSettings::load(&conn) else {
                     return Ok(Value::new_null(ctx.clone()));
                 };
@@ -124,7 +147,11 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<()> {
 }
 
 fn docs_for<'a>(conn: &'a Rc<Connection>, authz: &'a Rc<Authz>, system: bool) -> Docs<'a> {
-    let handle = if system { Handle::System } else { Handle::Request };
+    let handle = if system {
+        Handle::System
+    } else {
+        Handle::Request
+    };
     let limits = crate::henv::HenvSettings::load(conn)
         .map(|s| s.documents)
         .unwrap_or_default();
@@ -152,7 +179,10 @@ fn throw(ctx: &Ctx<'_>, e: &DocError) -> rquickjs::Error {
 fn pre(opts: &J) -> Preconditions {
     Preconditions {
         if_match: opts.get("ifMatch").and_then(J::as_str).map(str::to_owned),
-        if_none_match: opts.get("ifNoneMatch").and_then(J::as_str).map(str::to_owned),
+        if_none_match: opts
+            .get("ifNoneMatch")
+            .and_then(J::as_str)
+            .map(str::to_owned),
     }
 }
 
@@ -201,14 +231,19 @@ fn call(docs: &Docs<'_>, op: &str, a: &J) -> Result<J, DocError> {
                 prefix: s(a, "prefix").unwrap_or("").to_owned(),
                 tag: s(a, "tag").map(str::to_owned),
                 content_type: s(a, "type").map(str::to_owned),
-                sort: s(a, "sort").map(Sort::parse).transpose()?.unwrap_or_default(),
+                sort: s(a, "sort")
+                    .map(Sort::parse)
+                    .transpose()?
+                    .unwrap_or_default(),
                 desc: s(a, "order") == Some("desc"),
                 limit: n(a, "limit", crate::docs::store::DEFAULT_LIMIT)?,
                 offset: n(a, "offset", 0)?,
                 cursor: s(a, "cursor").map(str::to_owned),
             };
             let (list, next) = docs.list(&o)?;
-            Ok(json!({ "data": list.iter().map(|d| d.envelope()).collect::<Vec<_>>(), "next_cursor": next }))
+            Ok(
+                json!({ "data": list.iter().map(|d| d.envelope()).collect::<Vec<_>>(), "next_cursor": next }),
+            )
         }
         "search" => {
             let mut o = SearchOptions {
@@ -226,7 +261,12 @@ fn call(docs: &Docs<'_>, op: &str, a: &J) -> Result<J, DocError> {
             let r = docs.search(&o)?;
             Ok(json!({ "total": r.total, "data": r.hits }))
         }
-        "link" => docs.add_edge(&id(), s(a, "to").unwrap_or(""), s(a, "rel").unwrap_or(""), a.get("props")),
+        "link" => docs.add_edge(
+            &id(),
+            s(a, "to").unwrap_or(""),
+            s(a, "rel").unwrap_or(""),
+            a.get("props"),
+        ),
         "unlink" => docs
             .remove_edges(&id(), s(a, "to"), s(a, "rel"))
             .map(J::from),
@@ -238,6 +278,8 @@ fn call(docs: &Docs<'_>, op: &str, a: &J) -> Result<J, DocError> {
                 .map(|(t, c)| json!({ "tag": t, "count": c }))
                 .collect(),
         )),
-        _ => Err(DocError::BadRequest(format!("unknown documents operation {op:?}"))),
+        _ => Err(DocError::BadRequest(format!(
+            "unknown documents operation {op:?}"
+        ))),
     }
 }

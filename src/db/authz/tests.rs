@@ -337,7 +337,8 @@ fn foreign_key_cascades_and_owner_triggers_run_under_policies() {
     // nodes (unprotected, permitted) keeps its FTS index through the owner's triggers.
     db.q("INSERT INTO nodes (type, body, search_text) VALUES ('doc', '{}', 'running foxes')")
         .unwrap();
-    db.q("UPDATE nodes SET search_text = 'sleeping cats'").unwrap();
+    db.q("UPDATE nodes SET search_text = 'sleeping cats'")
+        .unwrap();
     assert_eq!(
         db.internal("SELECT rowid FROM nodes_fts WHERE nodes_fts MATCH 'cat'"),
         ["1"]
