@@ -104,6 +104,8 @@ def searches(port, token, count, seconds, label):
         body = r.read()
         lat.append((time.perf_counter() - t0) * 1000)
         if r.status != 200:
+            if errors == 0:
+                print(f"first error: {r.status} {body[:300]!r} for q={q!r}", file=sys.stderr)
             errors += 1
         else:
             totals.append(json.loads(body)["total"])

@@ -508,3 +508,58 @@ fn cli_put_get_ls_rm_search() {
     assert!(String::from_utf8_lossy(&gone.stderr).contains("no such document"));
     assert!(!hbf(&["docs", "put", "a//b", "-"], b"x").status.success());
 }
+
+#[test]
+fn first_use_of_the_index_on_a_connection_can_be_a_search() {
+    // Documents written by another connection before the server starts: the worker's first
+    // FTS5 statement is a read-only search (FTS5 then reads PRAGMA data_version).
+    let a = start(None, |conn| {
+        conn.execute_batch(
+            "INSERT INTO _hbf_table_permissions (role, table_name, can_select) VALUES ('user', 'nodes', 1);
+             INSERT INTO _hbf_row_policies (table_name, policy_name, role, operation, condition) VALUES
+               ('nodes', 'read', 'user', 'SELECT', 'path LIKE ''pub/%''');",
+        )
+        .unwrap();
+    });
+    {
+        let mut conn = henv_conn(a.app.dir.path());
+        let authz = Authz::install(&mut conn).unwrap();
+        let docs = Docs {
+            conn: &conn,
+            authz: &authz,
+            principal: Principal::System { startup: false },
+            limits: Limits::default(),
+        };
+        for id in ["pub/a", "priv/b"] {
+            docs.put(
+                id,
+                Some("text/plain"),
+                b"quokka",
+                None,
+                &Preconditions::default(),
+            )
+            .unwrap();
+        }
+    }
+    let ulla = login(&a.app, "ulla");
+    let r = a.req(
+        Some(&ulla),
+        "GET",
+        "/_api/documents/search?q=quokka",
+        &[],
+        b"",
+    );
+    assert_eq!(
+        (r.status, r.json()["total"].as_i64()),
+        (200, Some(1)),
+        "{}",
+        r.text()
+    );
+    let r = a.get("/_api/documents/search?q=quokka");
+    assert_eq!(
+        (r.status, r.json()["total"].as_i64()),
+        (200, Some(2)),
+        "{}",
+        r.text()
+    );
+}

@@ -1112,8 +1112,12 @@ fn decide_inner(st: &mut State, ctx: &AuthContext<'_>) -> Authorization {
                     pragma_name.to_ascii_lowercase().as_str(),
                     "user_version" | "schema_version" | "foreign_keys" | "journal_mode"
                 ));
-            // Virtual tables (FTS5) read `data_version` while a statement runs.
-            return if read_only && (matches!(principal, Principal::System { .. }) || trusted) {
+            // Virtual tables (FTS5) read `data_version` while a statement runs (also in the
+            // read-only search statements of `run_docs`).
+            let docs_check = st.docs && pragma_name.eq_ignore_ascii_case("data_version");
+            return if read_only
+                && (matches!(principal, Principal::System { .. }) || trusted || docs_check)
+            {
                 Allow
             } else {
                 Deny
