@@ -10,16 +10,26 @@
 #   HBF_BIN=target/debug/hbf BUILD=never stress/schemathesis.sh
 #   MAX_EXAMPLES=20 MAX_TIME=60 stress/schemathesis.sh      # quicker
 #
-# Needs schemathesis (SCHEMATHESIS=path, else `schemathesis` or `st` on PATH; install with
-# `pip install schemathesis` or scripts/install-deps.sh schemathesis).
+# Needs schemathesis: SCHEMATHESIS=path, else `schemathesis` on PATH, else it is installed
+# (PyPI, version ST_VERSION) into a venv under ~/.cache/hbf-schemathesis the first time.
 # Exit status: 0 PASS, 1 FAIL, 2 setup error.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_init schemathesis
 MAX_EXAMPLES=${MAX_EXAMPLES:-50}
 MAX_TIME=${MAX_TIME:-240}
 ST_CHECKS=${ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance}
-ST=${SCHEMATHESIS:-$(command -v schemathesis || command -v st || true)}
-[[ -n $ST && -x $ST ]] || die "schemathesis not found (pip install schemathesis, or SCHEMATHESIS=path)"
+ST_VERSION=${ST_VERSION:-4.32.5}
+ST=${SCHEMATHESIS:-$(command -v schemathesis || true)}
+if [[ -z $ST ]]; then
+    VENV=${XDG_CACHE_HOME:-$HOME/.cache}/hbf-schemathesis
+    if [[ ! -x $VENV/bin/schemathesis ]]; then
+        log "installing schemathesis==$ST_VERSION into $VENV"
+        python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "schemathesis==$ST_VERSION" >&2 ||
+            die "cannot install schemathesis (pip install schemathesis, or SCHEMATHESIS=path)"
+    fi
+    ST=$VENV/bin/schemathesis
+fi
+[[ -x $ST ]] || die "schemathesis not found at $ST"
 ensure_hbf
 mkdir -p "$STORAGE"
 start_hbf --workers 2
