@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::docs::{henv_conn, ids, login, start};
+use common::docs::{as_owner, henv_conn, ids, login, start};
 use common::TempDir;
-use hbf::db::authz::{Authz, Principal};
-use hbf::docs::{Docs, Limits, Preconditions};
+use hbf::docs::Preconditions;
 use serde_json::{json, Value};
 
 #[test]
@@ -217,40 +216,34 @@ fn fts_index_stays_consistent_under_a_write_storm() {
     for t in 0..4 {
         let dir = dir.clone();
         threads.push(std::thread::spawn(move || {
-            let mut conn = henv_conn(&dir);
-            let authz = Authz::install(&mut conn).unwrap();
-            let docs = Docs {
-                conn: &conn,
-                authz: &authz,
-                principal: Principal::System { startup: false },
-                limits: Limits::default(),
-            };
-            for i in 0..60 {
-                let id = format!("storm/{}", i % 15);
-                let body = format!("# Title {t} {i}\nword{t} word{i} common");
-                match i % 4 {
-                    3 => {
-                        let _ = docs.delete(&id, &Preconditions::default());
-                    }
-                    2 => {
-                        let _ = docs.patch(
-                            &id,
-                            &json!({"content": format!("patched {t} {i}")}),
-                            &Preconditions::default(),
-                        );
-                    }
-                    _ => {
-                        docs.put(
-                            &id,
-                            Some("text/markdown"),
-                            body.as_bytes(),
-                            Some(&[format!("t/{t}")]),
-                            &Preconditions::default(),
-                        )
-                        .unwrap();
+            as_owner(&dir, |docs| {
+                for i in 0..60 {
+                    let id = format!("storm/{}", i % 15);
+                    let body = format!("# Title {t} {i}\nword{t} word{i} common");
+                    match i % 4 {
+                        3 => {
+                            let _ = docs.delete(&id, &Preconditions::default());
+                        }
+                        2 => {
+                            let _ = docs.patch(
+                                &id,
+                                &json!({"content": format!("patched {t} {i}")}),
+                                &Preconditions::default(),
+                            );
+                        }
+                        _ => {
+                            docs.put(
+                                &id,
+                                Some("text/markdown"),
+                                body.as_bytes(),
+                                Some(&[format!("t/{t}")]),
+                                &Preconditions::default(),
+                            )
+                            .unwrap();
+                        }
                     }
                 }
-            }
+            })
         }));
     }
     // HTTP writers at the same time (the server's own worker connections).
@@ -521,15 +514,7 @@ fn first_use_of_the_index_on_a_connection_can_be_a_search() {
         )
         .unwrap();
     });
-    {
-        let mut conn = henv_conn(a.app.dir.path());
-        let authz = Authz::install(&mut conn).unwrap();
-        let docs = Docs {
-            conn: &conn,
-            authz: &authz,
-            principal: Principal::System { startup: false },
-            limits: Limits::default(),
-        };
+    as_owner(a.app.dir.path(), |docs| {
         for id in ["pub/a", "priv/b"] {
             docs.put(
                 id,
@@ -540,7 +525,7 @@ fn first_use_of_the_index_on_a_connection_can_be_a_search() {
             )
             .unwrap();
         }
-    }
+    });
     let ulla = login(&a.app, "ulla");
     let r = a.req(
         Some(&ulla),

@@ -22,7 +22,7 @@ use serde_json::{json, Value as J};
 use super::{parse_query, principal_of, ApiEnv, Caller};
 use crate::docs::graph::Direction;
 use crate::docs::search::SearchOptions;
-use crate::docs::{DocError, Docs, ListOptions, Preconditions, Sort};
+use crate::docs::{DocError, Docs, ListOptions, Preconditions};
 use crate::http::{Request, Response};
 
 /// Answers a request under `/_api/documents`; `rest` is the raw path after that prefix.
@@ -149,29 +149,7 @@ fn route(
     };
     match (target(rest)?, method) {
         (Target::Collection, "GET") => {
-            let sort = param(q, "sort")
-                .map(Sort::parse)
-                .transpose()?
-                .unwrap_or_default();
-            let desc = match param(q, "order") {
-                None | Some("asc") => false,
-                Some("desc") => true,
-                Some(o) => {
-                    return Err(DocError::BadRequest(format!(
-                        "order must be asc or desc, not {o:?}"
-                    )))
-                }
-            };
-            let o = ListOptions {
-                prefix: param(q, "prefix").unwrap_or("").to_owned(),
-                tag: param(q, "tag").map(str::to_owned),
-                content_type: param(q, "type").map(str::to_owned),
-                sort,
-                desc,
-                limit: int_param(q, "limit", crate::docs::store::DEFAULT_LIMIT)?,
-                offset: int_param(q, "offset", 0)?,
-                cursor: param(q, "cursor").map(str::to_owned),
-            };
+            let o = ListOptions::from_params(&|k| param(q, k).map(str::to_owned))?;
             let (list, next) = docs.list(&o)?;
             Ok(Response::json(
                 200,
@@ -185,32 +163,7 @@ fn route(
         }
         (Target::Collection, _) => Ok(method_not_allowed("GET, HEAD")),
         (Target::Search, "GET") => {
-            let mut o = SearchOptions {
-                q: param(q, "q").unwrap_or("").to_owned(),
-                tag: param(q, "tag").map(str::to_owned),
-                content_type: param(q, "type").map(str::to_owned),
-                prefix: param(q, "prefix").map(str::to_owned),
-                ..SearchOptions::default()
-            };
-            o.limit = int_param(q, "limit", o.limit)?;
-            o.offset = int_param(q, "offset", o.offset)?;
-            o.snippet_tokens = int_param(q, "snippet_tokens", o.snippet_tokens)?;
-            if let Some(h) = param(q, "highlight") {
-                o.highlight = match h.split_once(',') {
-                    Some((a, b)) => (a.to_owned(), b.to_owned()),
-                    None => (format!("<{h}>"), format!("</{h}>")),
-                };
-                if h.split_once(',').is_none()
-                    && !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                {
-                    return Err(DocError::BadRequest(
-                        "highlight is a tag name (mark, b, em) or 'open,close'".into(),
-                    ));
-                }
-            }
-            if param(q, "escape") == Some("none") {
-                o.escape = false;
-            }
+            let o = SearchOptions::from_params(&|k| param(q, k).map(str::to_owned))?;
             let r = docs.search(&o)?;
             Ok(Response::json(
                 200,

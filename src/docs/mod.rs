@@ -15,6 +15,7 @@ pub mod content;
 pub mod fts_query;
 pub mod graph;
 pub mod id;
+pub mod params;
 pub mod search;
 pub mod serve;
 pub mod store;

@@ -18,7 +18,7 @@ use super::host::HostEnv;
 use crate::db::authz::{Authz, Handle};
 use crate::docs::graph::Direction;
 use crate::docs::search::SearchOptions;
-use crate::docs::{content, DocError, Docs, ListOptions, Preconditions, Sort};
+use crate::docs::{content, DocError, Docs, ListOptions, Preconditions};
 
 /// Installs `globalThis.__hbf_docs_native` (taken and deleted by `lib/documents.js`).
 pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<()> {
@@ -206,6 +206,15 @@ fn s<'a>(args: &'a J, k: &str) -> Option<&'a str> {
     args.get(k).and_then(J::as_str)
 }
 
+/// A string or number option as text (for `params`).
+fn s_or_num(args: &J, k: &str) -> Option<String> {
+    match args.get(k)? {
+        J::String(v) => Some(v.clone()),
+        J::Null => None,
+        v => Some(v.to_string()),
+    }
+}
+
 fn n(args: &J, k: &str, default: i64) -> Result<i64, DocError> {
     match args.get(k) {
         None | Some(J::Null) => Ok(default),
@@ -227,38 +236,13 @@ fn call(docs: &Docs<'_>, op: &str, a: &J) -> Result<J, DocError> {
         }
         "remove" => docs.delete(&id(), &pre(a)).map(|()| J::Bool(true)),
         "list" => {
-            let o = ListOptions {
-                prefix: s(a, "prefix").unwrap_or("").to_owned(),
-                tag: s(a, "tag").map(str::to_owned),
-                content_type: s(a, "type").map(str::to_owned),
-                sort: s(a, "sort")
-                    .map(Sort::parse)
-                    .transpose()?
-                    .unwrap_or_default(),
-                desc: s(a, "order") == Some("desc"),
-                limit: n(a, "limit", crate::docs::store::DEFAULT_LIMIT)?,
-                offset: n(a, "offset", 0)?,
-                cursor: s(a, "cursor").map(str::to_owned),
-            };
-            let (list, next) = docs.list(&o)?;
+            let (list, next) = docs.list(&ListOptions::from_params(&|k| s_or_num(a, k))?)?;
             Ok(
                 json!({ "data": list.iter().map(|d| d.envelope()).collect::<Vec<_>>(), "next_cursor": next }),
             )
         }
         "search" => {
-            let mut o = SearchOptions {
-                q: s(a, "q").unwrap_or("").to_owned(),
-                tag: s(a, "tag").map(str::to_owned),
-                content_type: s(a, "type").map(str::to_owned),
-                prefix: s(a, "prefix").map(str::to_owned),
-                ..SearchOptions::default()
-            };
-            o.limit = n(a, "limit", o.limit)?;
-            o.offset = n(a, "offset", o.offset)?;
-            if let (Some(open), Some(close)) = (s(a, "highlightOpen"), s(a, "highlightClose")) {
-                o.highlight = (open.to_owned(), close.to_owned());
-            }
-            let r = docs.search(&o)?;
+            let r = docs.search(&SearchOptions::from_params(&|k| s_or_num(a, k))?)?;
             Ok(json!({ "total": r.total, "data": r.hits }))
         }
         "link" => docs.add_edge(

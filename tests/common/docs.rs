@@ -4,6 +4,8 @@
 use super::apps::{put_file, start_app_server, AppServer};
 use super::{Resp, TempDir};
 use hbf::auth;
+use hbf::db::authz::{Authz, Principal};
+use hbf::docs::{Docs, Limits};
 use hbf::henv;
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -105,4 +107,17 @@ pub fn ids(v: &Value) -> Vec<String> {
         .iter()
         .map(|d| d["id"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// Runs `f` with the documents of the henv in `dir` on a connection of its own, as the owner.
+pub fn as_owner<T>(dir: &std::path::Path, f: impl FnOnce(&Docs<'_>) -> T) -> T {
+    let mut conn = henv_conn(dir);
+    let authz = Authz::install(&mut conn).unwrap();
+    let docs = Docs {
+        conn: &conn,
+        authz: &authz,
+        principal: Principal::System { startup: false },
+        limits: Limits::default(),
+    };
+    f(&docs)
 }

@@ -25,7 +25,7 @@
       remove(id, opts) { return c("remove", { id: String(id), ...(opts || {}) }); },
       /** {data: [envelope], next_cursor}; opts: {prefix, tag, type, sort, order, limit, offset, cursor}. */
       list(opts) { return c("list", opts); },
-      /** {total, data: [{id, type, title, score, snippet}]}; opts: {tag, type, prefix, limit, offset, highlightOpen, highlightClose}. */
+      /** {total, data: [{id, type, title, score, snippet}]}; opts: {tag, type, prefix, limit, offset, highlight, escape, snippet_tokens}. */
       search(q, opts) { return c("search", { ...(opts || {}), q: String(q) }); },
       /** Adds an edge id -rel-> to. */
       link(id, to, rel, props) { return c("link", { id: String(id), to: String(to), rel: String(rel), props }); },
