@@ -46,7 +46,7 @@
   });
   // Default serving: called by express.js's final handler instead of its 404 when a
   // document matches the path. Returns true if it answered.
-  globalThis.__hbf_serve_document = function (req, res) {
+  const serveDocument = function (req, res) {
     const path = String(req.originalUrl || req.url || "/").split("?")[0];
     const inm = req.headers && req.headers["if-none-match"];
     const r = inm === undefined || inm === null
@@ -60,4 +60,5 @@
     else res.end(r.body);
     return true;
   };
+  Object.defineProperty(globalThis, "__hbf_serve_document", { value: serveDocument, enumerable: false });
 })();
