@@ -146,20 +146,25 @@ pub struct Docs<'a> {
 impl Docs<'_> {
     /// Runs `sql` with `params` as the caller; every row as values.
     fn rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DocError> {
-        let (rows, _) = self.authz.run(self.conn, self.principal, sql, |st| {
-            bind(st, params)?;
-            collect(st)
-        })?;
-        Ok(rows)
+        self.read(sql, params, false)
     }
 
     /// Like `rows`, with reads of the documents' full-text index allowed (see
     /// `Authz::run_docs`): for search statements HBF builds itself.
     fn search_rows(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DocError> {
-        let (rows, _) = self.authz.run_docs(self.conn, self.principal, sql, |st| {
+        self.read(sql, params, true)
+    }
+
+    fn read(&self, sql: &str, params: &[Value], index: bool) -> Result<Vec<Vec<Value>>, DocError> {
+        let run = |st: &mut rusqlite::CachedStatement<'_>| {
             bind(st, params)?;
             collect(st)
-        })?;
+        };
+        let (rows, _) = if index {
+            self.authz.run_docs(self.conn, self.principal, sql, run)?
+        } else {
+            self.authz.run(self.conn, self.principal, sql, run)?
+        };
         Ok(rows)
     }
 

@@ -13,7 +13,7 @@ use rusqlite::types::Value;
 use serde_json::{json, Value as J};
 
 use super::content::{escape_html, MARK_CLOSE, MARK_OPEN};
-use super::store::{check_paging, type_filter};
+use super::store::check_paging;
 use super::{fts_query, int, text, DocError, Docs};
 
 /// Weight of a match in the title relative to one in the text (bm25 column weights).
@@ -79,23 +79,16 @@ impl Docs<'_> {
             "nodes_fts MATCH ?1".to_owned(),
             "n.path IS NOT NULL".to_owned(),
         ];
-        if let Some(ty) = &o.content_type {
-            params.push(Value::Text(ty.clone()));
-            wh.push(type_filter("n.type", params.len()));
-        }
-        if let Some(tag) = &o.tag {
-            super::tags::validate(tag, &self.limits)?;
-            params.push(Value::Text(tag.clone()));
-            wh.push(super::tags::filter_sql("n.id", params.len()));
-        }
-        if let Some(p) = &o.prefix {
-            super::id::validate_prefix(p, &self.limits)?;
-            params.push(Value::Text(p.clone()));
-            wh.push(format!(
-                "n.path >= ?{n} AND n.path < ?{n} || char(1114111)",
-                n = params.len()
-            ));
-        }
+        self.filters(
+            "n",
+            (
+                o.prefix.as_deref(),
+                o.content_type.as_deref(),
+                o.tag.as_deref(),
+            ),
+            &mut params,
+            &mut wh,
+        )?;
         let from = format!(
             "FROM nodes_fts JOIN nodes n ON n.id = nodes_fts.rowid WHERE {}",
             wh.join(" AND ")

@@ -427,22 +427,13 @@ impl Docs<'_> {
         check_paging(o.limit, o.offset)?;
         let mut params: Vec<Value> = Vec::new();
         let mut wh = vec!["path IS NOT NULL".to_owned()];
-        if !o.prefix.is_empty() {
-            params.push(Value::Text(o.prefix.clone()));
-            wh.push(format!(
-                "path >= ?{n} AND path < ?{n} || char(1114111)",
-                n = params.len()
-            ));
-        }
-        if let Some(ty) = &o.content_type {
-            params.push(Value::Text(ty.clone()));
-            wh.push(type_filter("type", params.len()));
-        }
-        if let Some(tag) = &o.tag {
-            super::tags::validate(tag, &self.limits)?;
-            params.push(Value::Text(tag.clone()));
-            wh.push(super::tags::filter_sql("nodes.id", params.len()));
-        }
+        let prefix = Some(o.prefix.as_str()).filter(|p| !p.is_empty());
+        self.filters(
+            "nodes",
+            (prefix, o.content_type.as_deref(), o.tag.as_deref()),
+            &mut params,
+            &mut wh,
+        )?;
         let col = o.sort.column();
         let (cmp, dir) = if o.desc { ("<", "DESC") } else { (">", "ASC") };
         let offset = if let Some(c) = &o.cursor {
@@ -498,8 +489,39 @@ impl Docs<'_> {
     }
 }
 
+impl Docs<'_> {
+    /// Adds the prefix, type and tag filters of a list or search on table alias `t` (a
+    /// validated prefix and tag; `type` exact or a `text/*` family).
+    pub(crate) fn filters(
+        &self,
+        t: &str,
+        (prefix, ty, tag): (Option<&str>, Option<&str>, Option<&str>),
+        params: &mut Vec<Value>,
+        wh: &mut Vec<String>,
+    ) -> Result<(), DocError> {
+        if let Some(p) = prefix {
+            id::validate_prefix(p, &self.limits)?;
+            params.push(Value::Text(p.to_owned()));
+            wh.push(format!(
+                "{t}.path >= ?{n} AND {t}.path < ?{n} || char(1114111)",
+                n = params.len()
+            ));
+        }
+        if let Some(ty) = ty {
+            params.push(Value::Text(ty.to_owned()));
+            wh.push(type_filter(&format!("{t}.type"), params.len()));
+        }
+        if let Some(tag) = tag {
+            super::tags::validate(tag, &self.limits)?;
+            params.push(Value::Text(tag.to_owned()));
+            wh.push(super::tags::filter_sql(&format!("{t}.id"), params.len()));
+        }
+        Ok(())
+    }
+}
+
 /// `type = ?n`, or a family (`text/*`, `image/*`) with a trailing `*`.
-pub(crate) fn type_filter(col: &str, n: usize) -> String {
+fn type_filter(col: &str, n: usize) -> String {
     format!("({col} = ?{n} OR (substr(?{n}, -2) = '/*' AND substr({col}, 1, length(?{n}) - 1) = substr(?{n}, 1, length(?{n}) - 1)))")
 }
 
