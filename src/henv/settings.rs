@@ -3,7 +3,9 @@
 //!
 //! Keys: `isolation` ("worker" | "request"), `security_headers` (true | false | {name: value}),
 //! `cors` (null | {"origins": ["https://a.example"] or "*", "methods": [...], "headers": [...],
-//! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets).
+//! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets),
+//! `documents_max_bytes`, `documents_max_id_bytes`, `documents_max_depth` (document limits,
+//! see `docs::Limits`) and `documents_serve` (true | false: default serving of documents).
 //! Outbound `fetch()`: `fetch_allow_hosts` (["api.example.com", "*.stripe.com"]; empty or
 //! absent = any public host), `fetch_max_subrequests`, `fetch_max_connections`,
 //! `fetch_max_response_bytes` (each can only lower the server's `--fetch_*` limit), and
@@ -58,6 +60,10 @@ pub struct HenvSettings {
     pub security_headers: Vec<(String, String)>,
     pub cors: Option<Cors>,
     pub cache_control: String,
+    /// Document size and id limits.
+    pub documents: crate::docs::Limits,
+    /// Serve documents by path before the 404 (`docs::serve`).
+    pub documents_serve: bool,
     pub fetch: FetchSettings,
 }
 
@@ -71,6 +77,8 @@ impl Default for HenvSettings {
                 .collect(),
             cors: None,
             cache_control: super::assets::DEFAULT_CACHE_CONTROL.into(),
+            documents: crate::docs::Limits::default(),
+            documents_serve: true,
             fetch: FetchSettings::default(),
         }
     }
@@ -82,6 +90,7 @@ impl HenvSettings {
         let mut settings = HenvSettings::default();
         let mut stmt = conn.prepare_cached(
             "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', \
+             'documents_max_bytes', 'documents_max_id_bytes', 'documents_max_depth', 'documents_serve', \
              'fetch_allow_hosts', 'fetch_max_subrequests', 'fetch_max_connections', \
              'fetch_max_response_bytes', 'fetch_insecure_tls')",
         )?;
@@ -138,6 +147,22 @@ impl HenvSettings {
                 });
             }
             ("cache_control", J::String(s)) => self.cache_control = s.clone(),
+            ("documents_max_bytes", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| *n > 0) {
+                    self.documents.max_bytes = n.min(usize::MAX as u64) as usize;
+                }
+            }
+            ("documents_max_id_bytes", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| (1..=4096).contains(n)) {
+                    self.documents.max_id_bytes = n as usize;
+                }
+            }
+            ("documents_max_depth", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| (1..=256).contains(n)) {
+                    self.documents.max_depth = n as usize;
+                }
+            }
+            ("documents_serve", J::Bool(b)) => self.documents_serve = *b,
             ("fetch_allow_hosts", J::Array(items)) => {
                 self.fetch.allow_hosts = items
                     .iter()
