@@ -139,7 +139,8 @@ function loadModule(file, requireFn, context) {
 function loadExpress(host, context) {
   return loadModule(EXPRESS_JS, (name) => {
     if (name === 'hbf:host') return host;
-    throw new Error('express.js may only require hbf:host, not ' + name);
+    if (name === 'zlib') return require('node:zlib'); // stands in for HBF's zlib built-in
+    throw new Error('express.js may only require hbf:host and zlib, not ' + name);
   }, context);
 }
 
