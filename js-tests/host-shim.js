@@ -139,8 +139,11 @@ function loadModule(file, requireFn, context) {
 function loadExpress(host, context) {
   return loadModule(EXPRESS_JS, (name) => {
     if (name === 'hbf:host') return host;
-    if (name === 'zlib') return require('node:zlib'); // stands in for HBF's zlib built-in
-    throw new Error('express.js may only require hbf:host and zlib, not ' + name);
+    // (HBF's built-in node:buffer and node:zlib; Node's own stand in, made when a body is
+    // streamed or arrives compressed)
+    if (name === 'buffer') return require('node:buffer');
+    if (name === 'zlib') return require('node:zlib');
+    throw new Error('express.js may only require hbf:host, buffer and zlib, not ' + name);
   }, context);
 }
 

@@ -5,7 +5,6 @@
 
 const Readable = require('_stream_readable');
 const Writable = require('_stream_writable');
-const { destroy } = require('hbf:node-stream-base');
 
 function Duplex(options) {
   if (!(this instanceof Duplex)) return new Duplex(options);
@@ -45,7 +44,6 @@ Duplex.prototype.destroy = function (err, cb) {
   Writable.prototype.destroy.call(this, err, cb);
   return this;
 };
-void destroy;
 for (const name of ['writable', 'writableHighWaterMark', 'writableObjectMode', 'writableBuffer', 'writableLength',
   'writableFinished', 'writableCorked', 'writableEnded', 'writableNeedDrain']) {
   Object.defineProperty(Duplex.prototype, name, Object.getOwnPropertyDescriptor(Writable.prototype, name));

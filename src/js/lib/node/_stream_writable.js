@@ -9,7 +9,7 @@ const EE = require('events');
 const { Buffer } = require('buffer');
 const base = require('hbf:node-stream-base');
 const { Stream, errors, nextTick, getHighWaterMark, destroy, undestroy, errorOrDestroy, construct } = base;
-const { invalidArgType, withCode } = require('hbf:node-errors');
+const { withCode } = require('hbf:node-errors');
 
 function nop() {}
 
@@ -412,5 +412,4 @@ Writable.prototype._undestroy = undestroy;
 Writable.prototype._destroy = function (err, cb) { cb(err); };
 Writable.prototype[EE.captureRejectionSymbol] = function (err) { this.destroy(err); };
 
-void invalidArgType;
 module.exports = Writable;

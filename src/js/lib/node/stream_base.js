@@ -38,7 +38,7 @@ const errors = {
   unshiftAfterEnd: () => withCode(Error, 'ERR_STREAM_UNSHIFT_AFTER_END_EVENT', 'stream.unshift() after end event'),
   notImplemented: (name) => withCode(Error, 'ERR_METHOD_NOT_IMPLEMENTED', `The ${name} method is not implemented`),
   multipleCallback: () => withCode(Error, 'ERR_MULTIPLE_CALLBACK', 'Callback called multiple times'),
-  invalidChunk: (chunk) => invalidArgType('chunk', ['string', 'Buffer', 'Uint8Array'], chunk),
+  invalidChunk: (chunk) => invalidArgType('chunk', ['string', 'Buffer', 'TypedArray', 'DataView'], chunk),
   cannotPipe: () => withCode(Error, 'ERR_STREAM_CANNOT_PIPE', 'Cannot pipe, not readable'),
   missingArgs: (name) => withCode(TypeError, 'ERR_MISSING_ARGS', `The "${name}" argument must be specified`),
 };

@@ -141,8 +141,6 @@ Url.prototype.parse = function parse(url, parseQueryString, slashesDenoteHost) {
     this.search = null;
     this.query = { __proto__: null };
   }
-  const firstIdx = qm !== -1 && (hash === -1 || qm < hash) ? qm : hash;
-  void firstIdx;
   if (rest.length > 0) this.pathname = rest;
   else if (slashedProtocol.has(lowerProto) && this.hostname) this.pathname = '/';
   if (this.pathname || this.search) this.path = (this.pathname || '') + (this.search || '');

@@ -1,6 +1,6 @@
 'use strict';
 // node:util — format/formatWithOptions (the prelude's port of Node's, over this inspect),
-// inspect (Node's layout: depth 2, breakLength 128, compact 3 with grouping of long arrays of
+// inspect (Node's layout: depth 2, breakLength 80, compact 3 with grouping of long arrays of
 // short items, <ref *1>/[Circular *1], [Getter], class/null-prototype prefixes, Symbol.toStringTag,
 // custom inspect functions via util.inspect.custom, Buffer's <Buffer ..>), promisify (with
 // util.promisify.custom), callbackify, inherits, deprecate (warns once per code), types,
@@ -16,28 +16,12 @@ const types = require('hbf:node-types');
 const customInspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const inspectDefaultOptions = {
   showHidden: false, depth: 2, colors: false, customInspect: true, showProxy: false, maxArrayLength: 100,
-  maxStringLength: 10000, breakLength: 128, compact: 3, sorted: false, getters: false, numericSeparator: false,
+  maxStringLength: 10000, breakLength: 80, compact: 3, sorted: false, getters: false, numericSeparator: false,
 };
 
 // ---------------------------------------------------------------- inspect
-const META = [];
-for (let i = 0; i < 0x20; i++) META[i] = '\\x' + i.toString(16).toUpperCase().padStart(2, '0');
-Object.assign(META, { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r', 39: "\\'", 92: '\\\\' });
-for (let i = 0x7f; i <= 0x9f; i++) META[i] = '\\x' + i.toString(16).toUpperCase();
-const ESCAPE_RE = /[\x00-\x1f\x27\x5c\x7f-\x9f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-function strEscape(s) {
-  let q = "'";
-  if (s.includes("'")) {
-    if (!s.includes('"')) q = '"';
-    else if (!s.includes('`') && !s.includes('${')) q = '`';
-  }
-  const esc = s.replace(ESCAPE_RE, (c) => {
-    const n = c.charCodeAt(0);
-    if (n === 39 && q !== "'") return c;
-    return n < 0xa0 ? META[n] : '\\u' + n.toString(16);
-  });
-  return q + esc + q;
-}
+// Strings quoted and escaped as Node does (the prelude's, shared with console.log).
+const { format: formatImpl, quote: strEscape } = require('hbf:format');
 const KEY_RE = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
 const fmtKey = (k) => (typeof k === 'symbol' ? `[${k.toString()}]` : KEY_RE.test(k) ? k : strEscape(k));
 const fmtNumber = (n, sep) => {
@@ -221,7 +205,7 @@ function formatRaw(ctx, value, recurseTimes, typedArray) {
     noIterator = false;
     if (Array.isArray(value)) {
       const prefix = (constructor !== 'Array' || tag !== '') ? getPrefix(constructor, tag, 'Array', `(${value.length})`) : '';
-      keys = filterNonIndex(getKeys(value, ctx.showHidden)).filter((k) => k !== 'length');
+      keys = filterNonIndex(getKeys(value, ctx.showHidden));
       braces = [`${prefix}[`, ']'];
       if (value.length === 0 && keys.length === 0) return `${braces[0]}]`;
       extrasType = kArrayExtrasType;
@@ -550,7 +534,6 @@ function reduceToSingleString(ctx, output, base, braces, extrasType, recurseTime
 }
 
 // ---------------------------------------------------------------- format
-const formatImpl = require('hbf:format');
 function format(...args) { return formatImpl(args, inspect); }
 function formatWithOptions(inspectOptions, ...args) {
   if (typeof inspectOptions !== 'object' || inspectOptions === null) throw invalidArgType('inspectOptions', 'object', inspectOptions);
