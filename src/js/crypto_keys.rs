@@ -727,8 +727,10 @@ pub fn generate(kind: &str, curve: &str, bits: usize, exponent: u64) -> Result<P
     super::crypto_prims::random_fill(&mut [0u8; 4]).map_err(op)?;
     match (kind, curve) {
         ("rsa", _) => {
-            if !(512..=8192).contains(&bits) {
-                return Err(op("modulusLength must be between 512 and 8192"));
+            // Prime search cannot be interrupted by the request deadline: past 4096 bits it
+            // takes seconds to minutes of one worker.
+            if !(512..=4096).contains(&bits) {
+                return Err(op("modulusLength must be between 512 and 4096 in HBF"));
             }
             let k = RsaPrivateKey::new_with_exp(&mut OsRng, bits, &BigUint::from(exponent))
                 .map_err(op)?;
