@@ -166,6 +166,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
         })?,
     )?;
     super::host_buffer::install(ctx, &host)?;
+    super::host_crypto::install(ctx, &host)?;
+    super::host_zlib::install(ctx, &host)?;
     super::host_fetch::install(ctx, &host, env.fetch.clone())?;
     ctx.globals().set("__hbf_host", host.clone())?;
 
