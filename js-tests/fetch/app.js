@@ -1,7 +1,7 @@
 'use strict';
 // The app run.js bundles (with cases.js, node-fetch and axios) into an HBF server.js.
-// zlib and crypto (crypto built-ins) and fs (module system) come from other work; until they are in,
-// stand-ins let axios, form-data and node-fetch load (the cases never compress nor read files).
+// Modules axios, form-data and node-fetch load but these cases never use (fs, tls; zlib and
+// crypto where an older build lacks them) get stand-ins when HBF has no such module.
 function standIn(name, exports) {
   try { require(name); } catch {
     globalThis.__hbf_define(name, (e, r, module) => { module.exports = exports; });
