@@ -13,7 +13,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use super::{compile_commonjs, Bytecode, JsError};
 
 /// `(name without "node:", CommonJS source)`, one per built-in module.
-pub(crate) const BUILTINS: &[(&str, &str)] = &[];
+pub(crate) const BUILTINS: &[(&str, &str)] = &[
+    // modules helper: the read-only view of the henv's files.
+    ("fs", include_str!("lib/fs.js")),
+    ("fs/promises", "module.exports = require('fs').promises;"),
+];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).
 pub(crate) fn builtin_source(name: &str) -> Option<&'static str> {
