@@ -349,3 +349,91 @@ module.exports = app;"#,
     assert_eq!(j["cb"], "hello fs");
     assert_eq!(j["fromPromises"], "hello fs");
 }
+
+fn hbf(args: &[&str], storage: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hbf"))
+        .args(args)
+        .args(["--host", "localhost", "--storage_dir"])
+        .arg(storage)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn cli_import_of_node_modules_skips_refuses_and_exports_byte_for_byte() {
+    let src = TempDir::new("import-src");
+    let p = src.path();
+    let files: &[(&str, &[u8])] = &[
+        (
+            "server.js",
+            b"const app = require('express')();\napp.get('/', (req, res) => res.send(require('left-pad')('x', 3)));\napp.get('/native', (req, res) => { try { require('fast-native'); } catch (e) { res.status(500).send(e.message); } });\nmodule.exports = app;",
+        ),
+        ("node_modules/left-pad/package.json", br#"{"name": "left-pad", "main": "index.js"}"#),
+        ("node_modules/left-pad/index.js", b"module.exports = (s, n) => ' '.repeat(n - s.length) + s;"),
+        ("node_modules/left-pad/README.md", b"# left-pad"),
+        ("node_modules/left-pad/test/index.js", b"throw 1"),
+        ("node_modules/fast-native/package.json", br#"{"name": "fast-native", "main": "index.js"}"#),
+        ("node_modules/fast-native/index.js", b"module.exports = require('node-gyp-build')(__dirname);"),
+        ("node_modules/fast-native/prebuilds/linux-x64/fast.node", b"\x7fELF\0\0"),
+        ("www/logo.bin", &[0, 255, 13, 10, 0, 128]),
+    ];
+    for (f, c) in files {
+        std::fs::create_dir_all(p.join(f).parent().unwrap()).unwrap();
+        std::fs::write(p.join(f), c).unwrap();
+    }
+    let storage = TempDir::new("import-store");
+    let (ok, out) = hbf(&["import", p.to_str().unwrap()], storage.path());
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("skipped native addon node_modules/fast-native/prebuilds/linux-x64/fast.node"),
+        "{out}"
+    );
+    assert!(out.contains("imported 6 files"), "{out}");
+    assert!(out.contains("3 skipped"), "{out}");
+
+    // Export gives every imported file back, byte for byte.
+    let back = TempDir::new("export");
+    let (ok, out) = hbf(&["export", back.path().to_str().unwrap()], storage.path());
+    assert!(ok, "{out}");
+    for (f, c) in files {
+        let skipped = f.ends_with(".md") || f.contains("/test/") || f.ends_with(".node");
+        assert_eq!(
+            std::fs::read(back.path().join(f)).ok(),
+            (!skipped).then(|| c.to_vec()),
+            "{f}"
+        );
+    }
+
+    let app = start_app_server(storage, true, |_| {});
+    assert_eq!(body(&app, "/"), (200, "  x".into()));
+    let (status, text) = body(&app, "/native");
+    assert_eq!(status, 500);
+    assert!(
+        text.contains("fast-native") && text.contains("fast.node"),
+        "{text}"
+    );
+
+    // Refusals: a link out of the tree, an import over the size limit.
+    let outside = TempDir::new("outside");
+    std::fs::write(outside.path().join("secret.txt"), "s").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), p.join("leak.txt")).unwrap();
+    let (ok, out) = hbf(&["import", p.to_str().unwrap()], app.dir.path());
+    assert!(!ok);
+    assert!(
+        out.contains("leak.txt") && out.contains("outside the imported directory"),
+        "{out}"
+    );
+    std::fs::remove_file(p.join("leak.txt")).unwrap();
+    std::fs::write(p.join("big.bin"), vec![7u8; 2 << 20]).unwrap();
+    let (ok, out) = hbf(
+        &["import", p.to_str().unwrap(), "--max_import_mb", "1"],
+        app.dir.path(),
+    );
+    assert!(!ok);
+    assert!(out.contains("exceed 1 MiB"), "{out}");
+    // Nothing was written by the refused imports: the app still serves.
+    assert_eq!(body(&app, "/"), (200, "  x".into()));
+}
