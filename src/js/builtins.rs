@@ -13,7 +13,17 @@ use std::sync::{Arc, Mutex, OnceLock};
 use super::{compile_commonjs, Bytecode, JsError};
 
 /// `(name without "node:", CommonJS source)`, one per built-in module.
-pub(crate) const BUILTINS: &[(&str, &str)] = &[];
+pub(crate) const BUILTINS: &[(&str, &str)] = &[
+    ("buffer", include_str!("lib/node/buffer.js")),
+    ("events", include_str!("lib/node/events.js")),
+    ("process", include_str!("lib/node/process.js")),
+    ("crypto", include_str!("lib/node/crypto.js")),
+    ("zlib", include_str!("lib/node/zlib.js")),
+    // WebCrypto's SubtleCrypto/CryptoKey behind the global `crypto.subtle` (not a Node module).
+    ("hbf:webcrypto", include_str!("lib/node/webcrypto.js")),
+    // Node's error codes and messages, shared by the modules above (not a Node module).
+    ("hbf:node-errors", include_str!("lib/node/errors.js")),
+];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).
 pub(crate) fn builtin_source(name: &str) -> Option<&'static str> {

@@ -192,8 +192,8 @@ fn install_keys<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()>
         // form: the DER structure (pkcs8, spki, pkcs1, sec1) or, for raw, the curve.
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, kind: String, format: String, data: Value<'js>, form: Opt<String>| {
-                let form = form.0.filter(|f| !f.is_empty());
+            |ctx: Ctx<'js>, kind: String, format: String, data: Value<'js>, form: Opt<Option<String>>| {
+                let form = form.0.flatten().filter(|f| !f.is_empty());
                 let key = if format == "jwk" {
                     let obj = data
                         .as_object()
@@ -252,8 +252,8 @@ fn install_keys<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()>
     host.set(
         "cryptoKeyExport",
         // format: "pem" (string) | "der" | "raw" (bytes) | "jwk" (object); form as in import.
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, k: Value<'js>, format: String, form: Opt<String>| {
-            let form = form.0.unwrap_or_default();
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, k: Value<'js>, format: String, form: Opt<Option<String>>| {
+            let form = form.0.flatten().unwrap_or_default();
             enum Out {
                 Text(String),
                 Bytes(Vec<u8>),

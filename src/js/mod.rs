@@ -10,6 +10,7 @@
 
 mod auth_host;
 pub(crate) mod builtins;
+mod host_buffer;
 pub mod completion;
 mod convert;
 mod crypto_keys;
