@@ -17,6 +17,15 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     // modules helper: the read-only view of the henv's files.
     ("fs", include_str!("lib/fs.js")),
     ("fs/promises", "module.exports = require('fs').promises;"),
+    ("buffer", include_str!("lib/node/buffer.js")),
+    ("events", include_str!("lib/node/events.js")),
+    ("process", include_str!("lib/node/process.js")),
+    ("crypto", include_str!("lib/node/crypto.js")),
+    ("zlib", include_str!("lib/node/zlib.js")),
+    // WebCrypto's SubtleCrypto/CryptoKey behind the global `crypto.subtle` (not a Node module).
+    ("hbf:webcrypto", include_str!("lib/node/webcrypto.js")),
+    // Node's error codes and messages, shared by the modules above (not a Node module).
+    ("hbf:node-errors", include_str!("lib/node/errors.js")),
 ];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).

@@ -10,13 +10,19 @@
 
 mod auth_host;
 pub(crate) mod builtins;
+mod host_buffer;
 pub mod completion;
 mod convert;
+mod crypto_keys;
+mod crypto_prims;
 mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
 pub(crate) mod modules;
+mod host_crypto;
+mod host_zlib;
+mod native;
 mod runtime;
 
 use std::cell::RefCell;

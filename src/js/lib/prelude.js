@@ -1525,30 +1525,28 @@
   };
   define("crypto", cryptoObj);
 
-  // ---------------------------------------------------------------- global / process
+  // ---------------------------------------------------------------- global, Buffer, process
+  // Buffer and process are the built-in modules `buffer` and `process` (src/js/lib/node/), made on
+  // the first touch of the global, so an app that never uses them pays nothing.
   define("global", globalThis);
-  function hrtime(prev) {
-    const ns = Math.round(now() * 1e6);
-    let sec = Math.floor(ns / 1e9), nsec = ns % 1e9;
-    if (prev) {
-      sec -= prev[0]; nsec -= prev[1];
-      if (nsec < 0) { sec--; nsec += 1e9; }
-    }
-    return [sec, nsec];
+  const requireBuiltin = globalThis.require;
+  for (const [name, load] of [["Buffer", () => requireBuiltin("buffer").Buffer], ["process", () => requireBuiltin("process")]]) {
+    defineProperty(globalThis, name, {
+      configurable: true,
+      enumerable: false,
+      get() { const value = load(); define(name, value); return value; },
+      set(value) { define(name, value); },
+    });
   }
-  hrtime.bigint = () => BigInt(Math.round(now() * 1e6));
-  define("process", freeze({
-    env: {}, // mutable on purpose: code sets process.env.NODE_ENV
-    platform: "hbf",
-    version: "v0.0.0-hbf",
-    versions: freeze({}),
-    argv: freeze([]),
-    nextTick(fn, ...args) {
-      if (typeof fn !== "function") throw new TypeError('The "callback" argument must be of type function');
-      enqueueMicrotask(() => fn(...args));
-    },
-    cwd: () => "/",
-    hrtime: freeze(hrtime),
-    exit() { throw new Error("process.exit is not available"); },
-  }));
+  // crypto.subtle and the CryptoKey/SubtleCrypto classes are the built-in hbf:webcrypto
+  // (src/js/lib/node/webcrypto.js), made on first touch like Buffer.
+  defineProperty(cryptoObj, "subtle", { configurable: true, enumerable: true, get: () => requireBuiltin("hbf:webcrypto").subtle });
+  for (const name of ["CryptoKey", "SubtleCrypto"]) {
+    defineProperty(globalThis, name, {
+      configurable: true,
+      enumerable: false,
+      get() { const value = requireBuiltin("hbf:webcrypto")[name]; define(name, value); return value; },
+      set(value) { define(name, value); },
+    });
+  }
 })();
