@@ -94,7 +94,7 @@ const app = express();
 app.get('/', async (req, res) => {
   const dyn = await import('./lib/late.mjs');
   res.json({ kind, pkgKind: pkg.kind, cjs: cjs.named, named, data, helper: helper(),
-             dyn: dyn.default, requireKind: dyn.requireKind });
+             dyn: dyn.default, requireKind: dyn.requireKind, meta: dyn.meta });
 });
 export default app;"#,
         ),
@@ -107,7 +107,8 @@ export default app;"#,
         ("lib/d.json", r#"{"x": 1}"#),
         (
             "lib/late.mjs",
-            "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url || '/lib/late.mjs');\nexport default 'late';\nexport const requireKind = require('dual').kind;",
+            "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);
+export const meta = [import.meta.url, import.meta.filename, import.meta.dirname];\nexport default 'late';\nexport const requireKind = require('dual').kind;",
         ),
         (
             "node_modules/dual/package.json",
@@ -127,6 +128,10 @@ export default app;"#,
     assert_eq!(j["helper"], "helped");
     assert_eq!(j["dyn"], "late");
     assert_eq!(j["requireKind"], "cjs");
+    assert_eq!(
+        j["meta"],
+        serde_json::json!(["file:///lib/late.mjs", "/lib/late.mjs", "/lib"])
+    );
 }
 
 #[test]
@@ -192,7 +197,7 @@ app.get('/addon', (req, res) => {
   try { require('native-pkg'); } catch (e) { res.status(500).json({ message: e.message, code: e.code }); }
 });
 app.get('/esm', (req, res) => {
-  try { require('./lib/e.mjs'); } catch (e) { res.status(500).json({ message: e.message, code: e.code }); }
+  try { res.json({ value: require('./lib/e.mjs').default }); } catch (e) { res.status(500).json({ message: e.message, code: e.code }); }
 });
 module.exports = app;"#,
         ),
@@ -258,8 +263,9 @@ module.exports = app;"#,
         msg.contains("native-pkg") && msg.contains("node_modules/native-pkg/build/Release/n.node"),
         "{msg}"
     );
+    // require() of an ES module gives its namespace, as Node 20.19+ does.
     let j = app.get("/esm").json();
-    assert_eq!(j["code"], "ERR_REQUIRE_ESM");
+    assert_eq!(j["value"], 1);
 }
 
 #[test]

@@ -1,2 +1,7 @@
 //! placeholder
-pub fn install<'js>(_ctx: &rquickjs::Ctx<'js>, _host: &rquickjs::Object<'js>) -> rquickjs::Result<()> { Ok(()) }
+pub fn install<'js>(
+    _ctx: &rquickjs::Ctx<'js>,
+    _host: &rquickjs::Object<'js>,
+) -> rquickjs::Result<()> {
+    Ok(())
+}

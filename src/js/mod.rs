@@ -10,7 +10,6 @@
 
 mod auth_host;
 pub(crate) mod builtins;
-mod host_buffer;
 pub mod completion;
 mod convert;
 mod crypto_keys;
@@ -19,9 +18,10 @@ mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
-pub(crate) mod modules;
+mod host_buffer;
 mod host_crypto;
 mod host_zlib;
+pub(crate) mod modules;
 mod native;
 mod runtime;
 

@@ -131,11 +131,7 @@
       if (parent && parent.children && !parent.children.includes(cached)) parent.children.push(cached);
       return cached.exports;
     }
-    if (format === "module") {
-      const err = new Error("require() of ES Module " + filename + " not supported. Use import() instead.");
-      err.code = "ERR_REQUIRE_ESM";
-      throw err;
-    }
+    if (format === "module") return requireEsm(path, parent);
     const module = new Module(isMain ? "." : filename, filename, parent || null);
     if (isMain) mainModule = module;
     cache[filename] = module;
@@ -152,6 +148,12 @@
         }
       } else {
         const factory = theHost().compileModule(path);
+        if (factory === null) {
+          // ES module syntax in a .js file (Node's syntax detection): load it as one.
+          delete cache[filename];
+          threw = false;
+          return requireEsm(path, parent);
+        }
         factory.call(module.exports, module.exports, makeRequire(module), module, filename, module.path);
       }
       threw = false;
@@ -165,6 +167,18 @@
       }
     }
     module.loaded = true;
+    return module.exports;
+  }
+
+  // require() of an ES module (Node 20.19+): its namespace object, cached like a module.
+  function requireEsm(path, parent) {
+    const filename = "/" + path;
+    const cached = cache[filename];
+    if (cached !== undefined) return cached.exports;
+    const module = new Module(filename, filename, parent || null);
+    module.exports = theHost().requireEsm(path);
+    module.loaded = true;
+    cache[filename] = module;
     return module.exports;
   }
 

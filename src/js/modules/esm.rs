@@ -81,7 +81,18 @@ impl Loader for EsmLoader {
                     .compile(name, format)
                     .map_err(|e| throw_compile(ctx, &e))?;
                 if compiled == Format::Module {
-                    return crate::js::ffi::load_module(ctx, &bytecode.bytes);
+                    let module = crate::js::ffi::load_module(ctx, &bytecode.bytes)?;
+                    // import.meta as Node has it (the henv root is `/`).
+                    let meta = module.meta()?;
+                    let filename = format!("/{name}");
+                    let dirname = match filename.rfind('/') {
+                        Some(0) | None => "/".to_owned(),
+                        Some(i) => filename[..i].to_owned(),
+                    };
+                    meta.set("url", format!("file://{filename}"))?;
+                    meta.set("filename", filename)?;
+                    meta.set("dirname", dirname)?;
+                    return Ok(module);
                 }
                 let exports = call_loader(ctx, "commonjs", name)?;
                 wrapper(ctx, name, "commonjs", name, &exports)
@@ -173,4 +184,26 @@ pub(crate) fn load_main<'js>(ctx: &Ctx<'js>, modules: &ModuleHost) -> Result<Val
     namespace
         .get("default")
         .map_err(|e| JsError::Engine(e.to_string()))
+}
+
+/// `require()` of an ES module, as Node 20.19+ does it: the module is imported and, when its
+/// evaluation settles at once (no top-level `await` still pending), its namespace returned.
+pub(crate) fn require_esm<'js>(ctx: &Ctx<'js>, path: &str) -> rquickjs::Result<Value<'js>> {
+    let promise = Module::import(ctx, format!("/{path}"))?;
+    for _ in 0..1000 {
+        if let Some(result) = promise.result::<Value>() {
+            return result;
+        }
+        if !ctx.execute_pending_job() {
+            break;
+        }
+    }
+    match promise.result::<Value>() {
+        Some(result) => result,
+        None => Err(throw_coded(
+            ctx,
+            &format!("require() cannot be used on an ESM graph with top-level await (/{path}). Use import() instead."),
+            "ERR_REQUIRE_ASYNC_MODULE",
+        )),
+    }
 }

@@ -320,14 +320,19 @@ pub(crate) fn install<'js>(
                 .compile(&path, Format::CommonJs)
                 .map_err(|e| throw_compile(&ctx, &e))?;
             if format == Format::Module {
-                return Err(throw_coded(
-                    &ctx,
-                    &format!("require() of ES Module /{path} not supported. Use import() instead."),
-                    "ERR_REQUIRE_ESM",
-                ));
+                // loader.js then loads it with requireEsm.
+                return Ok(Value::new_null(ctx));
             }
             super::runtime::instantiate_commonjs(&ctx, &bytecode)
+                .map(Function::into_value)
                 .map_err(|e| throw_compile(&ctx, &e))
+        })?,
+    )?;
+    host.set(
+        "requireEsm",
+        // require() of an ES module (Node 20.19+): its namespace, once it has evaluated.
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, path: String| {
+            esm::require_esm(&ctx, &path)
         })?,
     )?;
     let m = modules.clone();

@@ -18,8 +18,8 @@ app.get('/dynamic', async (req, res) => {
 });
 app.get('/require-esm', (req, res) => {
   try {
-    require('./lib/math.js');
-    res.send('loaded');
+    const ns = require('./lib/math.js');
+    res.json({ four: ns.double(2), keys: Object.keys(ns).sort() });
   } catch (e) {
     res.status(500).json({ code: e.code });
   }
