@@ -17,6 +17,8 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     // modules helper: the read-only view of the henv's files.
     ("fs", include_str!("lib/fs.js")),
     ("fs/promises", "module.exports = require('fs').promises;"),
+    // Express's `trust proxy` (proxy-addr), for express.js (not a Node module).
+    ("hbf:proxy-addr", include_str!("lib/proxy_addr.js")),
     ("buffer", include_str!("lib/node/buffer.js")),
     ("events", include_str!("lib/node/events.js")),
     ("process", include_str!("lib/node/process.js")),

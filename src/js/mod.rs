@@ -267,6 +267,12 @@ impl WorkerHandler for AppWorker {
                 error_response(&e, req, &hash, dev, &log)
             }
         };
+        if resp.status == 404 {
+            // HBF's root auth aliases answer only what the app's router did not match.
+            if let Some(alias) = unmatched_alias(henv, req, &hash, &caller, &mut resp) {
+                resp = alias;
+            }
+        }
         henv.settings.decorate(req, &mut resp);
         match (had_runtime, henv.runtime.is_some()) {
             (false, true) => self.metrics.active_henvs.fetch_add(1, Relaxed),
@@ -320,6 +326,38 @@ impl Drop for AppWorker {
             }
         }
     }
+}
+
+/// When the app's router matched nothing (express.js marks its final 404 with
+/// `X-HBF-Unmatched`, removed here), HBF's opt-in root auth aliases (`/login`, ...) answer.
+fn unmatched_alias(
+    henv: &OpenHenv,
+    req: &Request,
+    hash: &str,
+    caller: &api::Caller,
+    resp: &mut Response,
+) -> Option<Response> {
+    let before = resp.headers.len();
+    resp.headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case(api::UNMATCHED_MARKER));
+    if resp.headers.len() == before {
+        return None;
+    }
+    let env = api::ApiEnv {
+        conn: &henv.conn,
+        authz: &henv.authz,
+        henv: hash,
+        settings: &henv.auth,
+    };
+    if let authz::Principal::Request { user_id, role } = api::principal_of(caller) {
+        henv.authz.begin_request(user_id, role);
+    }
+    let answer = api::handle_alias(&env, req, caller);
+    henv.authz.end_request();
+    if !henv.conn.is_autocommit() {
+        let _ = henv.conn.execute_batch("ROLLBACK");
+    }
+    answer
 }
 
 /// The open henv `hash` on this worker, opening it if needed (within the connection budget:
