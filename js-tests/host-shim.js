@@ -9,6 +9,7 @@ const path = require('node:path');
 const vm = require('node:vm');
 
 const EXPRESS_JS = path.join(__dirname, '..', 'src', 'js', 'lib', 'express.js');
+const PROXY_ADDR_JS = path.join(__dirname, '..', 'src', 'js', 'lib', 'proxy_addr.js');
 
 const TYPES = {
   html: 'text/html; charset=utf-8', htm: 'text/html; charset=utf-8', txt: 'text/plain; charset=utf-8',
@@ -139,7 +140,8 @@ function loadModule(file, requireFn, context) {
 function loadExpress(host, context) {
   return loadModule(EXPRESS_JS, (name) => {
     if (name === 'hbf:host') return host;
-    throw new Error('express.js may only require hbf:host, not ' + name);
+    if (name === 'hbf:proxy-addr') return loadModule(PROXY_ADDR_JS, () => { throw new Error('proxy_addr.js requires nothing'); }, context);
+    throw new Error('express.js may only require hbf:host and hbf:proxy-addr, not ' + name);
   }, context);
 }
 
@@ -221,4 +223,4 @@ async function request(express, app, spec) {
   };
 }
 
-module.exports = { createHost, createIsolatedContext, loadModule, loadExpress, loadApp, makeRawReq, request, EXPRESS_JS };
+module.exports = { createHost, createIsolatedContext, loadModule, loadExpress, loadApp, makeRawReq, request, EXPRESS_JS, PROXY_ADDR_JS };
