@@ -43,22 +43,7 @@ function record(spec, status, pairs, body) {
   return { status, headers: sorted, body: Buffer.from(body).toString('utf8') };
 }
 
-function send(port, spec) {
-  const http = require('node:http');
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: spec.method, path: spec.path, headers: lib.wireHeaders(spec), agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const pairs = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        resolve(record(spec, res.statusCode, pairs, Buffer.concat(chunks)));
-      });
-    });
-    req.on('error', reject);
-    req.end(lib.requestBody(spec));
-  });
-}
+const send = (port, spec) => lib.send(port, spec, record);
 
 // Spawns a server process and resolves with { child, port } once `match` finds the port.
 function start(cmd, args, match, stream) {
