@@ -39,6 +39,7 @@ app.get('/', (req, res) => res.json({
   resolved: require.resolve('./lib/greet'), depPath: require.resolve('dep'),
   cached: Object.keys(require.cache).sort(),
   main: require.main === module,
+  builtins: require('module').builtinModules.includes('fs') && require('node:module').isBuiltin('node:fs'),
 }));
 module.exports = app;"#,
         ),
@@ -73,6 +74,7 @@ module.exports = app;"#,
     assert_eq!(j["resolved"], "/lib/greet.js");
     assert_eq!(j["depPath"], "/node_modules/dep/lib/main.js");
     assert_eq!(j["main"], true);
+    assert_eq!(j["builtins"], true);
     assert!(j["cached"]
         .as_array()
         .unwrap()

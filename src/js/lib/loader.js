@@ -70,7 +70,13 @@
   Module.prototype.require = function (id) {
     return requireFrom(id, this);
   };
-  Module.builtinModules = [];
+  Object.defineProperty(Module, "builtinModules", {
+    enumerable: true,
+    get: function () {
+      const names = factories.has("hbf:host") ? theHost().builtinNames() : [];
+      return names.filter((n) => !n.startsWith("hbf:")).concat(["module"]).sort();
+    },
+  });
   Module.isBuiltin = function (name) {
     return isBuiltin(name.startsWith("node:") ? name.slice(5) : name);
   };
