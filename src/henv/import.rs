@@ -309,11 +309,47 @@ mod tests {
         );
         std::fs::remove_file(p.join("leak")).unwrap();
 
+        std::fs::write(p.join("bad..name.js"), "x").unwrap();
+        let err = import_tree(&mut conn, p, &ImportOptions::default(), &mut |_, _| {}).unwrap_err();
+        assert!(
+            err.to_string().contains("bad..name.js") && err.to_string().contains(".."),
+            "{err}"
+        );
+        std::fs::remove_file(p.join("bad..name.js")).unwrap();
+
         let small = ImportOptions {
             prune: false,
             max_bytes: 3,
         };
         let err = import_tree(&mut conn, p, &small, &mut |_, _| {}).unwrap_err();
         assert!(err.to_string().contains("--max_import_mb"), "{err}");
+    }
+
+    #[test]
+    fn a_50_mb_node_modules_imports_within_the_limit_and_is_refused_over_it() {
+        let src = tempfile::tempdir().unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for i in 0..50 {
+            let dir = src.path().join(format!("node_modules/p{}/lib", i % 5));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("f{i}.js")), &chunk).unwrap();
+        }
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = db::open(&db.path().join("h.db")).unwrap();
+        let tight = ImportOptions {
+            prune: false,
+            max_bytes: 40 << 20,
+        };
+        let err = import_tree(&mut conn, src.path(), &tight, &mut |_, _| {}).unwrap_err();
+        assert!(err.to_string().contains("exceed 40 MiB"), "{err}");
+        assert!(db::list_files(&conn).unwrap().is_empty());
+        let report = import_tree(
+            &mut conn,
+            src.path(),
+            &ImportOptions::default(),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert_eq!((report.files, report.bytes), (50, 50 << 20));
     }
 }
