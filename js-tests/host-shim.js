@@ -141,7 +141,9 @@ function loadExpress(host, context) {
   return loadModule(EXPRESS_JS, (name) => {
     if (name === 'hbf:host') return host;
     if (name === 'hbf:proxy-addr') return loadModule(PROXY_ADDR_JS, () => { throw new Error('proxy_addr.js requires nothing'); }, context);
-    throw new Error('express.js may only require hbf:host and hbf:proxy-addr, not ' + name);
+    // (HBF's built-in node:buffer; Node's own stands in, made when a body is streamed)
+    if (name === 'buffer') return require('node:buffer');
+    throw new Error('express.js may only require hbf:host, hbf:proxy-addr and buffer, not ' + name);
   }, context);
 }
 

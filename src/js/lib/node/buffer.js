@@ -467,7 +467,7 @@ function fill_(buf, value, offset, end, encoding) {
 proto.fill = function fill(value, offset, end, encoding) { return fill_(this, value, offset, end, encoding); };
 
 proto.write = function write(string, offset, length, encoding) {
-  if (typeof string !== 'string') throw invalidArgType('argument', 'string', string);
+  if (typeof string !== 'string') throw withCode(TypeError, 'ERR_INVALID_ARG_TYPE', 'argument must be a string');
   if (offset === undefined) return writeUtf8(this, string, 0, this.length);
   if (length === undefined && typeof offset === 'string') {
     encoding = offset;
@@ -625,7 +625,7 @@ function checkInt(value, min, max, buf, offset, byteLength) {
     let range;
     if (byteLength > 3) {
       if (min === 0 || min === 0n) range = `>= 0${n} and < 2${n} ** ${(byteLength + 1) * 8}${n}`;
-      else range = `>= -(2${n} ** ${(byteLength + 1) * 8 - 1}${n}) and < 2 ** ${(byteLength + 1) * 8 - 1}${n}`;
+      else range = `>= -(2${n} ** ${(byteLength + 1) * 8 - 1}${n}) and < 2${n} ** ${(byteLength + 1) * 8 - 1}${n}`;
     } else range = `>= ${min}${n} and <= ${max}${n}`;
     throw outOfRange('value', range, value);
   }

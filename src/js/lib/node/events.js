@@ -76,7 +76,12 @@ Object.defineProperty(EventEmitter, 'defaultMaxListeners', {
 });
 
 EventEmitter.prototype.setMaxListeners = function setMaxListeners(n) {
-  checkMax(n, 'n');
+  if (typeof n !== 'number' || n < 0 || Number.isNaN(n)) {
+    if (typeof n !== 'number') throw invalidArgType('setMaxListeners', 'number', n);
+    const e = new RangeError(`The value of "setMaxListeners" is out of range. It must be >= 0. Received ${n}`);
+    e.code = 'ERR_OUT_OF_RANGE';
+    throw e;
+  }
   this._maxListeners = n;
   return this;
 };

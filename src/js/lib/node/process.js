@@ -160,7 +160,6 @@ Object.assign(process, {
   reallyExit: unavailable('reallyExit'),
   stdout: logStream('info', 1),
   stderr: logStream('error', 2),
-  emit: EventEmitter.prototype.emit,
 });
 Object.defineProperty(process, 'env', {
   enumerable: true,
