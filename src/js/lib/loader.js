@@ -219,6 +219,49 @@
   // `module` built-in: what packages reach with require('module').
   factories.set("module", function (e, r, module) { module.exports = Module; });
 
+  // QuickJS-NG's V8-style CallSite (Error.prepareStackTrace) lacks methods that npm packages
+  // call (depd, used by http-errors, body-parser, morgan...): add them with V8's answers for
+  // code that is not eval'd.
+  (function completeCallSite() {
+    if (typeof Error.captureStackTrace !== "function") return;
+    const prep = Error.prepareStackTrace;
+    let sites;
+    Error.prepareStackTrace = function (e, s) { return s; };
+    try {
+      const o = {};
+      Error.captureStackTrace(o);
+      sites = o.stack;
+    } finally {
+      Error.prepareStackTrace = prep;
+    }
+    const proto = Array.isArray(sites) && sites.length ? Object.getPrototypeOf(sites[0]) : null;
+    if (!proto) return;
+    const add = {
+      isEval() { return false; },
+      getEvalOrigin() { return undefined; },
+      getThis() { return undefined; },
+      getTypeName() { return null; },
+      getMethodName() { return null; },
+      isToplevel() { return true; },
+      isAsync() { return false; },
+      isPromiseAll() { return false; },
+      getPromiseIndex() { return null; },
+      getScriptNameOrSourceURL() { return this.getFileName(); },
+      getScriptHash() { return ""; },
+      getEnclosingColumnNumber() { return null; },
+      getEnclosingLineNumber() { return null; },
+      getPosition() { return 0; },
+      toString() {
+        const file = (this.getFileName() || "<anonymous>") + ":" + this.getLineNumber() + ":" + this.getColumnNumber();
+        const name = this.getFunctionName();
+        return name ? name + " (" + file + ")" : file;
+      },
+    };
+    for (const k of Object.keys(add)) {
+      if (typeof proto[k] !== "function") Object.defineProperty(proto, k, { value: add[k], writable: true, configurable: true });
+    }
+  })();
+
   Object.defineProperty(globalThis, "__hbf_define", {
     value: function define(name, factory) { factories.set(name, factory); },
   });
