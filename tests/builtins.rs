@@ -110,7 +110,12 @@ fn an_app_uses_node_builtins() {
     let r = app.request("POST", "/pipe", &[("Content-Type", "text/plain")], b"body");
     assert_eq!(r.text(), "body");
 
-    let r = app.request("POST", "/upper", &[("Content-Type", "text/plain")], b"shout");
+    let r = app.request(
+        "POST",
+        "/upper",
+        &[("Content-Type", "text/plain")],
+        b"shout",
+    );
     assert_eq!((r.status, r.text().as_str()), (200, "SHOUT"));
 
     let r = app.get("/events");
