@@ -21,6 +21,7 @@ pub(crate) mod fuzzing;
 mod host;
 mod host_crypto;
 mod host_zlib;
+mod zlib_codec;
 mod native;
 mod runtime;
 
