@@ -14,15 +14,34 @@ use super::{compile_commonjs, Bytecode, JsError};
 
 /// `(name without "node:", CommonJS source)`, one per built-in module.
 pub(crate) const BUILTINS: &[(&str, &str)] = &[
+    ("_stream_duplex", include_str!("lib/node/_stream_duplex.js")),
+    ("_stream_passthrough", include_str!("lib/node/_stream_passthrough.js")),
+    ("_stream_readable", include_str!("lib/node/_stream_readable.js")),
+    ("_stream_transform", include_str!("lib/node/_stream_transform.js")),
+    ("_stream_writable", include_str!("lib/node/_stream_writable.js")),
     ("buffer", include_str!("lib/node/buffer.js")),
     ("events", include_str!("lib/node/events.js")),
+    ("path", include_str!("lib/node/path.js")),
+    ("path/posix", "module.exports = require('path');"),
+    ("path/win32", "module.exports = require('path');"),
     ("process", include_str!("lib/node/process.js")),
+    ("querystring", include_str!("lib/node/querystring.js")),
+    ("stream", include_str!("lib/node/stream.js")),
+    ("stream/promises", include_str!("lib/node/stream_promises.js")),
+    ("string_decoder", include_str!("lib/node/string_decoder.js")),
+    ("url", include_str!("lib/node/url.js")),
+    ("util", include_str!("lib/node/util.js")),
+    ("util/types", "module.exports = require('util').types;"),
+    // Shared by the modules above; not Node modules.
+    ("hbf:node-compare", include_str!("lib/node/compare.js")),
+    ("hbf:node-errors", include_str!("lib/node/errors.js")),
+    ("hbf:node-stream-base", include_str!("lib/node/stream_base.js")),
+    ("hbf:node-types", include_str!("lib/node/types.js")),
+    // Backed by Rust host functions (src/js/host_crypto.rs, src/js/host_zlib.rs).
     ("crypto", include_str!("lib/node/crypto.js")),
     ("zlib", include_str!("lib/node/zlib.js")),
     // WebCrypto's SubtleCrypto/CryptoKey behind the global `crypto.subtle` (not a Node module).
     ("hbf:webcrypto", include_str!("lib/node/webcrypto.js")),
-    // Node's error codes and messages, shared by the modules above (not a Node module).
-    ("hbf:node-errors", include_str!("lib/node/errors.js")),
 ];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).

@@ -268,6 +268,7 @@
     if (depth > ctx.maxDepth) return "[URL]";
     return `URL { ${URL_FIELDS.map(f => `${f}: ${inspectValue(v[f], ctx, depth + 1)}`).join(", ")} }`;
   }
+  const inspectDefault = inspect;
   function inspect(value, opts) {
     const maxDepth = opts && typeof opts.depth === "number" ? opts.depth : 4;
     return inspectValue(value, { stack: [], circular: new Map(), maxDepth }, 0, false);
@@ -295,8 +296,8 @@
       throw e;
     }
   }
-  // Port of Node's formatWithOptions (util.format).
-  function format(args) {
+  // Port of Node's formatWithOptions (util.format); node:util passes its own inspect.
+  function format(args, inspect = inspectDefault) {
     const first = args[0];
     let a = 0, str = "", join = "";
     if (typeof first === "string") {
@@ -353,6 +354,9 @@
       join = " ";
     }
     return str;
+  }
+  if (typeof globalThis.__hbf_define === "function") {
+    globalThis.__hbf_define("hbf:format", function (exports, require, module) { module.exports = format; });
   }
 
   // ---------------------------------------------------------------- console
