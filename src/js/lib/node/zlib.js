@@ -58,7 +58,7 @@ function push(handle, chunk, flush, cap) {
   } catch (e) {
     if (cap.memory && e && e.code === 'ERR_BUFFER_TOO_LARGE') {
       throw withCode(RangeError, 'ERR_BUFFER_TOO_LARGE',
-        `Cannot create a Buffer larger than ${cap.limit} bytes: the output would exceed the app's JavaScript memory limit (--js_max_memory_mb)`);
+        `Cannot create a Buffer larger than ${cap.limit} bytes: the output would exceed the app's JavaScript memory limit (--qjs_mem_mb)`);
     }
     throw e;
   }
