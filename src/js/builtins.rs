@@ -15,10 +15,22 @@ use super::{compile_commonjs, Bytecode, JsError};
 /// `(name without "node:", CommonJS source)`, one per built-in module.
 pub(crate) const BUILTINS: &[(&str, &str)] = &[
     ("_stream_duplex", include_str!("lib/node/_stream_duplex.js")),
-    ("_stream_passthrough", include_str!("lib/node/_stream_passthrough.js")),
-    ("_stream_readable", include_str!("lib/node/_stream_readable.js")),
-    ("_stream_transform", include_str!("lib/node/_stream_transform.js")),
-    ("_stream_writable", include_str!("lib/node/_stream_writable.js")),
+    (
+        "_stream_passthrough",
+        include_str!("lib/node/_stream_passthrough.js"),
+    ),
+    (
+        "_stream_readable",
+        include_str!("lib/node/_stream_readable.js"),
+    ),
+    (
+        "_stream_transform",
+        include_str!("lib/node/_stream_transform.js"),
+    ),
+    (
+        "_stream_writable",
+        include_str!("lib/node/_stream_writable.js"),
+    ),
     ("buffer", include_str!("lib/node/buffer.js")),
     ("events", include_str!("lib/node/events.js")),
     ("path", include_str!("lib/node/path.js")),
@@ -27,7 +39,10 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     ("process", include_str!("lib/node/process.js")),
     ("querystring", include_str!("lib/node/querystring.js")),
     ("stream", include_str!("lib/node/stream.js")),
-    ("stream/promises", include_str!("lib/node/stream_promises.js")),
+    (
+        "stream/promises",
+        include_str!("lib/node/stream_promises.js"),
+    ),
     ("string_decoder", include_str!("lib/node/string_decoder.js")),
     ("url", include_str!("lib/node/url.js")),
     ("util", include_str!("lib/node/util.js")),
@@ -35,7 +50,10 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     // Shared by the modules above; not Node modules.
     ("hbf:node-compare", include_str!("lib/node/compare.js")),
     ("hbf:node-errors", include_str!("lib/node/errors.js")),
-    ("hbf:node-stream-base", include_str!("lib/node/stream_base.js")),
+    (
+        "hbf:node-stream-base",
+        include_str!("lib/node/stream_base.js"),
+    ),
     ("hbf:node-types", include_str!("lib/node/types.js")),
     // Backed by Rust host functions (src/js/host_crypto.rs, src/js/host_zlib.rs).
     ("crypto", include_str!("lib/node/crypto.js")),

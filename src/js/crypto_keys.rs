@@ -7,7 +7,9 @@
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 use ed25519_dalek::{Signer as _, SigningKey as EdSecret, VerifyingKey as EdPublic};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey};
+use rsa::pkcs1::{
+    DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey,
+};
 use rsa::pkcs8::der::pem::{self, LineEnding};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
@@ -154,9 +156,7 @@ impl Key {
     pub fn same_as(&self, other: &Key) -> bool {
         match (self, other) {
             (Key::Secret(a), Key::Secret(b)) => super::crypto_prims::timing_safe_equal(a, b),
-            (Key::Private(a), Key::Private(b)) => {
-                a.to_der("pkcs8").ok() == b.to_der("pkcs8").ok()
-            }
+            (Key::Private(a), Key::Private(b)) => a.to_der("pkcs8").ok() == b.to_der("pkcs8").ok(),
             (Key::Public(a), Key::Public(b)) => a.to_der("spki").ok() == b.to_der("spki").ok(),
             _ => false,
         }
@@ -338,7 +338,11 @@ impl PublicKey {
     }
 
     pub fn to_pem(&self, form: &str) -> Result<String> {
-        let label = if form == "pkcs1" { "RSA PUBLIC KEY" } else { "PUBLIC KEY" };
+        let label = if form == "pkcs1" {
+            "RSA PUBLIC KEY"
+        } else {
+            "PUBLIC KEY"
+        };
         pem::encode_string(label, LineEnding::LF, &self.to_der(form)?).map_err(op)
     }
 
@@ -353,7 +357,13 @@ impl PublicKey {
     }
 
     /// Verifies `sig` over `data`. A malformed signature is `Ok(false)`, as in Node.
-    pub fn verify(&self, alg: Option<Alg>, data: &[u8], sig: &[u8], opts: SignOptions) -> Result<bool> {
+    pub fn verify(
+        &self,
+        alg: Option<Alg>,
+        data: &[u8],
+        sig: &[u8],
+        opts: SignOptions,
+    ) -> Result<bool> {
         use p256::ecdsa::signature::hazmat::PrehashVerifier;
         Ok(match self {
             PublicKey::Ed25519(k) => {
@@ -394,7 +404,11 @@ impl PublicKey {
                 } else {
                     p256::ecdsa::Signature::from_der(sig)
                 };
-                s.is_ok_and(|s| p256::ecdsa::VerifyingKey::from(k).verify_prehash(&hashed, &s).is_ok())
+                s.is_ok_and(|s| {
+                    p256::ecdsa::VerifyingKey::from(k)
+                        .verify_prehash(&hashed, &s)
+                        .is_ok()
+                })
             }
             PublicKey::P384(k) => {
                 let hashed = alg.unwrap_or(Alg::Sha384).digest(data);
@@ -403,7 +417,11 @@ impl PublicKey {
                 } else {
                     p384::ecdsa::Signature::from_der(sig)
                 };
-                s.is_ok_and(|s| p384::ecdsa::VerifyingKey::from(k).verify_prehash(&hashed, &s).is_ok())
+                s.is_ok_and(|s| {
+                    p384::ecdsa::VerifyingKey::from(k)
+                        .verify_prehash(&hashed, &s)
+                        .is_ok()
+                })
             }
         })
     }
@@ -488,7 +506,12 @@ fn certificate_spki(der: &[u8]) -> Result<Vec<u8>> {
     let mut r = SliceReader::new(tbs.value()).map_err(bad)?;
     // [0] version (optional), serialNumber, signature, issuer, validity, subject, spki.
     let mut field = AnyRef::decode(&mut r).map_err(bad)?;
-    if field.tag() == (Tag::ContextSpecific { constructed: true, number: TagNumber::N0 }) {
+    if field.tag()
+        == (Tag::ContextSpecific {
+            constructed: true,
+            number: TagNumber::N0,
+        })
+    {
         field = AnyRef::decode(&mut r).map_err(bad)?; // serialNumber
     }
     for _ in 0..4 {
@@ -597,7 +620,9 @@ pub fn to_jwk(key: &Key) -> Result<Vec<(&'static str, String)>> {
             if let Some(PrivateKey::Rsa(p)) = private {
                 let primes = p.primes();
                 if primes.len() != 2 {
-                    return Err(KeyError::Jwk("multi-prime RSA keys have no JWK form here".into()));
+                    return Err(KeyError::Jwk(
+                        "multi-prime RSA keys have no JWK form here".into(),
+                    ));
                 }
                 out.push(("d", b64(&p.d().to_bytes_be())));
                 out.push(("p", b64(&primes[0].to_bytes_be())));
@@ -680,12 +705,16 @@ pub fn from_jwk<'a>(get: impl Fn(&str) -> Option<&'a str>, want_public: bool) ->
                 let mut point = vec![4u8];
                 point.extend(unb64("x", get("x"))?);
                 point.extend(unb64("y", get("y"))?);
-                Key::Public(parse_raw_public(crv, &point).map_err(|_| KeyError::Jwk("bad point".into()))?)
+                Key::Public(
+                    parse_raw_public(crv, &point).map_err(|_| KeyError::Jwk("bad point".into()))?,
+                )
             }
         }
         "OKP" => {
             if get("crv") != Some("Ed25519") {
-                return Err(KeyError::UnsupportedType(get("crv").unwrap_or("OKP").to_owned()));
+                return Err(KeyError::UnsupportedType(
+                    get("crv").unwrap_or("OKP").to_owned(),
+                ));
             }
             if private {
                 let d: [u8; 32] = unb64("d", get("d"))?
@@ -715,14 +744,20 @@ pub fn generate(kind: &str, curve: &str, bits: usize, exponent: u64) -> Result<P
                 .map_err(op)?;
             Ok(PrivateKey::Rsa(Box::new(k)))
         }
-        ("ec", "P-256" | "prime256v1" | "secp256r1") => Ok(PrivateKey::P256(p256::SecretKey::random(&mut OsRng))),
+        ("ec", "P-256" | "prime256v1" | "secp256r1") => {
+            Ok(PrivateKey::P256(p256::SecretKey::random(&mut OsRng)))
+        }
         ("ec", "P-384" | "secp384r1") => Ok(PrivateKey::P384(p384::SecretKey::random(&mut OsRng))),
         ("ed25519", _) => {
             let mut seed = [0u8; 32];
             super::crypto_prims::random_fill(&mut seed).map_err(op)?;
             Ok(PrivateKey::Ed25519(Box::new(EdSecret::from_bytes(&seed))))
         }
-        (k, c) => Err(KeyError::UnsupportedType(if c.is_empty() { k.to_owned() } else { format!("{k} {c}") })),
+        (k, c) => Err(KeyError::UnsupportedType(if c.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{k} {c}")
+        })),
     }
 }
 

@@ -208,13 +208,16 @@ pub fn aes_gcm(
     }
     macro_rules! run {
         ($cipher:ty, $nonce:ty) => {{
-            let c = <AesGcm<$cipher, $nonce>>::new_from_slice(key).map_err(|_| PrimError::KeyLength)?;
+            let c =
+                <AesGcm<$cipher, $nonce>>::new_from_slice(key).map_err(|_| PrimError::KeyLength)?;
             let nonce = aes_gcm::Nonce::<$nonce>::from_slice(iv);
             let payload = Payload { msg: data, aad };
             if encrypt {
-                c.encrypt(nonce, payload).map_err(|_| PrimError::Authenticate)
+                c.encrypt(nonce, payload)
+                    .map_err(|_| PrimError::Authenticate)
             } else {
-                c.decrypt(nonce, payload).map_err(|_| PrimError::Authenticate)
+                c.decrypt(nonce, payload)
+                    .map_err(|_| PrimError::Authenticate)
             }
         }};
     }
@@ -348,8 +351,14 @@ mod tests {
     #[test]
     fn digests_match_fips_180_and_rfc_1321_vectors() {
         let abc = b"abc";
-        assert_eq!(hex(&Alg::Md5.digest(abc)), "900150983cd24fb0d6963f7d28e17f72");
-        assert_eq!(hex(&Alg::Sha1.digest(abc)), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            hex(&Alg::Md5.digest(abc)),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
+        assert_eq!(
+            hex(&Alg::Sha1.digest(abc)),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
         assert_eq!(
             hex(&Alg::Sha224.digest(abc)),
             "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7"
@@ -407,7 +416,8 @@ mod tests {
         assert_eq!(hex(&out), "4b007901b765489abead49d926f721d065a429c1");
         let mut out = [0u8; 64];
         scrypt(b"password", b"NaCl", 10, 8, 16, &mut out).unwrap();
-        assert!(hex(&out).starts_with("fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"));
+        assert!(hex(&out)
+            .starts_with("fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"));
         assert!(scrypt(b"p", b"s", 70, 8, 1, &mut out).is_err());
     }
 
@@ -420,12 +430,19 @@ mod tests {
         let aad = unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
         let out = aes_gcm(true, &key, &iv, &pt, &aad, 16).unwrap();
         assert_eq!(hex(&out[pt.len()..]), "76fc6ece0f4e1768cddf8853bb2d551b");
-        assert!(hex(&out).starts_with("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"));
+        assert!(hex(&out)
+            .starts_with("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"));
         assert_eq!(aes_gcm(false, &key, &iv, &out, &aad, 16).unwrap(), pt);
         let mut bad = out.clone();
         bad[0] ^= 1;
-        assert_eq!(aes_gcm(false, &key, &iv, &bad, &aad, 16), Err(PrimError::Authenticate));
-        assert_eq!(aes_gcm(true, &key[..5], &iv, &pt, &aad, 16), Err(PrimError::KeyLength));
+        assert_eq!(
+            aes_gcm(false, &key, &iv, &bad, &aad, 16),
+            Err(PrimError::Authenticate)
+        );
+        assert_eq!(
+            aes_gcm(true, &key[..5], &iv, &pt, &aad, 16),
+            Err(PrimError::KeyLength)
+        );
     }
 
     #[test]
@@ -438,7 +455,10 @@ mod tests {
         let padded = aes_cbc(true, &key, &iv, b"hello", true).unwrap();
         assert_eq!(padded.len(), 16);
         assert_eq!(aes_cbc(false, &key, &iv, &padded, true).unwrap(), b"hello");
-        assert_eq!(aes_cbc(false, &key, &iv, &padded[..15], true), Err(PrimError::BlockLength));
+        assert_eq!(
+            aes_cbc(false, &key, &iv, &padded[..15], true),
+            Err(PrimError::BlockLength)
+        );
     }
 
     #[test]

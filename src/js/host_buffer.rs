@@ -14,11 +14,14 @@ const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> {
     host.set(
         "base64Encode",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, bytes: Value<'js>, url: bool| {
-            let bytes = bytes_of(&bytes)
-                .ok_or_else(|| Exception::throw_type(&ctx, "base64Encode expects bytes"))?;
-            Ok::<_, rquickjs::Error>(base64_encode(&bytes, url))
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, bytes: Value<'js>, url: bool| {
+                let bytes = bytes_of(&bytes)
+                    .ok_or_else(|| Exception::throw_type(&ctx, "base64Encode expects bytes"))?;
+                Ok::<_, rquickjs::Error>(base64_encode(&bytes, url))
+            },
+        )?,
     )?;
     host.set(
         "base64Decode",

@@ -32,7 +32,13 @@ fn u8array<'js>(ctx: &Ctx<'js>, data: Vec<u8>) -> rquickjs::Result<Value<'js>> {
 
 fn alg_of(ctx: &Ctx<'_>, name: &str) -> rquickjs::Result<Alg> {
     Alg::parse(name).ok_or_else(|| {
-        throw_coded(ctx, "TypeError", "ERR_CRYPTO_INVALID_DIGEST", &format!("Invalid digest: {name}"), None)
+        throw_coded(
+            ctx,
+            "TypeError",
+            "ERR_CRYPTO_INVALID_DIGEST",
+            &format!("Invalid digest: {name}"),
+            None,
+        )
     })
 }
 
@@ -63,7 +69,10 @@ fn count(ctx: &Ctx<'_>, n: f64, what: &str, max: usize) -> rquickjs::Result<usiz
     if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= max as f64 {
         Ok(n as usize)
     } else {
-        Err(Exception::throw_range(ctx, &format!("{what} must be an integer between 0 and {max}, got {n}")))
+        Err(Exception::throw_range(
+            ctx,
+            &format!("{what} must be an integer between 0 and {max}, got {n}"),
+        ))
     }
 }
 
@@ -72,60 +81,93 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> 
     host.set(
         "cryptoHash",
         // A new hash of `alg`, or an HMAC when `key` is given.
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, alg: String, key: Opt<Value<'js>>| {
-            let alg = match Alg::parse(&alg) {
-                Some(a) => a,
-                None if key.0.is_some() => return Err(alg_of(&ctx, &alg).unwrap_err()),
-                None => return Err(Exception::throw_message(&ctx, "Digest method not supported")),
-            };
-            let hasher = match key.0 {
-                Some(k) => alg.hmac(&bytes(&ctx, &k, "key")?),
-                None => alg.hasher(),
-            };
-            new_native(&ctx, HashState(Some(hasher)))
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, alg: String, key: Opt<Value<'js>>| {
+                let alg = match Alg::parse(&alg) {
+                    Some(a) => a,
+                    None if key.0.is_some() => return Err(alg_of(&ctx, &alg).unwrap_err()),
+                    None => {
+                        return Err(Exception::throw_message(
+                            &ctx,
+                            "Digest method not supported",
+                        ))
+                    }
+                };
+                let hasher = match key.0 {
+                    Some(k) => alg.hmac(&bytes(&ctx, &k, "key")?),
+                    None => alg.hasher(),
+                };
+                new_native(&ctx, HashState(Some(hasher)))
+            },
+        )?,
     )?;
     host.set(
         "cryptoUpdate",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, h: Value<'js>, data: Value<'js>| {
-            let data = bytes(&ctx, &data, "data")?;
-            with_native(&ctx, &h, "hash", |s: &mut HashState| match &mut s.0 {
-                Some(hasher) => {
-                    hasher.update(&data);
-                    true
-                }
-                None => false,
-            })
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, h: Value<'js>, data: Value<'js>| {
+                let data = bytes(&ctx, &data, "data")?;
+                with_native(&ctx, &h, "hash", |s: &mut HashState| match &mut s.0 {
+                    Some(hasher) => {
+                        hasher.update(&data);
+                        true
+                    }
+                    None => false,
+                })
+            },
+        )?,
     )?;
     host.set(
         "cryptoDigest",
         // The digest, or null when already taken.
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, h: Value<'js>| {
-            match with_native(&ctx, &h, "hash", |s: &mut HashState| s.0.take())? {
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, h: Value<'js>| match with_native(
+                &ctx,
+                &h,
+                "hash",
+                |s: &mut HashState| s.0.take(),
+            )? {
                 Some(hasher) => u8array(&ctx, hasher.finish()),
                 None => Ok(Value::new_null(ctx)),
-            }
-        })?,
+            },
+        )?,
     )?;
     host.set(
         "cryptoCopy",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, h: Value<'js>| {
-            match with_native(&ctx, &h, "hash", |s: &mut HashState| s.0.as_ref().map(Hasher::copy))? {
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, h: Value<'js>| match with_native(
+                &ctx,
+                &h,
+                "hash",
+                |s: &mut HashState| s.0.as_ref().map(Hasher::copy),
+            )? {
                 Some(copy) => new_native(&ctx, HashState(Some(copy))),
                 None => Ok(Value::new_null(ctx)),
-            }
-        })?,
+            },
+        )?,
     )?;
     host.set(
         "cryptoPbkdf2",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, alg: String, password: Value<'js>, salt: Value<'js>, rounds: f64, len: f64| {
+            |ctx: Ctx<'js>,
+             alg: String,
+             password: Value<'js>,
+             salt: Value<'js>,
+             rounds: f64,
+             len: f64| {
                 let alg = alg_of(&ctx, &alg)?;
                 let rounds = count(&ctx, rounds, "iterations", MAX_PBKDF2_ROUNDS as usize)? as u32;
                 let mut out = vec![0u8; count(&ctx, len, "keylen", MAX_OUTPUT)?];
-                alg.pbkdf2(&bytes(&ctx, &password, "password")?, &bytes(&ctx, &salt, "salt")?, rounds.max(1), &mut out);
+                alg.pbkdf2(
+                    &bytes(&ctx, &password, "password")?,
+                    &bytes(&ctx, &salt, "salt")?,
+                    rounds.max(1),
+                    &mut out,
+                );
                 u8array(&ctx, out)
             },
         )?,
@@ -135,22 +177,39 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> 
         // log2(N), r, p were checked against Node's rules (and maxmem) by crypto.js.
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, password: Value<'js>, salt: Value<'js>, params: Object<'js>, len: f64| {
+            |ctx: Ctx<'js>,
+             password: Value<'js>,
+             salt: Value<'js>,
+             params: Object<'js>,
+             len: f64| {
                 let log_n = count(&ctx, params.get("logN")?, "log2(N)", 63)? as u8;
                 let r = count(&ctx, params.get("r")?, "r", u32::MAX as usize)? as u32;
                 let p = count(&ctx, params.get("p")?, "p", u32::MAX as usize)? as u32;
                 let mut out = vec![0u8; count(&ctx, len, "keylen", MAX_OUTPUT)?];
-                prims::scrypt(&bytes(&ctx, &password, "password")?, &bytes(&ctx, &salt, "salt")?, log_n, r, p, &mut out)
-                    .map_err(|e| prim_error(&ctx, e))?;
+                prims::scrypt(
+                    &bytes(&ctx, &password, "password")?,
+                    &bytes(&ctx, &salt, "salt")?,
+                    log_n,
+                    r,
+                    p,
+                    &mut out,
+                )
+                .map_err(|e| prim_error(&ctx, e))?;
                 u8array(&ctx, out)
             },
         )?,
     )?;
     host.set(
         "cryptoTimingSafeEqual",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, a: Value<'js>, b: Value<'js>| {
-            Ok::<_, rquickjs::Error>(prims::timing_safe_equal(&bytes(&ctx, &a, "a")?, &bytes(&ctx, &b, "b")?))
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, a: Value<'js>, b: Value<'js>| {
+                Ok::<_, rquickjs::Error>(prims::timing_safe_equal(
+                    &bytes(&ctx, &a, "a")?,
+                    &bytes(&ctx, &b, "b")?,
+                ))
+            },
+        )?,
     )?;
     host.set(
         "cryptoRandomFill",
@@ -164,22 +223,32 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> 
     host.set(
         "cryptoAes",
         // opts: { mode: "gcm" | "cbc", encrypt, key, iv, aad?, tagLength?, padding? }
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, data: Value<'js>, opts: Object<'js>| {
-            let data = bytes(&ctx, &data, "data")?;
-            let mode: String = opts.get("mode")?;
-            let encrypt: bool = opts.get("encrypt")?;
-            let key = bytes(&ctx, &opts.get("key")?, "key")?;
-            let iv = bytes(&ctx, &opts.get("iv")?, "iv")?;
-            let out = if mode == "gcm" {
-                let aad = bytes(&ctx, &opts.get("aad")?, "aad")?;
-                let tag_len: Option<f64> = opts.get("tagLength")?;
-                prims::aes_gcm(encrypt, &key, &iv, &data, &aad, tag_len.unwrap_or(16.0) as usize)
-            } else {
-                let pad: Option<bool> = opts.get("padding")?;
-                prims::aes_cbc(encrypt, &key, &iv, &data, pad.unwrap_or(true))
-            };
-            u8array(&ctx, out.map_err(|e| prim_error(&ctx, e))?)
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, data: Value<'js>, opts: Object<'js>| {
+                let data = bytes(&ctx, &data, "data")?;
+                let mode: String = opts.get("mode")?;
+                let encrypt: bool = opts.get("encrypt")?;
+                let key = bytes(&ctx, &opts.get("key")?, "key")?;
+                let iv = bytes(&ctx, &opts.get("iv")?, "iv")?;
+                let out = if mode == "gcm" {
+                    let aad = bytes(&ctx, &opts.get("aad")?, "aad")?;
+                    let tag_len: Option<f64> = opts.get("tagLength")?;
+                    prims::aes_gcm(
+                        encrypt,
+                        &key,
+                        &iv,
+                        &data,
+                        &aad,
+                        tag_len.unwrap_or(16.0) as usize,
+                    )
+                } else {
+                    let pad: Option<bool> = opts.get("padding")?;
+                    prims::aes_cbc(encrypt, &key, &iv, &data, pad.unwrap_or(true))
+                };
+                u8array(&ctx, out.map_err(|e| prim_error(&ctx, e))?)
+            },
+        )?,
     )?;
     install_keys(ctx, host)
 }
@@ -192,7 +261,11 @@ fn install_keys<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()>
         // form: the DER structure (pkcs8, spki, pkcs1, sec1) or, for raw, the curve.
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, kind: String, format: String, data: Value<'js>, form: Opt<Option<String>>| {
+            |ctx: Ctx<'js>,
+             kind: String,
+             format: String,
+             data: Value<'js>,
+             form: Opt<Option<String>>| {
                 let form = form.0.flatten().filter(|f| !f.is_empty());
                 let key = if format == "jwk" {
                     let obj = data
@@ -204,14 +277,22 @@ fn install_keys<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()>
                             fields.insert(name, v);
                         }
                     }
-                    let key = keys::from_jwk(|n| fields.get(n).map(String::as_str), kind == "public")
-                        .map_err(|e| key_error(&ctx, e))?;
+                    let key =
+                        keys::from_jwk(|n| fields.get(n).map(String::as_str), kind == "public")
+                            .map_err(|e| key_error(&ctx, e))?;
                     match (kind.as_str(), &key) {
                         ("private", Key::Public(_)) => {
-                            return Err(key_error(&ctx, KeyError::Jwk("a private key needs \"d\"".into())))
+                            return Err(key_error(
+                                &ctx,
+                                KeyError::Jwk("a private key needs \"d\"".into()),
+                            ))
                         }
-                        ("secret", Key::Private(_) | Key::Public(_)) | ("private" | "public", Key::Secret(_)) => {
-                            return Err(key_error(&ctx, KeyError::WrongKind("jwk", "a key of another type")))
+                        ("secret", Key::Private(_) | Key::Public(_))
+                        | ("private" | "public", Key::Secret(_)) => {
+                            return Err(key_error(
+                                &ctx,
+                                KeyError::WrongKind("jwk", "a key of another type"),
+                            ))
                         }
                         _ => key,
                     }
@@ -224,10 +305,12 @@ fn install_keys<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()>
                                 .map_err(|e| key_error(&ctx, e))?,
                         ),
                         ("private", _) => Key::Private(
-                            keys::parse_private(&data, form.as_deref()).map_err(|e| key_error(&ctx, e))?,
+                            keys::parse_private(&data, form.as_deref())
+                                .map_err(|e| key_error(&ctx, e))?,
                         ),
                         _ => Key::Public(
-                            keys::parse_public(&data, form.as_deref()).map_err(|e| key_error(&ctx, e))?,
+                            keys::parse_public(&data, form.as_deref())
+                                .map_err(|e| key_error(&ctx, e))?,
                         ),
                     }
                 };
@@ -252,39 +335,48 @@ fn install_keys<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()>
     host.set(
         "cryptoKeyExport",
         // format: "pem" (string) | "der" | "raw" (bytes) | "jwk" (object); form as in import.
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, k: Value<'js>, format: String, form: Opt<Option<String>>| {
-            let form = form.0.flatten().unwrap_or_default();
-            enum Out {
-                Text(String),
-                Bytes(Vec<u8>),
-                Jwk(Vec<(&'static str, String)>),
-            }
-            let out = with_native(&ctx, &k, "key", |k: &mut Key| -> Result<Out, KeyError> {
-                Ok(match (&*k, format.as_str()) {
-                    (_, "jwk") => Out::Jwk(keys::to_jwk(k)?),
-                    (Key::Secret(b), _) => Out::Bytes(b.clone()),
-                    (Key::Private(p), "pem") => Out::Text(p.to_pem(&form)?),
-                    (Key::Private(p), "der") => Out::Bytes(p.to_der(&form)?),
-                    (Key::Public(p), "pem") => Out::Text(p.to_pem(&form)?),
-                    (Key::Public(p), "der") => Out::Bytes(p.to_der(&form)?),
-                    (Key::Public(p), "raw") => Out::Bytes(p.to_raw()?),
-                    (Key::Private(PrivateKeyRef::Ed25519(s)), "raw") => Out::Bytes(s.to_bytes().to_vec()),
-                    _ => return Err(KeyError::UnsupportedType(format!("{format} export of this key"))),
-                })
-            })?
-            .map_err(|e| key_error(&ctx, e))?;
-            match out {
-                Out::Text(s) => rquickjs::String::from_str(ctx, &s).map(|s| s.into_value()),
-                Out::Bytes(b) => u8array(&ctx, b),
-                Out::Jwk(fields) => {
-                    let o = Object::new(ctx.clone())?;
-                    for (name, value) in fields {
-                        o.set(name, value)?;
-                    }
-                    Ok(o.into_value())
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, k: Value<'js>, format: String, form: Opt<Option<String>>| {
+                let form = form.0.flatten().unwrap_or_default();
+                enum Out {
+                    Text(String),
+                    Bytes(Vec<u8>),
+                    Jwk(Vec<(&'static str, String)>),
                 }
-            }
-        })?,
+                let out = with_native(&ctx, &k, "key", |k: &mut Key| -> Result<Out, KeyError> {
+                    Ok(match (&*k, format.as_str()) {
+                        (_, "jwk") => Out::Jwk(keys::to_jwk(k)?),
+                        (Key::Secret(b), _) => Out::Bytes(b.clone()),
+                        (Key::Private(p), "pem") => Out::Text(p.to_pem(&form)?),
+                        (Key::Private(p), "der") => Out::Bytes(p.to_der(&form)?),
+                        (Key::Public(p), "pem") => Out::Text(p.to_pem(&form)?),
+                        (Key::Public(p), "der") => Out::Bytes(p.to_der(&form)?),
+                        (Key::Public(p), "raw") => Out::Bytes(p.to_raw()?),
+                        (Key::Private(PrivateKeyRef::Ed25519(s)), "raw") => {
+                            Out::Bytes(s.to_bytes().to_vec())
+                        }
+                        _ => {
+                            return Err(KeyError::UnsupportedType(format!(
+                                "{format} export of this key"
+                            )))
+                        }
+                    })
+                })?
+                .map_err(|e| key_error(&ctx, e))?;
+                match out {
+                    Out::Text(s) => rquickjs::String::from_str(ctx, &s).map(|s| s.into_value()),
+                    Out::Bytes(b) => u8array(&ctx, b),
+                    Out::Jwk(fields) => {
+                        let o = Object::new(ctx.clone())?;
+                        for (name, value) in fields {
+                            o.set(name, value)?;
+                        }
+                        Ok(o.into_value())
+                    }
+                }
+            },
+        )?,
     )?;
     host.set(
         "cryptoKeyPublic",
@@ -302,28 +394,44 @@ fn install_keys<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()>
     )?;
     host.set(
         "cryptoKeyEquals",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, a: Value<'js>, b: Value<'js>| {
-            // Two borrows of the same object would conflict: compare by exporting `b` first.
-            if a.as_object().zip(b.as_object()).is_some_and(|(x, y)| x == y) {
-                return Ok(true);
-            }
-            let other = with_native(&ctx, &b, "key", |k: &mut Key| clone_key(k))?;
-            with_native(&ctx, &a, "key", |k: &mut Key| other.as_ref().is_some_and(|o| k.same_as(o)))
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, a: Value<'js>, b: Value<'js>| {
+                // Two borrows of the same object would conflict: compare by exporting `b` first.
+                if a.as_object()
+                    .zip(b.as_object())
+                    .is_some_and(|(x, y)| x == y)
+                {
+                    return Ok(true);
+                }
+                let other = with_native(&ctx, &b, "key", |k: &mut Key| clone_key(k))?;
+                with_native(&ctx, &a, "key", |k: &mut Key| {
+                    other.as_ref().is_some_and(|o| k.same_as(o))
+                })
+            },
+        )?,
     )?;
     host.set(
         "cryptoKeyGenerate",
         // kind: "rsa" | "ec" | "ed25519"; opts: { namedCurve, modulusLength, publicExponent }
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, kind: String, opts: Object<'js>| {
-            let curve: Option<String> = opts.get("namedCurve")?;
-            let bits: Option<f64> = opts.get("modulusLength")?;
-            let exp: Option<f64> = opts.get("publicExponent")?;
-            let bits = count(&ctx, bits.unwrap_or(2048.0), "modulusLength", 16384)?;
-            let exp = count(&ctx, exp.unwrap_or(65537.0), "publicExponent", u32::MAX as usize)? as u64;
-            let key = keys::generate(&kind, curve.as_deref().unwrap_or(""), bits, exp)
-                .map_err(|e| key_error(&ctx, e))?;
-            new_native(&ctx, Key::Private(key))
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, kind: String, opts: Object<'js>| {
+                let curve: Option<String> = opts.get("namedCurve")?;
+                let bits: Option<f64> = opts.get("modulusLength")?;
+                let exp: Option<f64> = opts.get("publicExponent")?;
+                let bits = count(&ctx, bits.unwrap_or(2048.0), "modulusLength", 16384)?;
+                let exp = count(
+                    &ctx,
+                    exp.unwrap_or(65537.0),
+                    "publicExponent",
+                    u32::MAX as usize,
+                )? as u64;
+                let key = keys::generate(&kind, curve.as_deref().unwrap_or(""), bits, exp)
+                    .map_err(|e| key_error(&ctx, e))?;
+                new_native(&ctx, Key::Private(key))
+            },
+        )?,
     )?;
     host.set(
         "cryptoSign",
@@ -331,7 +439,11 @@ fn install_keys<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()>
         Function::new(
             ctx.clone(),
             |ctx: Ctx<'js>, alg: String, k: Value<'js>, data: Value<'js>, opts: Object<'js>| {
-                let alg = if alg.is_empty() { None } else { Some(alg_of(&ctx, &alg)?) };
+                let alg = if alg.is_empty() {
+                    None
+                } else {
+                    Some(alg_of(&ctx, &alg)?)
+                };
                 let data = bytes(&ctx, &data, "data")?;
                 let opts = sign_options(&ctx, &opts)?;
                 with_native(&ctx, &k, "key", |k: &mut Key| match k {
@@ -348,8 +460,17 @@ fn install_keys<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()>
         "cryptoVerify",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, alg: String, k: Value<'js>, data: Value<'js>, sig: Value<'js>, opts: Object<'js>| {
-                let alg = if alg.is_empty() { None } else { Some(alg_of(&ctx, &alg)?) };
+            |ctx: Ctx<'js>,
+             alg: String,
+             k: Value<'js>,
+             data: Value<'js>,
+             sig: Value<'js>,
+             opts: Object<'js>| {
+                let alg = if alg.is_empty() {
+                    None
+                } else {
+                    Some(alg_of(&ctx, &alg)?)
+                };
                 let (data, sig) = (bytes(&ctx, &data, "data")?, bytes(&ctx, &sig, "signature")?);
                 let opts = sign_options(&ctx, &opts)?;
                 with_native(&ctx, &k, "key", |k: &mut Key| match k {
@@ -370,8 +491,12 @@ use super::crypto_keys::PrivateKey as PrivateKeyRef;
 fn clone_key(k: &Key) -> Option<Key> {
     Some(match k {
         Key::Secret(b) => Key::Secret(b.clone()),
-        Key::Private(p) => Key::Private(keys::parse_private(&p.to_der("pkcs8").ok()?, Some("pkcs8")).ok()?),
-        Key::Public(p) => Key::Public(keys::parse_public(&p.to_der("spki").ok()?, Some("spki")).ok()?),
+        Key::Private(p) => {
+            Key::Private(keys::parse_private(&p.to_der("pkcs8").ok()?, Some("pkcs8")).ok()?)
+        }
+        Key::Public(p) => {
+            Key::Public(keys::parse_public(&p.to_der("spki").ok()?, Some("spki")).ok()?)
+        }
     })
 }
 
@@ -380,8 +505,14 @@ fn sign_options(ctx: &Ctx<'_>, opts: &Object<'_>) -> rquickjs::Result<SignOption
     let salt: Option<f64> = opts.get("saltLength")?;
     let p1363: Option<bool> = opts.get("p1363")?;
     Ok(SignOptions {
-        padding: if padding.as_deref() == Some("pss") { Padding::Pss } else { Padding::Pkcs1 },
-        salt_len: salt.map(|s| count(ctx, s, "saltLength", 1 << 16)).transpose()?,
+        padding: if padding.as_deref() == Some("pss") {
+            Padding::Pss
+        } else {
+            Padding::Pkcs1
+        },
+        salt_len: salt
+            .map(|s| count(ctx, s, "saltLength", 1 << 16))
+            .transpose()?,
         p1363: p1363.unwrap_or(false),
     })
 }

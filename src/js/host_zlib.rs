@@ -23,23 +23,27 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> 
         "zlibNew",
         // mode: "gzip", "inflateRaw", "brotliCompress", ...; opts: { level, quality, lgwin }
         // (checked against Node's ranges by zlib.js).
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, mode: String, opts: Opt<Object<'js>>| {
-            let mode = Mode::parse(&mode)
-                .ok_or_else(|| Exception::throw_type(&ctx, &format!("unknown zlib mode {mode}")))?;
-            let mut o = Options::default();
-            if let Some(opts) = opts.0 {
-                if let Some(level) = opts.get::<_, Option<i32>>("level")? {
-                    o.level = level;
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, mode: String, opts: Opt<Object<'js>>| {
+                let mode = Mode::parse(&mode).ok_or_else(|| {
+                    Exception::throw_type(&ctx, &format!("unknown zlib mode {mode}"))
+                })?;
+                let mut o = Options::default();
+                if let Some(opts) = opts.0 {
+                    if let Some(level) = opts.get::<_, Option<i32>>("level")? {
+                        o.level = level;
+                    }
+                    if let Some(q) = opts.get::<_, Option<u32>>("quality")? {
+                        o.quality = q;
+                    }
+                    if let Some(w) = opts.get::<_, Option<u32>>("lgwin")? {
+                        o.lgwin = w;
+                    }
                 }
-                if let Some(q) = opts.get::<_, Option<u32>>("quality")? {
-                    o.quality = q;
-                }
-                if let Some(w) = opts.get::<_, Option<u32>>("lgwin")? {
-                    o.lgwin = w;
-                }
-            }
-            new_native(&ctx, Codec::new(mode, o))
-        })?,
+                new_native(&ctx, Codec::new(mode, o))
+            },
+        )?,
     )?;
     host.set(
         "zlibPush",

@@ -10,7 +10,6 @@
 
 mod auth_host;
 pub(crate) mod builtins;
-mod host_buffer;
 pub mod completion;
 mod convert;
 mod crypto_keys;
@@ -19,11 +18,12 @@ mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
+mod host_buffer;
 mod host_crypto;
 mod host_zlib;
-mod zlib_codec;
 mod native;
 mod runtime;
+mod zlib_codec;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

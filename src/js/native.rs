@@ -21,7 +21,9 @@ impl<'js> JsClass<'js> for Native {
     const NAME: &'static str = "HostObject";
     type Mutable = Writable;
 
-    fn constructor(_ctx: &Ctx<'js>) -> rquickjs::Result<Option<rquickjs::function::Constructor<'js>>> {
+    fn constructor(
+        _ctx: &Ctx<'js>,
+    ) -> rquickjs::Result<Option<rquickjs::function::Constructor<'js>>> {
         Ok(None)
     }
 }

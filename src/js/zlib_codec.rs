@@ -192,7 +192,9 @@ impl Codec {
                 gzip: (mode == Mode::Gzip).then(|| (false, crc32fast::Hasher::new(), 0)),
                 level,
             },
-            Mode::Inflate | Mode::InflateRaw | Mode::Gunzip => inflater(mode == Mode::Gunzip, mode == Mode::Inflate),
+            Mode::Inflate | Mode::InflateRaw | Mode::Gunzip => {
+                inflater(mode == Mode::Gunzip, mode == Mode::Inflate)
+            }
             Mode::Unzip => Inner::Sniff(Vec::new()),
             Mode::BrotliEncode => Inner::BrotliEnc(Some(Box::new(brotli::CompressorWriter::new(
                 Vec::new(),
@@ -236,7 +238,13 @@ impl Codec {
         r.map(|()| out)
     }
 
-    fn step(&mut self, input: &[u8], flush: Flush, limit: usize, out: &mut Vec<u8>) -> Result<(), ZError> {
+    fn step(
+        &mut self,
+        input: &[u8],
+        flush: Flush,
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ZError> {
         if let Inner::Sniff(seen) = &mut self.inner {
             seen.extend_from_slice(input);
             if seen.len() < 2 && flush != Flush::Finish {
@@ -320,7 +328,13 @@ impl Codec {
         }
     }
 
-    fn inflate_step(&mut self, mut input: &[u8], flush: Flush, limit: usize, out: &mut Vec<u8>) -> Result<(), ZError> {
+    fn inflate_step(
+        &mut self,
+        mut input: &[u8],
+        flush: Flush,
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ZError> {
         let Inner::Inflate {
             d,
             gzip,
@@ -421,7 +435,9 @@ fn inflater(gzip: bool, zlib: bool) -> Inner {
 
 /// RFC 1950: CM = 8, CINFO <= 7, FCHECK makes the 16-bit header a multiple of 31.
 fn zlib_header_ok(cmf: u8, flg: Option<u8>) -> bool {
-    cmf & 0x0f == 8 && cmf >> 4 <= 7 && flg.is_none_or(|f| (u16::from(cmf) << 8 | u16::from(f)) % 31 == 0)
+    cmf & 0x0f == 8
+        && cmf >> 4 <= 7
+        && flg.is_none_or(|f| (u16::from(cmf) << 8 | u16::from(f)) % 31 == 0)
 }
 
 /// The length of the gzip member header at the start of `buf` (RFC 1952), `None` when more
@@ -449,7 +465,10 @@ fn gzip_header_len(buf: &[u8]) -> Result<Option<usize>, ZError> {
     }
     for bit in [0x08, 0x10] {
         if flags & bit != 0 {
-            match buf.get(at..).and_then(|rest| rest.iter().position(|&b| b == 0)) {
+            match buf
+                .get(at..)
+                .and_then(|rest| rest.iter().position(|&b| b == 0))
+            {
                 Some(i) => at += i + 1,
                 None => return Ok(None),
             }
@@ -470,7 +489,13 @@ fn too_large(out: &[u8], limit: usize) -> Result<(), ZError> {
 }
 
 /// Compresses all of `input` with `flush`, appending to `out`.
-fn deflate(c: &mut Compress, input: &[u8], flush: FlushCompress, out: &mut Vec<u8>, limit: usize) -> Result<(), ZError> {
+fn deflate(
+    c: &mut Compress,
+    input: &[u8],
+    flush: FlushCompress,
+    out: &mut Vec<u8>,
+    limit: usize,
+) -> Result<(), ZError> {
     let mut consumed = 0;
     loop {
         out.reserve(CHUNK.max((input.len() - consumed) / 2 + 64));
@@ -483,7 +508,9 @@ fn deflate(c: &mut Compress, input: &[u8], flush: FlushCompress, out: &mut Vec<u
         let room_left = out.len() < out.capacity();
         match status {
             Status::StreamEnd => return Ok(()),
-            _ if consumed == input.len() && room_left && flush != FlushCompress::Finish => return Ok(()),
+            _ if consumed == input.len() && room_left && flush != FlushCompress::Finish => {
+                return Ok(())
+            }
             Status::BufError if consumed == input.len() && room_left => return Ok(()),
             _ => {}
         }
@@ -492,7 +519,13 @@ fn deflate(c: &mut Compress, input: &[u8], flush: FlushCompress, out: &mut Vec<u
 
 /// Inflates `input` into `out` until the input is used up or the stream ends; returns the
 /// bytes consumed.
-fn inflate(d: &mut Decompress, input: &[u8], out: &mut Vec<u8>, limit: usize, ended: &mut bool) -> Result<usize, ZError> {
+fn inflate(
+    d: &mut Decompress,
+    input: &[u8],
+    out: &mut Vec<u8>,
+    limit: usize,
+    ended: &mut bool,
+) -> Result<usize, ZError> {
     let mut consumed = 0;
     loop {
         out.reserve(CHUNK.max((input.len() - consumed) * 2));
@@ -552,7 +585,10 @@ mod tests {
             let mut c = Codec::new(dec, Options::default());
             let mut out = Vec::new();
             for b in &packed {
-                out.extend(c.push(std::slice::from_ref(b), Flush::None, usize::MAX).unwrap());
+                out.extend(
+                    c.push(std::slice::from_ref(b), Flush::None, usize::MAX)
+                        .unwrap(),
+                );
             }
             out.extend(c.push(&[], Flush::Finish, usize::MAX).unwrap());
             assert_eq!(out, text, "{dec:?} bytewise");
@@ -562,8 +598,13 @@ mod tests {
     #[test]
     fn known_answers_from_zlib() {
         // zlib.deflateSync('x', {level: 1}) and gzipSync('x') from Node (zlib 1.3).
-        assert_eq!(run(Mode::Inflate, &[0x78, 0x01, 0xab, 0, 0, 0, 0x79, 0, 0x79]).unwrap(), b"x");
-        let gz = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xab, 0, 0, 0x83, 0x16, 0xdc, 0x8c, 1, 0, 0, 0];
+        assert_eq!(
+            run(Mode::Inflate, &[0x78, 0x01, 0xab, 0, 0, 0, 0x79, 0, 0x79]).unwrap(),
+            b"x"
+        );
+        let gz = [
+            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xab, 0, 0, 0x83, 0x16, 0xdc, 0x8c, 1, 0, 0, 0,
+        ];
         assert_eq!(run(Mode::Gunzip, &gz).unwrap(), b"x");
         // Our gzip header is zlib's (OS = 3, XFL by level).
         assert_eq!(run(Mode::Gzip, b"x").unwrap()[..10], gz[..10]);
@@ -574,17 +615,29 @@ mod tests {
 
     #[test]
     fn corrupt_and_truncated_input_fail_as_zlib_does() {
-        assert_eq!(run(Mode::Inflate, b"garbage"), Err(ZError::Data("incorrect header check")));
-        assert_eq!(run(Mode::Gunzip, b"garbage"), Err(ZError::Data("incorrect header check")));
+        assert_eq!(
+            run(Mode::Inflate, b"garbage"),
+            Err(ZError::Data("incorrect header check"))
+        );
+        assert_eq!(
+            run(Mode::Gunzip, b"garbage"),
+            Err(ZError::Data("incorrect header check"))
+        );
         let gz = run(Mode::Gzip, b"hello world").unwrap();
         assert_eq!(run(Mode::Gunzip, &gz[..10]), Err(ZError::UnexpectedEnd));
         assert_eq!(run(Mode::Inflate, &[]), Err(ZError::UnexpectedEnd));
         let mut bad = gz.clone();
         let n = bad.len();
         bad[n - 5] ^= 1;
-        assert_eq!(run(Mode::Gunzip, &bad), Err(ZError::Data("incorrect data check")));
+        assert_eq!(
+            run(Mode::Gunzip, &bad),
+            Err(ZError::Data("incorrect data check"))
+        );
         let br = run(Mode::BrotliEncode, b"hello world hello").unwrap();
-        assert_eq!(run(Mode::BrotliDecode, &br[..br.len() - 2]), Err(ZError::UnexpectedEnd));
+        assert_eq!(
+            run(Mode::BrotliDecode, &br[..br.len() - 2]),
+            Err(ZError::UnexpectedEnd)
+        );
         assert_eq!(run(Mode::BrotliDecode, b"garbage"), Err(ZError::Brotli));
         assert_eq!(ZError::UnexpectedEnd.errno(), Some(-5));
     }
@@ -593,10 +646,16 @@ mod tests {
     fn output_stops_at_the_limit() {
         let bomb = run(Mode::Gzip, &vec![0u8; 10 << 20]).unwrap();
         let mut c = Codec::new(Mode::Gunzip, Options::default());
-        assert_eq!(c.push(&bomb, Flush::Finish, 1000), Err(ZError::TooLarge(1000)));
+        assert_eq!(
+            c.push(&bomb, Flush::Finish, 1000),
+            Err(ZError::TooLarge(1000))
+        );
         assert_eq!(c.push(&[], Flush::Finish, 1000), Err(ZError::Closed));
         let br = run(Mode::BrotliEncode, &vec![0u8; 1 << 20]).unwrap();
         let mut c = Codec::new(Mode::BrotliDecode, Options::default());
-        assert_eq!(c.push(&br, Flush::Finish, 1000), Err(ZError::TooLarge(1000)));
+        assert_eq!(
+            c.push(&br, Flush::Finish, 1000),
+            Err(ZError::TooLarge(1000))
+        );
     }
 }
