@@ -181,9 +181,20 @@ impl PrivateKey {
             (PrivateKey::Rsa(k), "pkcs1") => k.to_pkcs1_der().map_err(op)?,
             (PrivateKey::P256(k), "pkcs8") => k.to_pkcs8_der().map_err(op)?,
             (PrivateKey::P384(k), "pkcs8") => k.to_pkcs8_der().map_err(op)?,
-            (PrivateKey::P256(k), "sec1") => return Ok(k.to_sec1_der().map_err(op)?.to_vec()),
-            (PrivateKey::P384(k), "sec1") => return Ok(k.to_sec1_der().map_err(op)?.to_vec()),
-            (PrivateKey::Ed25519(k), "pkcs8") => k.to_pkcs8_der().map_err(op)?,
+            (PrivateKey::P256(k), "sec1") => {
+                let point = k.public_key().to_encoded_point(false);
+                return sec1_der(&k.to_bytes(), P256_OID, point.as_bytes());
+            }
+            (PrivateKey::P384(k), "sec1") => {
+                let point = k.public_key().to_encoded_point(false);
+                return sec1_der(&k.to_bytes(), P384_OID, point.as_bytes());
+            }
+            // RFC 8410's version 1 form (seed only), which is what OpenSSL writes.
+            (PrivateKey::Ed25519(k), "pkcs8") => {
+                let mut der = ED25519_PKCS8_V1_PREFIX.to_vec();
+                der.extend_from_slice(&k.to_bytes());
+                return Ok(der);
+            }
             _ => return Err(KeyError::UnsupportedType(format!("{form} for this key"))),
         };
         Ok(doc.as_bytes().to_vec())
@@ -251,6 +262,27 @@ impl PrivateKey {
             }
         }
     }
+}
+
+const P256_OID: &str = "1.2.840.10045.3.1.7";
+const P384_OID: &str = "1.3.132.0.34";
+/// PrivateKeyInfo { version 0, AlgorithmIdentifier { id-Ed25519 }, OCTET STRING { OCTET STRING
+/// (32 bytes) } } up to the 32-byte seed.
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// RFC 5915 ECPrivateKey with the curve named and the public point, as OpenSSL writes it.
+fn sec1_der(secret: &[u8], curve_oid: &str, point: &[u8]) -> Result<Vec<u8>> {
+    use sec1::der::{asn1::ObjectIdentifier, Encode};
+    let oid = ObjectIdentifier::new(curve_oid).map_err(op)?;
+    sec1::EcPrivateKey {
+        private_key: secret,
+        parameters: Some(sec1::EcParameters::NamedCurve(oid)),
+        public_key: Some(point),
+    }
+    .to_der()
+    .map_err(op)
 }
 
 fn pkcs1(alg: Alg) -> rsa::Pkcs1v15Sign {

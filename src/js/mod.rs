@@ -24,6 +24,7 @@ mod host_zlib;
 pub(crate) mod modules;
 mod native;
 mod runtime;
+mod zlib_codec;
 
 use std::cell::RefCell;
 use std::path::PathBuf;

@@ -7,9 +7,9 @@
 // v1.5 and PSS, ECDSA P-256/P-384, Ed25519), createCipheriv/createDecipheriv for
 // aes-*-gcm and aes-*-cbc, webcrypto/subtle (the global `crypto`).
 // Left out: Hash/Sign/Cipher as streams (they have update/digest but no pipe), ciphers
-// other than AES-GCM/CBC, DH/ECDH, X.509 objects, encrypted private keys. Cipher.update
-// returns an empty buffer and final() returns all output (GCM and CBC are computed in one
-// call), so update()+final() concatenated is what Node gives.
+// other than AES-GCM/CBC, DH/ECDH, X.509 objects, encrypted private keys. AES-GCM's update()
+// returns an empty buffer and final() all output (the crate computes GCM in one call), so
+// update()+final() concatenated is what Node gives; AES-CBC streams block by block as Node.
 
 const host = require('hbf:host');
 const { Buffer } = require('buffer');
@@ -474,8 +474,23 @@ class Cipheriv {
   }
   update(data, inputEncoding, outputEncoding) {
     if (this._done) throw withCode(Error, 'ERR_CRYPTO_INVALID_STATE', 'Invalid state for operation update');
-    this._chunks.push(Buffer.from(toBytes(data, inputEncoding)));
-    return outputEncoding && outputEncoding !== 'buffer' ? '' : Buffer.alloc(0);
+    const input = Buffer.from(toBytes(data, inputEncoding));
+    let out = Buffer.alloc(0);
+    if (this._spec.mode === 'cbc') out = this._cbcBlocks(input);
+    else this._chunks.push(input);
+    return outputEncoding && outputEncoding !== 'buffer' ? out.toString(outputEncoding) : out;
+  }
+  // CBC streams: whole blocks go through now, chaining the IV; the rest waits (and, when
+  // decrypting with padding, the last block, which final() unpads).
+  _cbcBlocks(input) {
+    const buf = this._chunks.length ? Buffer.concat([...this._chunks, input]) : input;
+    let n = buf.length - (buf.length % 16);
+    if (!this._encrypt && this._pad && n === buf.length) n -= 16;
+    if (n <= 0) { this._chunks = [buf]; return Buffer.alloc(0); }
+    const out = asBuffer(host.cryptoAes(buf.subarray(0, n), { mode: 'cbc', encrypt: this._encrypt, key: this._key, iv: this._iv, padding: false }));
+    this._iv = Buffer.from((this._encrypt ? out : buf).subarray(n - 16, n));
+    this._chunks = [Buffer.from(buf.subarray(n))];
+    return out;
   }
   final(outputEncoding) {
     if (this._done) throw withCode(Error, 'ERR_CRYPTO_INVALID_STATE', 'Invalid state for operation final');

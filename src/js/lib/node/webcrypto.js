@@ -126,6 +126,15 @@ function secretAlgorithm(alg, length) {
   return { name: alg.name, length };
 }
 
+// The JWK "alg" a key of algorithm `alg` carries (undefined: not checked, as for EC keys).
+function jwkAlg(alg, length) {
+  const bits = alg.hash ? alg.hash.name.slice(4) : '';
+  if (alg.name === 'HMAC') return `HS${bits}`;
+  if (RSA_JWK_PREFIX[alg.name]) return `${RSA_JWK_PREFIX[alg.name]}${bits}`;
+  if ((alg.name === 'AES-GCM' || alg.name === 'AES-CBC') && length) return `A${length}${alg.name.slice(4)}`;
+  return undefined;
+}
+
 function importKeySync(format, keyData, algorithm, extractable, usages) {
   const alg = normalize(algorithm);
   if (!USAGES[alg.name]) throw notSupported(alg.name);
@@ -133,6 +142,13 @@ function importKeySync(format, keyData, algorithm, extractable, usages) {
   if (format === 'jwk') {
     if (!keyData || typeof keyData !== 'object') throw new TypeError('keyData must be a JsonWebKey');
     if (keyData.ext === false && extractable) throw domError('JWK "ext" is false but the key is extractable', 'DataError');
+    if (Array.isArray(keyData.key_ops) && !usages.every((u) => keyData.key_ops.includes(u))) {
+      throw domError('Key operations and usage mismatch', 'DataError');
+    }
+    const expected = jwkAlg(alg);
+    if (keyData.alg !== undefined && expected !== undefined && keyData.alg !== expected) {
+      throw domError('JWK "alg" does not match the requested algorithm', 'DataError');
+    }
     if (secret) {
       if (keyData.kty !== 'oct') throw domError('Invalid JWK "kty" for a secret key', 'DataError');
       const handle = dataError(() => host.cryptoKeyImport('secret', 'jwk', keyData));
@@ -172,10 +188,8 @@ function exportKeySync(format, key) {
   const alg = key.algorithm;
   if (format === 'jwk') {
     const jwk = host.cryptoKeyExport(handle, 'jwk');
-    const hashBits = alg.hash ? alg.hash.name.slice(4) : '';
-    if (alg.name === 'HMAC') jwk.alg = `HS${hashBits === '1' ? '1' : hashBits}`;
-    else if (alg.name === 'AES-GCM' || alg.name === 'AES-CBC') jwk.alg = `A${alg.length}${alg.name.slice(4)}`;
-    else if (RSA_JWK_PREFIX[alg.name]) jwk.alg = hashBits === '1' ? (alg.name === 'RSA-PSS' ? 'PS1' : 'RS1') : `${RSA_JWK_PREFIX[alg.name]}${hashBits}`;
+    const name = alg.name === 'Ed25519' ? 'Ed25519' : jwkAlg(alg, alg.length);
+    if (name !== undefined) jwk.alg = name;
     jwk.key_ops = [...key.usages];
     jwk.ext = true;
     return jwk;
@@ -278,7 +292,7 @@ function aes(encrypt, algorithm, key, data) {
       aad: alg.additionalData === undefined ? new Uint8Array(0) : bytes(alg.additionalData, 'additionalData'),
     }));
   } catch (e) {
-    throw domError(encrypt ? 'The operation failed for an operation-specific reason' : 'The provided data is too small or does not match the key', 'OperationError');
+    throw domError('The operation failed for an operation-specific reason', 'OperationError');
   }
 }
 
