@@ -59,6 +59,19 @@ else
     (cd "$crypto_dir" && npm ci --no-audit --no-fund)
 fi
 
+# The module differential suite (tests/js.rs, js-tests/modules/run.js) runs 25 npm packages
+# from js-tests/modules/node_modules, pinned by its lockfile (run.js installs them itself
+# when missing).
+modules_dir="$(dirname "$0")/../js-tests/modules"
+if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found; the module differential suite will be skipped"
+elif [[ "$modules_dir/node_modules/.package-lock.json" -nt "$modules_dir/package-lock.json" ]]; then
+    echo "install-deps: js-tests/modules npm packages: installed"
+else
+    echo "install-deps: + npm ci (js-tests/modules)"
+    (cd "$modules_dir" && npm ci --no-audit --no-fund --ignore-scripts)
+fi
+
 # `make test` also needs the rustfmt and clippy cargo subcommands.
 command -v cargo >/dev/null 2>&1 ||
     { echo "install-deps: cargo not found; install Rust via https://rustup.rs" >&2; exit 1; }
