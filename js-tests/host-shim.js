@@ -143,7 +143,8 @@ function loadExpress(host, context) {
     if (name === 'hbf:proxy-addr') return loadModule(PROXY_ADDR_JS, () => { throw new Error('proxy_addr.js requires nothing'); }, context);
     // (HBF's built-in node:buffer; Node's own stands in, made when a body is streamed)
     if (name === 'buffer') return require('node:buffer');
-    throw new Error('express.js may only require hbf:host, hbf:proxy-addr and buffer, not ' + name);
+    if (name === 'zlib') return require('node:zlib'); // stands in for HBF's zlib built-in
+    throw new Error('express.js may only require hbf:host, hbf:proxy-addr, buffer and zlib, not ' + name);
   }, context);
 }
 
