@@ -15,6 +15,10 @@
 //! (double submit). Otherwise it is refused with 403. Bearer-token requests are not subject
 //! to it (browsers never add the header by themselves).
 
+pub mod documents;
+pub mod openapi;
+pub mod routes;
+
 use std::time::Instant;
 
 use rusqlite::types::{Value, ValueRef};
@@ -156,10 +160,14 @@ pub fn handle_alias(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<
 /// Answers the request if it is one of HBF's endpoints; `None` lets the app handle it.
 pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Response> {
     let path = req.path();
+    let method = req.method();
     if let Some(op) = path.strip_prefix("/_api/auth/") {
         return Some(auth_endpoint(env, req, caller, op));
     }
     let rest = path.strip_prefix("/_api/")?;
+    if let Some(resp) = routes::gate(method, path) {
+        return Some(resp);
+    }
     let mut segs = rest.split('/').filter(|s| !s.is_empty());
     let first = segs.next().unwrap_or("");
     let segs: Vec<String> = segs
@@ -167,6 +175,8 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
         .collect();
     Some(match first {
         "tables" => tables_endpoint(env, req, caller, &segs),
+        "documents" => documents::endpoint(env, req, caller, &path["/_api/documents".len()..]),
+        "openapi.json" => Response::json(200, &openapi::document()),
         "users" | "permissions" | "policies" | "audit" => {
             admin_endpoint(env, req, caller, first, &segs)
         }
@@ -371,7 +381,7 @@ fn register(env: &ApiEnv<'_>, req: &Request) -> Response {
 // ---------------------------------------------------------------------------------------
 // Data API
 
-fn parse_query(q: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
