@@ -202,7 +202,7 @@ fn pending_promises_and_timers() {
            app.get('/never', () => new Promise(() => {}));
            app.get('/too-late', (req, res) => { setTimeout(() => res.send('late'), 10000); });
            module.exports = app;"#,
-        |c| c.qjs_timeout_ms = 400,
+        |c| c.qjs_timeout_ms = 1500,
     );
     let first = app.get("/later");
     assert_eq!(first.json()["later"], true, "{}", first.text());
