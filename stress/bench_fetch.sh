@@ -30,8 +30,8 @@ bg nginx -c "$WORK/nginx.conf" -p "$WORK"
 import_app stress/apps/fetch
 start_hbf --access_log false --fetch_allow_private
 
-bg env APP="$PWD/stress/apps/fetch/server.js" NODE_PATH="$PWD/$NODE_MODULES" \
-    node stress/node-bench/cluster.js >"$WORK/node.log" 2>&1
+bg env NODE_PATH="$PWD/$NODE_MODULES" \
+    node stress/node-bench/cluster.js stress/apps/fetch >"$WORK/node.log" 2>&1
 NODE_PORT=
 for _ in $(seq 200); do
     NODE_PORT=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$WORK/node.log" 2>/dev/null | head -n1 | grep -oE '[0-9]+$' || true)
