@@ -1,0 +1,182 @@
+//! The stages after the henv is open, each a function over the request: HBF's own
+//! endpoints (caller identification, CSRF, `/_api/...`), static files of a henv without an
+//! app, and the app runtime; plus the error response of a failed app.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+use super::henvs::OpenHenv;
+use super::AppConfig;
+use crate::api;
+use crate::auth::User;
+use crate::db::{self, authz};
+use crate::henv::assets;
+use crate::http::{Request, Response};
+use crate::js::{AppRuntime, AppSource, BytecodeCache, HostEnv, JsError, LogContext};
+use crate::observe::{Field, Logger};
+
+/// Stage 3: who is calling (Bearer token or session cookie) and HBF's own endpoints. Binds
+/// `db` to the caller for the app; `Err` is the response HBF answered itself.
+pub(super) fn endpoints(henv: &OpenHenv, req: &Request) -> Result<api::Caller, Response> {
+    let env = api::ApiEnv {
+        conn: &henv.conn,
+        authz: &henv.authz,
+        henv: &henv.hash,
+        settings: &henv.auth,
+    };
+    let caller = api::identify(&env, req);
+    if !api::csrf_ok(req, &caller) {
+        return Err(Response::error(
+            403,
+            "CSRF check failed: send the request from the same origin or with X-CSRF-Token",
+        ));
+    }
+    if let authz::Principal::Request { user_id, role } = api::principal_of(&caller) {
+        henv.authz.begin_request(user_id, role);
+    }
+    match api::handle(&env, req, &caller) {
+        Some(resp) => Err(resp),
+        None => Ok(caller),
+    }
+}
+
+/// Stage 4: a henv with no server.js serves its `www/` files, or 404.
+pub(super) fn static_files(conn: &Connection, req: &Request, cache_control: &str) -> Response {
+    if req.head.method != "GET" && req.head.method != "HEAD" {
+        return Response::error(405, "method not allowed").with_header("Allow", "GET, HEAD");
+    }
+    let rel = crate::util::percent_decode(&req.head.path).unwrap_or_default();
+    let rel = rel.trim_matches('/');
+    let candidates = [
+        format!("www/{rel}"),
+        format!("www/{rel}/index.html").replace("//", "/"),
+    ];
+    for path in candidates.iter().filter(|p| db::valid_file_path(p)) {
+        if let Ok(Some(file)) = db::read_file(conn, path) {
+            let cond = assets::Conditions {
+                if_none_match: req.header("if-none-match"),
+                if_modified_since: req.header("if-modified-since"),
+                range: req.header("range"),
+                if_range: req.header("if-range"),
+            };
+            return assets::respond(path, &file, &cond, cache_control);
+        }
+    }
+    Response::error(404, &format!("no such file {}", req.head.path))
+}
+
+/// Stage 5, first half: the henv's runtime, built (or rebuilt after a code change) when
+/// needed. server.js's module-level code runs as the owner (schema changes allowed); tables
+/// it creates get their policy views before the request's code runs.
+pub(super) fn runtime<'a>(
+    henv: &'a mut OpenHenv,
+    server_hash: &str,
+    req: &Request,
+    config: &AppConfig,
+    cache: &BytecodeCache,
+    log: &Arc<Logger>,
+) -> Result<&'a mut AppRuntime, JsError> {
+    if henv
+        .runtime
+        .as_ref()
+        .is_some_and(|rt| rt.code_hash != server_hash)
+    {
+        henv.runtime = None; // hot reload
+    }
+    if henv.runtime.is_none() {
+        let file = db::read_file(&henv.conn, "server.js")
+            .map_err(|e| JsError::Engine(format!("reading server.js: {e}")))?
+            .ok_or(JsError::Engine("server.js disappeared".into()))?;
+        let server = cache.server(&file.hash, &file.content)?;
+        let express = cache.express()?;
+        let env = HostEnv {
+            conn: henv.conn.clone(),
+            authz: henv.authz.clone(),
+            user: henv.user.clone(),
+            log: log.clone(),
+            log_ctx: Rc::new(RefCell::new(LogContext {
+                henv: henv.hash.clone(),
+                request_id: req.id,
+            })),
+        };
+        let source = AppSource {
+            code_hash: file.hash.clone(),
+            server: &server,
+            express: &express,
+            mem_limit_bytes: config.mem_limit_bytes,
+            henv: &henv.hash,
+        };
+        let built = henv
+            .authz
+            .loading(|| AppRuntime::build(&source, env, req.deadline))?;
+        henv.runtime = Some(built);
+        henv.authz
+            .refresh(&henv.conn)
+            .map_err(|e| JsError::Engine(format!("authorization: {e}")))?;
+    }
+    henv.runtime
+        .as_mut()
+        .ok_or(JsError::Engine("runtime missing".into()))
+}
+
+/// Stage 5: runs the request through the henv's app (static files when it has none).
+pub(super) fn app(
+    henv: &mut OpenHenv,
+    req: &Request,
+    hostname: &str,
+    user: Option<&User>,
+    config: &AppConfig,
+    cache: &BytecodeCache,
+    log: &Arc<Logger>,
+) -> Result<Response, JsError> {
+    let Some(server_hash) = henv.server_hash.clone() else {
+        return Ok(static_files(&henv.conn, req, &henv.settings.cache_control));
+    };
+    let user_cell = henv.user.clone();
+    let rt = runtime(henv, &server_hash, req, config, cache, log)?;
+    rt.log_ctx.borrow_mut().request_id = req.id;
+    *user_cell.borrow_mut() = user.cloned();
+    let result = rt.handle(req, hostname);
+    *user_cell.borrow_mut() = None;
+    result
+}
+
+/// The response for an app that failed (logged with its stack; the detail shown in `--dev`).
+pub(super) fn error_response(
+    e: &JsError,
+    req: &Request,
+    henv: &str,
+    dev: bool,
+    log: &Logger,
+) -> Response {
+    let (status, public) = match e {
+        JsError::Deadline => (504, "app did not answer in time"),
+        JsError::OutOfMemory => (500, "app ran out of memory"),
+        JsError::NoResponse => (500, "app never sent a response"),
+        JsError::Exception { .. } | JsError::Engine(_) => (500, "Internal Server Error"),
+    };
+    let stack = match e {
+        JsError::Exception { stack, .. } => stack.as_str(),
+        _ => "",
+    };
+    log.error(
+        "app error",
+        &[
+            ("henv", Field::Str(henv)),
+            ("request_id", Field::U64(req.id)),
+            ("error", Field::Str(&e.to_string())),
+            ("stack", Field::Str(stack)),
+        ],
+    );
+    if dev {
+        Response::json(
+            status,
+            &serde_json::json!({ "error": public, "status": status, "detail": e.to_string(), "stack": stack }),
+        )
+    } else {
+        Response::error(status, public)
+    }
+}
