@@ -13,6 +13,7 @@ mod ffi;
 pub(crate) mod fuzzing;
 mod host;
 mod runtime;
+mod scope;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +21,14 @@ use std::sync::{Arc, Mutex};
 pub use crate::pipeline::{AppConfig, AppHandler};
 pub(crate) use host::{HostEnv, LogContext};
 pub(crate) use runtime::AppSource;
-pub use runtime::{compile_commonjs, AppRuntime, JsError};
+pub use runtime::{compile_commonjs, AppRuntime, JsError, Settled, Step};
+pub use scope::Binding;
+
+/// A new runtime generation (`Completion::runtime_id`): unique in the process.
+pub(crate) fn next_runtime_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 
 pub(crate) const PRELUDE_JS: &str = include_str!("lib/prelude.js");
 pub(crate) const LOADER_JS: &str = include_str!("lib/loader.js");

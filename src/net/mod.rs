@@ -27,7 +27,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::Receiver;
 use mio::net::{TcpListener, TcpStream};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
@@ -37,7 +37,7 @@ use crate::builtin::{self, Snapshot};
 use crate::http::{Limits, Request, RequestHead, Response};
 use crate::observe::{rss_bytes, Event, Field};
 use crate::server::{Shared, WAKER};
-use crate::worker::{Job, Pool, Reply};
+use crate::worker::{Dispatch, DispatchError, Job, Pool, Reply};
 use conn::{Admission, Conn, Ctx, Progress};
 use limiter::PerIp;
 use tls::Transport;
@@ -61,7 +61,7 @@ pub(crate) struct EventLoop {
     conns: Slab<Conn>,
     /// Connections in `conns` that were refused at accept (the rest hold `--max_conn` slots).
     refusing: usize,
-    jobs: Option<Sender<Job>>,
+    jobs: Option<Dispatch>,
     replies: Receiver<Reply>,
     shared: Arc<Shared>,
     limits: Limits,
@@ -82,7 +82,7 @@ impl EventLoop {
         poll: Poll,
         mut listener: Option<TcpListener>,
         mut tls_listener: Option<TcpListener>,
-        jobs: Sender<Job>,
+        jobs: Dispatch,
         replies: Receiver<Reply>,
         shared: Arc<Shared>,
     ) -> io::Result<Self> {
@@ -430,8 +430,9 @@ impl EventLoop {
             token,
             serial,
             request,
+            inflight: None,
         };
-        let Some(jobs) = &self.jobs else {
+        let Some(jobs) = &mut self.jobs else {
             self.shared.emit(&Event::Overload {
                 reason: "shutting_down",
             });
@@ -439,7 +440,7 @@ impl EventLoop {
                 Response::error(503, "server is shutting down").with_header("Retry-After", "1"),
             );
         };
-        match jobs.try_send(job) {
+        match jobs.send(job) {
             Ok(()) => {
                 self.shared.emit(&Event::Queued);
                 if let Some(conn) = self.conns.get_mut(token) {
@@ -447,7 +448,16 @@ impl EventLoop {
                 }
                 None
             }
-            Err(TrySendError::Full(_)) => {
+            Err(DispatchError::HenvBusy) => {
+                self.shared.emit(&Event::Overload {
+                    reason: "henv_busy",
+                });
+                Some(
+                    Response::error(503, "app busy: too many requests in flight for this app")
+                        .with_header("Retry-After", "1"),
+                )
+            }
+            Err(DispatchError::QueueFull) => {
                 self.shared.emit(&Event::Overload {
                     reason: "queue_full",
                 });
@@ -456,7 +466,7 @@ impl EventLoop {
                         .with_header("Retry-After", "1"),
                 )
             }
-            Err(TrySendError::Disconnected(_)) => {
+            Err(DispatchError::Disconnected) => {
                 self.shared.emit(&Event::Overload {
                     reason: "shutting_down",
                 });
@@ -660,7 +670,7 @@ fn strip_port(host: &str) -> &str {
 /// before promising `100 Continue`.
 struct LoopAdmission<'a> {
     per_ip: &'a mut PerIp,
-    jobs: Option<&'a Sender<Job>>,
+    jobs: Option<&'a Dispatch>,
     shared: &'a Shared,
     now: Instant,
 }

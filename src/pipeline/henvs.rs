@@ -57,6 +57,9 @@ impl henv::Resident for OpenHenv {
     fn drop_runtime(&mut self) -> bool {
         self.runtime.take().is_some()
     }
+    fn in_use(&self) -> bool {
+        self.runtime.as_ref().is_some_and(|rt| rt.parked() > 0)
+    }
 }
 
 /// The open henv `hash` on this worker, opening it if needed (within the connection budget:
@@ -106,8 +109,10 @@ const OUTSIDE_WRITES_CHECK: Duration = Duration::from_millis(100);
 /// Re-reads server.js's hash and the henv settings when another connection has committed
 /// since we last looked. `PRAGMA data_version` opens a read transaction (file locks: most of
 /// a small request's SQLite cost), so it only runs when a connection of this process has
-/// committed since the last check, or `OUTSIDE_WRITES_CHECK` has passed.
-pub(super) fn refresh(henv: &mut OpenHenv) -> rusqlite::Result<()> {
+/// committed since the last check, or `OUTSIDE_WRITES_CHECK` has passed. `true` when the
+/// settings were read again.
+pub(super) fn refresh(henv: &mut OpenHenv) -> rusqlite::Result<bool> {
+    let mut reloaded = false;
     let generation = db::write_generation(); // (read first: a commit after it is seen next time)
     let now = Instant::now();
     if generation != henv.seen_generation || now >= henv.next_version_check {
@@ -123,10 +128,11 @@ pub(super) fn refresh(henv: &mut OpenHenv) -> rusqlite::Result<()> {
             henv.server_hash = db::file_hash(&henv.conn, "server.js")?;
             henv.settings = henv::HenvSettings::load(&henv.conn)?;
             henv.auth = AuthSettings::load(&henv.conn)?;
+            reloaded = true;
         }
     }
     // Permissions, policies or the schema may have changed (free when nothing was written).
     henv.authz
         .refresh_if_changed(&henv.conn, henv.data_version)?;
-    Ok(())
+    Ok(reloaded)
 }

@@ -16,15 +16,18 @@
 mod henvs;
 mod stages;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use crate::henv;
 use crate::http::{Request, Response};
-use crate::js::BytecodeCache;
+use crate::js::completion::{Completion, CompletionSender};
+use crate::js::{Binding, BytecodeCache, JsError, Settled, Step};
 use crate::observe::{Field, Logger};
-use crate::worker::{Handler, WorkerEnv, WorkerHandler};
+use crate::worker::{Affinity, Finished, Handler, HenvTable, Started, WorkerEnv, WorkerHandler};
 use henvs::OpenHenv;
 
 /// Settings of the app runtime, from the server configuration.
@@ -61,17 +64,48 @@ impl AppHandler {
     }
 }
 
-impl Handler for AppHandler {
-    fn worker(&self, env: &WorkerEnv) -> Box<dyn WorkerHandler> {
-        let tenancy = self.tenancy.get_or_init(|| {
+impl AppHandler {
+    fn shared_tenancy(
+        &self,
+        log: &Arc<Logger>,
+        metrics: &Arc<crate::Metrics>,
+    ) -> &Arc<henv::Tenancy> {
+        self.tenancy.get_or_init(|| {
             henv::Tenancy::start(
                 self.config.storage_dir.clone(),
                 &self.config.default_host,
                 self.tenancy_config.clone(),
-                env.metrics.clone(),
-                env.log.clone(),
+                metrics.clone(),
+                log.clone(),
             )
-        });
+        })
+    }
+}
+
+/// Host → henv on the event loop, from the router's in-memory table (see
+/// `crate::worker::dispatch`).
+struct RouteAffinity {
+    router: Arc<henv::router::Router>,
+}
+
+impl Affinity for RouteAffinity {
+    fn henv_of(&self, req: &Request) -> Option<String> {
+        self.router.henv_hint(&self.router.table(), req)
+    }
+}
+
+impl Handler for AppHandler {
+    fn affinity(
+        &self,
+        log: &Arc<Logger>,
+        metrics: &Arc<crate::Metrics>,
+    ) -> Option<Arc<dyn Affinity>> {
+        let router = self.shared_tenancy(log, metrics).router().clone();
+        Some(Arc::new(RouteAffinity { router }))
+    }
+
+    fn worker(&self, env: &WorkerEnv) -> Box<dyn WorkerHandler> {
+        let tenancy = self.shared_tenancy(&env.log, &env.metrics);
         Box::new(AppWorker {
             config: self.config.clone(),
             cache: self.cache.clone(),
@@ -79,6 +113,10 @@ impl Handler for AppHandler {
             henvs: Vec::new(),
             metrics: env.metrics.clone(),
             tenancy: tenancy.worker(),
+            completions: Some(env.completions.clone()),
+            placement: env.henvs.clone(),
+            orphans: Vec::new(),
+            parked: HashMap::new(),
         })
     }
 }
@@ -90,53 +128,123 @@ struct AppWorker {
     henvs: Vec<OpenHenv>,
     metrics: Arc<crate::Metrics>,
     tenancy: henv::WorkerTenancy,
+    completions: Option<CompletionSender>,
+    /// Where the loop places each henv's requests (fed with the henv's settings).
+    placement: Arc<HenvTable>,
+    /// Requests of a runtime lost in `start`, answered by the next `poll`.
+    orphans: Vec<Settled>,
+    /// Requests waiting in a runtime, by request id.
+    parked: HashMap<u64, ParkedRequest>,
+}
+
+/// What stage 6 needs of a request that waits in its henv's runtime.
+struct ParkedRequest {
+    hash: String,
+    request: Request,
 }
 
 impl WorkerHandler for AppWorker {
     fn handle(&mut self, req: &Request) -> Response {
+        if let Started::Done(resp) = self.start(req) {
+            return resp;
+        }
+        // (a caller without a worker loop: wait here)
+        let mut done = Vec::new();
+        loop {
+            self.poll(Instant::now(), &mut done);
+            if let Some(f) = done.iter().position(|f| f.request_id == req.id) {
+                return done.swap_remove(f).response;
+            }
+            match self.next_wake() {
+                Some(at) => std::thread::sleep(at.saturating_duration_since(Instant::now())),
+                None => return Response::error(500, "app never sent a response"),
+            }
+        }
+    }
+
+    fn start(&mut self, req: &Request) -> Started {
         // 1. route
         let (hash, hostname) = match self.tenancy.route(req) {
             Ok(henv::Route::Henv { hash, host }) => (hash, host),
-            Ok(henv::Route::Signup) => return self.tenancy.signup(&mut self.henvs, req),
-            Err(resp) => return resp,
+            Ok(henv::Route::Signup) => {
+                return Started::Done(self.tenancy.signup(&mut self.henvs, req))
+            }
+            Err(resp) => return Started::Done(resp),
         };
         self.tenancy.maintain(&mut self.henvs);
         // 2. henv
         let log = self.log.clone();
         let henv = match henvs::open(&mut self.henvs, &mut self.tenancy, &hash, req.deadline) {
             Ok(h) => h,
-            Err(e) => return unavailable(&log, &hash, "cannot open henv", &e.to_string()),
+            Err(e) => {
+                return Started::Done(unavailable(&log, &hash, "cannot open henv", &e.to_string()))
+            }
         };
-        if let Err(e) = henvs::refresh(henv) {
-            return unavailable(&log, &hash, "cannot read henv", &e.to_string());
+        match henvs::refresh(henv) {
+            Ok(true) => {
+                self.placement
+                    .configure(&hash, henv.settings.workers, henv.settings.max_inflight)
+            }
+            Ok(false) => {}
+            Err(e) => {
+                return Started::Done(unavailable(&log, &hash, "cannot read henv", &e.to_string()))
+            }
         }
         if let Some(preflight) = henv.settings.preflight(req) {
-            return preflight;
+            return Started::Done(preflight);
         }
         // 3. endpoints
         let caller = match stages::endpoints(henv, req) {
             Ok(caller) => caller,
-            Err(resp) => return self.respond(req, &hash, Ok(resp)),
+            Err(resp) => return Started::Done(self.respond(req, &hash, Ok(resp))),
         };
         // 4. static / 5. app
-        if henv.settings.isolation == henv::Isolation::Request && henv.runtime.take().is_some() {
+        if henv.settings.isolation == henv::Isolation::Request
+            && henv.runtime.as_ref().is_some_and(|rt| rt.parked() == 0)
+            && henv.runtime.take().is_some()
+        {
             self.metrics.active_henvs.fetch_sub(1, Relaxed); // left over from "worker" isolation
         }
         let had_runtime = henv.runtime.is_some();
-        let result = stages::app(
+        let principal = crate::api::principal_of(&caller);
+        let binding = Binding::new(req.id, caller.user, principal, req.deadline);
+        let step = stages::app(
             henv,
             req,
             &hostname,
-            caller.user.as_ref(),
+            binding,
             &self.config,
             &self.cache,
             &log,
+            self.completions.as_ref(),
         );
+        let result = match step {
+            Step::Done(result) => result,
+            Step::Parked => {
+                self.parked.insert(
+                    req.id,
+                    ParkedRequest {
+                        hash: hash.clone(),
+                        request: req.clone(),
+                    },
+                );
+                if !had_runtime {
+                    self.metrics.active_henvs.fetch_add(1, Relaxed);
+                }
+                return Started::Parked;
+            }
+        };
         if henv.settings.isolation == henv::Isolation::Request {
             henv.runtime = None;
         }
-        if result.as_ref().is_err_and(|e| e.poisons_runtime()) {
-            henv.runtime = None;
+        let mut failed = Vec::new();
+        if result.as_ref().is_err_and(JsError::poisons_runtime) {
+            if let Some(rt) = henv.runtime.take() {
+                rt.abandon(
+                    result.as_ref().err().unwrap_or(&JsError::Deadline),
+                    &mut failed,
+                );
+            }
         }
         match (had_runtime, henv.runtime.is_some()) {
             (false, true) => self.metrics.active_henvs.fetch_add(1, Relaxed),
@@ -144,7 +252,66 @@ impl WorkerHandler for AppWorker {
             _ => 0,
         };
         // 6. response
-        self.respond(req, &hash, result)
+        let resp = self.respond(req, &hash, result);
+        if !failed.is_empty() {
+            // (the other requests parked on the lost runtime are answered by the next poll)
+            self.orphans.extend(failed);
+        }
+        Started::Done(resp)
+    }
+
+    fn poll(&mut self, now: Instant, done: &mut Vec<Finished>) {
+        let now = now.max(Instant::now());
+        let mut settled = std::mem::take(&mut self.orphans);
+        for henv in &mut self.henvs {
+            let Some(rt) = henv.runtime.as_mut() else {
+                continue;
+            };
+            if rt.parked() == 0 {
+                continue;
+            }
+            rt.advance(now, &mut settled);
+            if rt.broken() {
+                henv.runtime = None;
+                self.metrics.active_henvs.fetch_sub(1, Relaxed);
+            }
+        }
+        self.finish_parked(settled, done);
+    }
+
+    fn complete(&mut self, completion: Completion, done: &mut Vec<Finished>) {
+        let Some(henv) = self.henvs.iter_mut().find(|h| h.hash == completion.henv) else {
+            return;
+        };
+        let Some(rt) = henv
+            .runtime
+            .as_mut()
+            .filter(|rt| rt.id == completion.runtime_id)
+        else {
+            return;
+        };
+        let mut settled = Vec::new();
+        rt.complete(completion, &mut settled);
+        if rt.broken() {
+            henv.runtime = None;
+            self.metrics.active_henvs.fetch_sub(1, Relaxed);
+        }
+        self.finish_parked(settled, done);
+    }
+
+    fn next_wake(&mut self) -> Option<Instant> {
+        if !self.orphans.is_empty() {
+            return Some(Instant::now());
+        }
+        if self.parked.is_empty() {
+            return None;
+        }
+        self.henvs
+            .iter()
+            .filter_map(|h| h.runtime.as_ref())
+            .filter(|rt| rt.parked() > 0)
+            .filter_map(|rt| rt.next_wake())
+            .min()
     }
 
     fn henv(&self) -> Option<&str> {
@@ -174,11 +341,26 @@ impl AppWorker {
         }
         let mut resp = match result {
             Ok(resp) => resp,
-            Err(e) => stages::error_response(&e, req, hash, self.config.dev, &self.log),
+            Err(e) => stages::error_response(&e, req.id, hash, self.config.dev, &self.log),
         };
         henv.settings.decorate(req, &mut resp);
         self.tenancy.after_request(&mut self.henvs, hash);
         resp
+    }
+
+    /// Stage 6 for parked requests that ended in a later turn.
+    fn finish_parked(&mut self, settled: Vec<Settled>, done: &mut Vec<Finished>) {
+        for (id, result) in settled {
+            let Some(p) = self.parked.remove(&id) else {
+                continue;
+            };
+            let response = self.respond(&p.request, &p.hash, result);
+            done.push(Finished {
+                request_id: id,
+                response,
+                henv: Some(p.hash),
+            });
+        }
     }
 }
 

@@ -11,11 +11,14 @@ use rusqlite::Connection;
 use super::henvs::OpenHenv;
 use super::AppConfig;
 use crate::api;
-use crate::auth::User;
 use crate::db::{self, authz};
-use crate::henv::assets;
+use crate::henv::{self, assets};
 use crate::http::{Request, Response};
-use crate::js::{AppRuntime, AppSource, BytecodeCache, HostEnv, JsError, LogContext};
+use crate::js::completion::CompletionSender;
+use crate::js::{
+    next_runtime_id, AppRuntime, AppSource, Binding, BytecodeCache, HostEnv, JsError, LogContext,
+    Step,
+};
 use crate::observe::{Field, Logger};
 
 /// Stage 3: who is calling (Bearer token or session cookie) and HBF's own endpoints. Binds
@@ -78,6 +81,7 @@ pub(super) fn runtime<'a>(
     config: &AppConfig,
     cache: &BytecodeCache,
     log: &Arc<Logger>,
+    completions: Option<&CompletionSender>,
 ) -> Result<&'a mut AppRuntime, JsError> {
     if henv
         .runtime
@@ -92,16 +96,20 @@ pub(super) fn runtime<'a>(
             .ok_or(JsError::Engine("server.js disappeared".into()))?;
         let server = cache.server(&file.hash, &file.content)?;
         let express = cache.express()?;
-        let env = HostEnv {
-            conn: henv.conn.clone(),
-            authz: henv.authz.clone(),
-            user: henv.user.clone(),
-            log: log.clone(),
-            log_ctx: Rc::new(RefCell::new(LogContext {
-                henv: henv.hash.clone(),
-                request_id: req.id,
-            })),
-        };
+        let log_ctx = Rc::new(RefCell::new(LogContext {
+            henv: henv.hash.clone(),
+            request_id: req.id,
+        }));
+        let mut env = HostEnv::new(
+            henv.conn.clone(),
+            henv.authz.clone(),
+            henv.user.clone(),
+            log.clone(),
+            log_ctx,
+            henv.residency.deadline.clone(),
+        );
+        env.completions = completions.cloned();
+        env.runtime_id = next_runtime_id();
         let source = AppSource {
             code_hash: file.hash.clone(),
             server: &server,
@@ -122,38 +130,47 @@ pub(super) fn runtime<'a>(
         .ok_or(JsError::Engine("runtime missing".into()))
 }
 
-/// Stage 5: runs the request through the henv's app (static files when it has none).
+/// Stage 5: starts the request in the henv's app (static files when it has none). With
+/// `isolation: "request"` the request runs to its end here (its runtime is not kept).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn app(
     henv: &mut OpenHenv,
     req: &Request,
     hostname: &str,
-    user: Option<&User>,
+    binding: Binding,
     config: &AppConfig,
     cache: &BytecodeCache,
     log: &Arc<Logger>,
-) -> Result<Response, JsError> {
+    completions: Option<&CompletionSender>,
+) -> Step {
     let Some(server_hash) = henv.server_hash.clone() else {
-        return Ok(static_files(&henv.conn, req, &henv.settings.cache_control));
+        return Step::Done(Ok(static_files(
+            &henv.conn,
+            req,
+            &henv.settings.cache_control,
+        )));
     };
-    let user_cell = henv.user.clone();
-    let rt = runtime(henv, &server_hash, req, config, cache, log)?;
-    rt.log_ctx.borrow_mut().request_id = req.id;
-    *user_cell.borrow_mut() = user.cloned();
-    let result = rt.handle(req, hostname);
-    *user_cell.borrow_mut() = None;
-    result
+    let per_request = henv.settings.isolation == henv::Isolation::Request;
+    let rt = match runtime(henv, &server_hash, req, config, cache, log, completions) {
+        Ok(rt) => rt,
+        Err(e) => return Step::Done(Err(e)),
+    };
+    if per_request {
+        return Step::Done(rt.handle(req, hostname, binding));
+    }
+    rt.start(req, hostname, binding)
 }
 
 /// The response for an app that failed (logged with its stack; the detail shown in `--dev`).
 pub(super) fn error_response(
     e: &JsError,
-    req: &Request,
+    request_id: u64,
     henv: &str,
     dev: bool,
     log: &Logger,
 ) -> Response {
     let (status, public) = match e {
-        JsError::Deadline => (504, "app did not answer in time"),
+        JsError::Deadline | JsError::Expired => (504, "app did not answer in time"),
         JsError::OutOfMemory => (500, "app ran out of memory"),
         JsError::NoResponse => (500, "app never sent a response"),
         JsError::Exception { .. } | JsError::Engine(_) => (500, "Internal Server Error"),
@@ -166,7 +183,7 @@ pub(super) fn error_response(
         "app error",
         &[
             ("henv", Field::Str(henv)),
-            ("request_id", Field::U64(req.id)),
+            ("request_id", Field::U64(request_id)),
             ("error", Field::Str(&e.to_string())),
             ("stack", Field::Str(stack)),
         ],
