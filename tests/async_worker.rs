@@ -293,8 +293,8 @@ fn a_henv_at_its_in_flight_cap_gets_503() {
         c.henv_max_inflight = 3;
     });
     assert_eq!(app.get("/fast").text(), "fast");
-    let slow: Vec<_> = (0..3).map(|_| spawn_get(&app, "/slow?ms=800")).collect();
-    thread::sleep(Duration::from_millis(200));
+    let slow: Vec<_> = (0..3).map(|_| spawn_get(&app, "/slow?ms=2500")).collect();
+    thread::sleep(Duration::from_millis(700)); // (all three parked by then, even on a busy CI box)
     let r = app.get("/fast");
     assert_eq!(r.status, 503, "{}", r.text());
     assert!(

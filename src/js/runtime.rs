@@ -423,8 +423,16 @@ impl AppRuntime {
                 None => i += 1,
                 Some(r) => {
                     self.parked.borrow_mut().swap_remove(i);
+                    // The jobs its end runs belong to it (or, past its deadline, to nobody).
+                    let turn = if r.is_ok() { id } else { 0 };
+                    self.deadline.set(Some(self.scopes.enter(turn)));
                     let settled = self.finish(ctx, id, Some(promise));
+                    self.deadline.set(None);
+                    self.scopes.leave();
                     done.push((id, r.and(settled)));
+                    if self.interrupted.get() {
+                        return self.abandon(&JsError::Deadline, done);
+                    }
                 }
             }
         }

@@ -205,6 +205,16 @@ impl WorkerHandler for AppWorker {
         {
             self.metrics.active_henvs.fetch_sub(1, Relaxed); // left over from "worker" isolation
         }
+        if let (Some(rt), Some(code)) = (&henv.runtime, &henv.server_hash) {
+            if rt.code_hash != *code && rt.parked() > 0 {
+                // New code: the old runtime goes (in stage 5), and the requests waiting in it
+                // with it.
+                rt.abandon(
+                    &JsError::Engine("the app's code changed".into()),
+                    &mut self.orphans,
+                );
+            }
+        }
         let had_runtime = henv.runtime.is_some();
         let principal = crate::api::principal_of(&caller);
         let binding = Binding::new(req.id, caller.user, principal, req.deadline);

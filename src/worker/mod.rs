@@ -220,7 +220,7 @@ struct ParkedJob {
     token: usize,
     serial: u64,
     started: Instant,
-    _inflight: Option<InflightGuard>,
+    inflight: Option<InflightGuard>,
 }
 
 /// One worker thread.
@@ -332,7 +332,7 @@ impl Worker {
                         token: job.token,
                         serial: job.serial,
                         started,
-                        _inflight: job.inflight,
+                        inflight: job.inflight,
                     },
                 );
                 return;
@@ -355,6 +355,7 @@ impl Worker {
             duration: started.elapsed(),
             henv: state.henv(),
         });
+        drop(job.inflight); // (before the reply: the client's next request may come at once)
         self.reply(job.token, job.serial, job.request.id, response);
     }
 
@@ -368,6 +369,7 @@ impl Worker {
                 duration: p.started.elapsed(),
                 henv: f.henv.as_deref(),
             });
+            drop(p.inflight);
             if !self.reply(p.token, p.serial, f.request_id, f.response) {
                 return false;
             }
@@ -378,6 +380,7 @@ impl Worker {
     /// Answers every parked request with 500 (their handler state was lost).
     fn fail_parked(&mut self) {
         for (id, p) in std::mem::take(&mut self.parked) {
+            drop(p.inflight);
             self.reply(
                 p.token,
                 p.serial,
