@@ -12,7 +12,6 @@
 //! owner.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -64,7 +63,8 @@ pub struct Scopes {
     user: Rc<RefCell<Option<User>>>,
     log_ctx: Rc<RefCell<LogContext>>,
     sql_deadline: QueryDeadline,
-    live: RefCell<HashMap<u64, Binding>>,
+    /// In-flight requests (a few: a linear search beats hashing).
+    live: RefCell<Vec<Binding>>,
     /// The request of the turn running now (0: none).
     current: Cell<u64>,
     /// The request of the last turn, whose open transaction (if any) is not another's.
@@ -96,21 +96,22 @@ impl Scopes {
 
     /// A request begins in this runtime.
     pub fn open(&self, binding: Binding) {
-        self.live.borrow_mut().insert(binding.request_id, binding);
+        self.live.borrow_mut().push(binding);
     }
 
     /// A request ended (answered, failed or out of time): its pending operations are
     /// cancelled and later turns of it run detached.
     pub fn close(&self, request_id: u64) {
-        if let Some(b) = self.live.borrow_mut().remove(&request_id) {
-            if let Some(cancel) = b.cancel {
+        let mut live = self.live.borrow_mut();
+        if let Some(i) = live.iter().position(|b| b.request_id == request_id) {
+            if let Some(cancel) = live.swap_remove(i).cancel {
                 cancel.store(true, Ordering::Relaxed);
             }
         }
     }
 
     pub fn is_live(&self, request_id: u64) -> bool {
-        self.live.borrow().contains_key(&request_id)
+        self.live.borrow().iter().any(|b| b.request_id == request_id)
     }
 
     /// The request of the running turn (0 outside requests).
@@ -129,7 +130,7 @@ impl Scopes {
         self.last.set(request_id);
         self.current.set(request_id);
         let live = self.live.borrow();
-        let (deadline, id) = match live.get(&request_id) {
+        let (deadline, id) = match live.iter().find(|b| b.request_id == request_id) {
             Some(b) => {
                 if let Principal::Request { user_id, role } = b.principal {
                     self.authz.begin_request(user_id, role);
@@ -162,7 +163,7 @@ impl Scopes {
         self.outstanding.set(self.outstanding.get() + 1);
         let id = self.current.get();
         let mut live = self.live.borrow_mut();
-        match live.get_mut(&id) {
+        match live.iter_mut().find(|b| b.request_id == id) {
             Some(b) => (
                 id,
                 b.cancel
