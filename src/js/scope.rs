@@ -111,7 +111,10 @@ impl Scopes {
     }
 
     pub fn is_live(&self, request_id: u64) -> bool {
-        self.live.borrow().iter().any(|b| b.request_id == request_id)
+        self.live
+            .borrow()
+            .iter()
+            .any(|b| b.request_id == request_id)
     }
 
     /// The request of the running turn (0 outside requests).

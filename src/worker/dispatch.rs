@@ -255,3 +255,110 @@ impl Dispatch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{parse_head, Limits};
+    use crossbeam_channel::Receiver;
+
+    /// The henv of a request is its Host header (as the router would resolve one hostname).
+    struct ByHost;
+
+    impl Affinity for ByHost {
+        fn henv_of(&self, req: &Request) -> Option<String> {
+            req.head.host.clone()
+        }
+    }
+
+    fn job(host: &str) -> Job {
+        let raw = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let (head, _) = parse_head(raw.as_bytes(), &Limits::default())
+            .unwrap()
+            .unwrap();
+        let now = Instant::now();
+        Job {
+            token: 0,
+            serial: 0,
+            request: Request {
+                id: 1,
+                head,
+                body: Vec::new(),
+                peer: "127.0.0.1:1".parse().unwrap(),
+                client_ip: "127.0.0.1".parse().unwrap(),
+                secure: false,
+                received_at: now,
+                deadline: now + Duration::from_secs(5),
+            },
+            inflight: None,
+        }
+    }
+
+    fn setup(workers: usize, capacity: usize, cap: usize) -> (Dispatch, Vec<Receiver<Job>>) {
+        let (tx, rx): (Vec<_>, Vec<_>) = (0..workers)
+            .map(|_| crossbeam_channel::bounded(capacity))
+            .unzip();
+        let (d, _) = Dispatch::new(
+            tx,
+            capacity,
+            Arc::new(HenvTable::default()),
+            Some(Arc::new(ByHost)),
+            cap,
+            Duration::from_secs(300),
+        );
+        (d, rx)
+    }
+
+    fn worker_of(rx: &[Receiver<Job>]) -> Vec<usize> {
+        rx.iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.try_iter().map(move |_| i))
+            .collect()
+    }
+
+    #[test]
+    fn a_henv_stays_on_one_worker_and_henvs_spread_over_workers() {
+        let (mut d, rx) = setup(4, 100, 100);
+        for _ in 0..10 {
+            d.send(job("a")).unwrap();
+        }
+        let a = worker_of(&rx);
+        assert_eq!(a.len(), 10);
+        assert!(a.iter().all(|&w| w == a[0]), "{a:?}");
+        // (jobs taken from the queue still count as load until done: b goes elsewhere)
+        d.send(job("b")).unwrap();
+        let b = worker_of(&rx);
+        assert_ne!(b[0], a[0]);
+    }
+
+    #[test]
+    fn the_workers_setting_spreads_a_henv_round_robin() {
+        let (mut d, rx) = setup(4, 100, 100);
+        d.table.configure("a", 2, 0);
+        for _ in 0..10 {
+            d.send(job("a")).unwrap();
+        }
+        let mut per: HashMap<usize, usize> = HashMap::new();
+        for w in worker_of(&rx) {
+            *per.entry(w).or_default() += 1;
+        }
+        assert_eq!(per.len(), 2, "{per:?}");
+        assert!(per.values().all(|&n| n == 5), "{per:?}");
+    }
+
+    #[test]
+    fn the_in_flight_cap_and_the_queue_limit_refuse() {
+        let (mut d, _rx) = setup(2, 4, 2);
+        for _ in 0..2 {
+            d.send(job("a")).unwrap();
+        }
+        assert_eq!(d.send(job("a")), Err(DispatchError::HenvBusy));
+        // A henv's own setting overrides the default.
+        d.table.configure("a", 1, 3);
+        d.send(job("a")).unwrap();
+        assert_eq!(d.send(job("b")).err(), None);
+        assert!(d.is_full());
+        assert_eq!(d.send(job("c")), Err(DispatchError::QueueFull));
+        assert_eq!(d.table.inflight("a"), 3);
+    }
+}
