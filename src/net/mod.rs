@@ -433,12 +433,7 @@ impl EventLoop {
             inflight: None,
         };
         let Some(jobs) = &mut self.jobs else {
-            self.shared.emit(&Event::Overload {
-                reason: "shutting_down",
-            });
-            return Some(
-                Response::error(503, "server is shutting down").with_header("Retry-After", "1"),
-            );
+            return Some(self.overload("shutting_down", "server is shutting down"));
         };
         match jobs.send(job) {
             Ok(()) => {
@@ -448,33 +443,23 @@ impl EventLoop {
                 }
                 None
             }
-            Err(DispatchError::HenvBusy) => {
-                self.shared.emit(&Event::Overload {
-                    reason: "henv_busy",
-                });
-                Some(
-                    Response::error(503, "app busy: too many requests in flight for this app")
-                        .with_header("Retry-After", "1"),
-                )
-            }
+            Err(DispatchError::HenvBusy) => Some(self.overload(
+                "henv_busy",
+                "app busy: too many requests in flight for this app",
+            )),
             Err(DispatchError::QueueFull) => {
-                self.shared.emit(&Event::Overload {
-                    reason: "queue_full",
-                });
-                Some(
-                    Response::error(503, "server busy: worker queue full")
-                        .with_header("Retry-After", "1"),
-                )
+                Some(self.overload("queue_full", "server busy: worker queue full"))
             }
             Err(DispatchError::Disconnected) => {
-                self.shared.emit(&Event::Overload {
-                    reason: "shutting_down",
-                });
-                Some(
-                    Response::error(503, "server is shutting down").with_header("Retry-After", "1"),
-                )
+                Some(self.overload("shutting_down", "server is shutting down"))
             }
         }
+    }
+
+    /// A 503 for a request that was not queued (counted by `reason`).
+    fn overload(&self, reason: &'static str, message: &str) -> Response {
+        self.shared.emit(&Event::Overload { reason });
+        Response::error(503, message).with_header("Retry-After", "1")
     }
 
     /// 308 to the same target on the HTTPS listener.
