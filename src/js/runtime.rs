@@ -695,3 +695,7 @@ fn classify(message: String, stack: String) -> JsError {
         JsError::Exception { message, stack }
     }
 }
+
+#[cfg(test)]
+#[path = "runtime_tests.rs"]
+mod tests;
