@@ -22,7 +22,7 @@
 //! `--queue_capacity` (503 "worker queue full"); a henv at its in-flight cap gets its own 503.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -50,7 +50,8 @@ pub struct HenvSlot {
     inflight: AtomicUsize,
     /// The henv's own cap (0: the server's default).
     max_inflight: AtomicUsize,
-    last_request: Mutex<Instant>,
+    /// When its last request was dispatched (ms since the dispatcher started).
+    last_request: AtomicU64,
 }
 
 /// Counts one request in flight for its henv until dropped (answered, failed, or dropped
@@ -82,7 +83,7 @@ impl HenvTable {
             next: AtomicUsize::new(0),
             inflight: AtomicUsize::new(0),
             max_inflight: AtomicUsize::new(0),
-            last_request: Mutex::new(Instant::now()),
+            last_request: AtomicU64::new(0),
         });
         slots.insert(hash.to_owned(), s.clone());
         s
@@ -126,6 +127,7 @@ pub struct Dispatch {
     default_max_inflight: usize,
     /// How long a henv keeps its owner without requests (then it may be placed anew).
     idle: Duration,
+    epoch: Instant,
     rr: usize,
 }
 
@@ -177,6 +179,7 @@ impl Dispatch {
                 affinity,
                 default_max_inflight,
                 idle,
+                epoch: Instant::now(),
                 rr: 0,
             },
             shared,
@@ -216,13 +219,9 @@ impl Dispatch {
                 if slot.inflight.load(Relaxed) >= cap.max(1) {
                     return Err(DispatchError::HenvBusy);
                 }
-                let now = Instant::now();
-                let idle = {
-                    let mut last = slot.last_request.lock().unwrap_or_else(|p| p.into_inner());
-                    let idle = now.duration_since(*last) >= self.idle;
-                    *last = now;
-                    idle
-                };
+                let now = self.epoch.elapsed().as_millis() as u64;
+                let last = slot.last_request.swap(now, Relaxed);
+                let idle = now.saturating_sub(last) >= self.idle.as_millis() as u64;
                 let mut owner = slot.owner.load(Relaxed);
                 if owner >= self.queues.len() || (idle && slot.inflight.load(Relaxed) == 0) {
                     owner = self.least_loaded();
