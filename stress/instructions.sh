@@ -16,7 +16,7 @@ ROUTE=${ROUTE:-/hello}
 N1=${N1:-300}
 N2=${N2:-1300}
 die() { echo "instructions: $*" >&2; exit 2; }
-for tool in valgrind python3 callgrind_annotate callgrind_control; do
+for tool in valgrind python3 callgrind_control; do
     command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install valgrind python3)"
 done
 [[ -x $HBF_BIN ]] || die "$HBF_BIN not built (cargo build --release --bin hbf)"
@@ -61,7 +61,7 @@ PY
     kill -TERM "$PID"
     wait "$PID" 2>/dev/null || true
     PID=
-    callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }'
+    awk '/^totals:/ { print $2; exit }' "$out"
 }
 
 a=$(measure "$N1")

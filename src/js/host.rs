@@ -221,7 +221,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
     host.set(
         "currentRequest",
         // The request whose turn runs now (0: none): timers remember it as their owner.
-        Function::new(ctx.clone(), move || scopes.current() as f64)?,
+        Function::new(ctx.clone(), move || scopes.timer_owner() as f64)?,
     )?;
     ctx.globals().set("__hbf_host", host.clone())?;
 

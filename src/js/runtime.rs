@@ -465,14 +465,15 @@ impl AppRuntime {
             None => Err(JsError::NoResponse),
         };
         // Timers never outlive their request; req, res and the router's state are freed.
-        if let Ok(clear) = self.clear_owner.clone().restore(ctx) {
-            let _ = clear.call::<_, ()>((id as f64,));
+        if self.scopes.close(id) {
+            if let Ok(clear) = self.clear_owner.clone().restore(ctx) {
+                let _ = clear.call::<_, ()>((id as f64,));
+            }
         }
         if let Ok(release) = self.release.clone().restore(ctx) {
             let arg = promise.map_or_else(|| Value::new_undefined(ctx.clone()), |p| p.into_value());
             let _ = release.call::<_, ()>((arg,));
         }
-        self.scopes.close(id);
         result
     }
 

@@ -37,6 +37,8 @@ pub struct Binding {
     pub deadline: Instant,
     /// Set when the request ends, for producers of completions to stop early.
     cancel: Option<Arc<AtomicBool>>,
+    /// Whether a timer was started in one of its turns (else there is none to clear).
+    timers: bool,
 }
 
 impl Binding {
@@ -52,6 +54,7 @@ impl Binding {
             principal,
             deadline,
             cancel: None,
+            timers: false,
         }
     }
 }
@@ -100,14 +103,31 @@ impl Scopes {
     }
 
     /// A request ended (answered, failed or out of time): its pending operations are
-    /// cancelled and later turns of it run detached.
-    pub fn close(&self, request_id: u64) {
+    /// cancelled and later turns of it run detached. Returns whether it started timers.
+    pub fn close(&self, request_id: u64) -> bool {
         let mut live = self.live.borrow_mut();
-        if let Some(i) = live.iter().position(|b| b.request_id == request_id) {
-            if let Some(cancel) = live.swap_remove(i).cancel {
-                cancel.store(true, Ordering::Relaxed);
-            }
+        let Some(i) = live.iter().position(|b| b.request_id == request_id) else {
+            return false;
+        };
+        let b = live.swap_remove(i);
+        if let Some(cancel) = b.cancel {
+            cancel.store(true, Ordering::Relaxed);
         }
+        b.timers
+    }
+
+    /// The request of the running turn, for a timer it starts (0 outside requests).
+    pub fn timer_owner(&self) -> u64 {
+        let id = self.current.get();
+        if let Some(b) = self
+            .live
+            .borrow_mut()
+            .iter_mut()
+            .find(|b| b.request_id == id)
+        {
+            b.timers = true;
+        }
+        id
     }
 
     pub fn is_live(&self, request_id: u64) -> bool {

@@ -92,6 +92,10 @@ impl Affinity for RouteAffinity {
     fn henv_of(&self, req: &Request) -> Option<String> {
         self.router.henv_hint(&self.router.table(), req)
     }
+
+    fn version(&self) -> u64 {
+        self.router.version()
+    }
 }
 
 impl Handler for AppHandler {

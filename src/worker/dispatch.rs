@@ -35,6 +35,10 @@ use crate::http::Request;
 pub trait Affinity: Send + Sync {
     /// The henv (hash) the request is for, or `None` (signup, unknown host...).
     fn henv_of(&self, req: &Request) -> Option<String>;
+
+    /// Changes whenever `henv_of` may answer differently for the same request (a new route
+    /// table): the dispatcher remembers the last Host's henv until then.
+    fn version(&self) -> u64;
 }
 
 const NO_OWNER: usize = usize::MAX;
@@ -129,6 +133,8 @@ pub struct Dispatch {
     idle: Duration,
     epoch: Instant,
     rr: usize,
+    /// The last Host, the route table version, and its henv's slot.
+    last: Option<(String, u64, Option<Arc<HenvSlot>>)>,
 }
 
 /// What a worker thread shares with the dispatcher.
@@ -181,6 +187,7 @@ impl Dispatch {
                 idle,
                 epoch: Instant::now(),
                 rr: 0,
+                last: None,
             },
             shared,
         )
@@ -200,6 +207,22 @@ impl Dispatch {
             .unwrap_or(0)
     }
 
+    /// The placement slot of a request's henv. Keep-alive clients send one Host over and
+    /// over: the last Host's slot is reused while the route table is the same.
+    fn slot_of(&mut self, req: &Request) -> Option<Arc<HenvSlot>> {
+        let affinity = self.affinity.as_ref()?;
+        let version = affinity.version();
+        let host = req.head.host.as_deref().unwrap_or("");
+        if let Some((h, v, slot)) = &self.last {
+            if *v == version && h == host {
+                return slot.clone();
+            }
+        }
+        let slot = affinity.henv_of(req).map(|hash| self.table.slot(&hash));
+        self.last = Some((host.to_owned(), version, slot.clone()));
+        slot
+    }
+
     /// Queues `job` on its henv's worker (or the least loaded one).
     pub fn send(&mut self, mut job: Job) -> Result<(), DispatchError> {
         if self.queues.is_empty() {
@@ -208,10 +231,8 @@ impl Dispatch {
         if self.is_full() {
             return Err(DispatchError::QueueFull);
         }
-        let henv = self.affinity.as_ref().and_then(|a| a.henv_of(&job.request));
-        let worker = match henv {
-            Some(hash) => {
-                let slot = self.table.slot(&hash);
+        let worker = match self.slot_of(&job.request) {
+            Some(slot) => {
                 let cap = match slot.max_inflight.load(Relaxed) {
                     0 => self.default_max_inflight,
                     n => n,
@@ -219,7 +240,11 @@ impl Dispatch {
                 if slot.inflight.load(Relaxed) >= cap.max(1) {
                     return Err(DispatchError::HenvBusy);
                 }
-                let now = self.epoch.elapsed().as_millis() as u64;
+                let now = job
+                    .request
+                    .received_at
+                    .saturating_duration_since(self.epoch)
+                    .as_millis() as u64;
                 let last = slot.last_request.swap(now, Relaxed);
                 let idle = now.saturating_sub(last) >= self.idle.as_millis() as u64;
                 let mut owner = slot.owner.load(Relaxed);
@@ -267,6 +292,9 @@ mod tests {
     impl Affinity for ByHost {
         fn henv_of(&self, req: &Request) -> Option<String> {
             req.head.host.clone()
+        }
+        fn version(&self) -> u64 {
+            0
         }
     }
 

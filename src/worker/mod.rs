@@ -248,7 +248,6 @@ impl Worker {
         let mut state = handler.worker(&env);
         let mut done = Vec::new();
         let mut jobs_open = true;
-        let mut last_job = Instant::now();
         loop {
             if !jobs_open && self.parked.is_empty() {
                 break;
@@ -268,7 +267,6 @@ impl Worker {
             let ok = crossbeam_channel::select! {
                 recv(jobs) -> job => match job {
                     Ok(job) => {
-                        last_job = Instant::now();
                         self.queue.taken();
                         self.start(&mut state, handler, &env, job);
                         self.queue.done(self.index);
@@ -284,12 +282,8 @@ impl Worker {
                     Err(_) => true,
                 },
                 default(timeout) => {
-                    if last_job.elapsed() >= IDLE_TICK && self.parked.is_empty() {
-                        last_job = Instant::now();
-                        guarded(&mut state, handler, &env, |s| s.idle()).is_some()
-                    } else {
-                        true
-                    }
+                    // (a whole tick without a job or anything parked: housekeeping)
+                    wake.is_some() || guarded(&mut state, handler, &env, |s| s.idle()).is_some()
                 }
             };
             let ok = ok
