@@ -4,6 +4,8 @@
 //! Keys: `isolation` ("worker" | "request"), `security_headers` (true | false | {name: value}),
 //! `cors` (null | {"origins": ["https://a.example"] or "*", "methods": [...], "headers": [...],
 //! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets),
+//! `documents_max_bytes`, `documents_max_id_bytes`, `documents_max_depth` (document limits,
+//! see `docs::Limits`), `documents_serve` (true | false: default serving of documents),
 //! `workers` (how many workers the henv's requests spread over, each with its own runtime,
 //! as a Node cluster; default 1: one runtime, one process), `max_inflight` (requests in
 //! flight at once before 503; default `--henv_max_inflight`).
@@ -51,6 +53,10 @@ pub struct HenvSettings {
     pub workers: usize,
     /// Requests in flight at once (0: the server default).
     pub max_inflight: usize,
+    /// Document size and id limits.
+    pub documents: crate::docs::Limits,
+    /// Serve documents by path before the 404 (`docs::serve`).
+    pub documents_serve: bool,
 }
 
 impl Default for HenvSettings {
@@ -65,6 +71,8 @@ impl Default for HenvSettings {
             cache_control: super::assets::DEFAULT_CACHE_CONTROL.into(),
             workers: 1,
             max_inflight: 0,
+            documents: crate::docs::Limits::default(),
+            documents_serve: true,
         }
     }
 }
@@ -74,7 +82,9 @@ impl HenvSettings {
     pub fn load(conn: &Connection) -> rusqlite::Result<HenvSettings> {
         let mut settings = HenvSettings::default();
         let mut stmt = conn.prepare_cached(
-            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', 'workers', 'max_inflight')",
+            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', \
+             'documents_max_bytes', 'documents_max_id_bytes', 'documents_max_depth', 'documents_serve', \
+             'workers', 'max_inflight')",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -135,6 +145,22 @@ impl HenvSettings {
                 });
             }
             ("cache_control", J::String(s)) => self.cache_control = s.clone(),
+            ("documents_max_bytes", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| *n > 0) {
+                    self.documents.max_bytes = n.min(usize::MAX as u64) as usize;
+                }
+            }
+            ("documents_max_id_bytes", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| (1..=4096).contains(n)) {
+                    self.documents.max_id_bytes = n as usize;
+                }
+            }
+            ("documents_max_depth", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| (1..=256).contains(n)) {
+                    self.documents.max_depth = n as usize;
+                }
+            }
+            ("documents_serve", J::Bool(b)) => self.documents_serve = *b,
             _ => {}
         }
     }

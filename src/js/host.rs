@@ -223,6 +223,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
         // The request whose turn runs now (0: none): timers remember it as their owner.
         Function::new(ctx.clone(), move || scopes.timer_owner() as f64)?,
     )?;
+    super::host_buffer::install(ctx, &host)?;
     ctx.globals().set("__hbf_host", host.clone())?;
 
     let native = Object::new(ctx.clone())?;
@@ -261,6 +262,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
     )?;
     ctx.globals().set("__hbf_db_native", native)?;
     super::auth_host::install(ctx, env)?;
+    super::host_docs::install(ctx, env)?;
     Ok(host)
 }
 

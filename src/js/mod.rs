@@ -12,6 +12,8 @@ mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
+mod host_buffer;
+mod host_docs;
 mod runtime;
 mod scope;
 
@@ -34,6 +36,7 @@ pub(crate) const PRELUDE_JS: &str = include_str!("lib/prelude.js");
 pub(crate) const LOADER_JS: &str = include_str!("lib/loader.js");
 pub(crate) const DB_JS: &str = include_str!("lib/db.js");
 pub(crate) const AUTH_JS: &str = include_str!("lib/auth.js");
+pub(crate) const DOCUMENTS_JS: &str = include_str!("lib/documents.js");
 const EXPRESS_JS: &str = include_str!("lib/express.js");
 
 /// Compiled module bytecode, shared between workers.

@@ -144,10 +144,13 @@ pub(super) fn app(
     completions: Option<&CompletionSender>,
 ) -> Step {
     let Some(server_hash) = henv.server_hash.clone() else {
-        return Step::Done(Ok(static_files(
+        let resp = static_files(&henv.conn, req, &henv.settings.cache_control);
+        return Step::Done(Ok(crate::docs::serve::after_404(
             &henv.conn,
+            &henv.authz,
+            &henv.settings,
             req,
-            &henv.settings.cache_control,
+            resp,
         )));
     };
     let per_request = henv.settings.isolation == henv::Isolation::Request;
