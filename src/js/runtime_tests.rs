@@ -10,7 +10,7 @@ use rquickjs::{Function, Object};
 
 use super::*;
 use crate::db::authz::{Authz, Principal, Role};
-use crate::http::{parse_head, Limits, Request};
+use crate::http::Request;
 use crate::observe::Logger;
 use crate::{LogFormat, LogLevel};
 
@@ -102,22 +102,8 @@ fn install_test_host<'js>(
 }
 
 fn request(id: u64, path: &str) -> (Request, Binding) {
-    let raw = format!("GET {path} HTTP/1.1\r\nHost: h\r\n\r\n");
-    let (head, _) = parse_head(raw.as_bytes(), &Limits::default())
-        .unwrap()
-        .unwrap();
-    let now = Instant::now();
-    let deadline = now + Duration::from_secs(2);
-    let req = Request {
-        id,
-        head,
-        body: Vec::new(),
-        peer: "127.0.0.1:1".parse().unwrap(),
-        client_ip: "127.0.0.1".parse().unwrap(),
-        secure: false,
-        received_at: now,
-        deadline,
-    };
+    let req = crate::worker::test_request(id, "h", path, Duration::from_secs(2));
+    let deadline = req.deadline;
     let principal = Principal::Request {
         user_id: None,
         role: Role::Anon,

@@ -283,7 +283,6 @@ impl Dispatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{parse_head, Limits};
     use crossbeam_channel::Receiver;
 
     /// The henv of a request is its Host header (as the router would resolve one hostname).
@@ -299,24 +298,10 @@ mod tests {
     }
 
     fn job(host: &str) -> Job {
-        let raw = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
-        let (head, _) = parse_head(raw.as_bytes(), &Limits::default())
-            .unwrap()
-            .unwrap();
-        let now = Instant::now();
         Job {
             token: 0,
             serial: 0,
-            request: Request {
-                id: 1,
-                head,
-                body: Vec::new(),
-                peer: "127.0.0.1:1".parse().unwrap(),
-                client_ip: "127.0.0.1".parse().unwrap(),
-                secure: false,
-                received_at: now,
-                deadline: now + Duration::from_secs(5),
-            },
+            request: super::super::test_request(1, host, "/", Duration::from_secs(5)),
             inflight: None,
         }
     }

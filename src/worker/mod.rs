@@ -427,6 +427,26 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
+/// A parsed `GET path` for `host` with id `id` and a deadline `timeout` away, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_request(id: u64, host: &str, path: &str, timeout: Duration) -> Request {
+    let raw = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    let (head, _) = crate::http::parse_head(raw.as_bytes(), &crate::http::Limits::default())
+        .expect("a valid head")
+        .expect("a complete head");
+    let now = Instant::now();
+    Request {
+        id,
+        head,
+        body: Vec::new(),
+        peer: ([127, 0, 0, 1], 1).into(),
+        client_ip: [127, 0, 0, 1].into(),
+        secure: false,
+        received_at: now,
+        deadline: now + timeout,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
