@@ -39,7 +39,7 @@ wait_port() { # log pattern -> prints port
 }
 
 "$HBF_BIN" import stress/apps/bench --host localhost --storage_dir "$WORK/henvs" >/dev/null
-"$HBF_BIN" serve --port 0 --storage_dir "$WORK/henvs" --log_level info --access_log false >"$WORK/hbf.log" 2>&1 &
+"$HBF_BIN" serve --port 0 --admin_bind "" --storage_dir "$WORK/henvs" --log_level info --access_log false >"$WORK/hbf.log" 2>&1 &
 PIDS+=($!)
 HBF_PORT=$(wait_port "$WORK/hbf.log" '"addr":"127\.0\.0\.1:[0-9]+')
 

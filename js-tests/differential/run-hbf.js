@@ -29,7 +29,7 @@ function copyDir(from, to) {
 function serve(storage) {
   return new Promise((resolve, reject) => {
     const child = spawn(HBF, ['serve', '--port', '0', '--storage_dir', storage, '--log_level', 'info',
-      '--access_log', 'false', '--workers', '1', '--builtin_bare_paths', 'false'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--access_log', 'false', '--workers', '1', '--builtin_bare_paths', 'false', '--admin_bind', ''], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (d) => {
       log += d;

@@ -185,6 +185,11 @@ impl TestServer {
         self.handle.metrics()
     }
 
+    /// A client of the operator listener (`/metrics`, the full `/health`).
+    pub fn admin(&self) -> Client {
+        Client::connect(self.handle.admin_addr().expect("operator listener is on"))
+    }
+
     /// Stops the server and waits for its event loop to exit.
     pub fn stop_and_wait(self) -> io::Result<()> {
         self.handle.stop();
