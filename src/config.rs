@@ -31,6 +31,19 @@ pub enum LogFormat {
     Text,
 }
 
+/// `--durability`: what a committed transaction survives (SQLite `synchronous` in WAL mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Durability {
+    /// `synchronous=NORMAL`: a commit survives a crash of the process (SIGKILL, panic, OOM
+    /// kill) but the last commits before a power loss or kernel crash may be lost (never
+    /// half-applied: the database stays consistent). One fsync per checkpoint, not per commit.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: every commit is fsynced to the WAL before it is acknowledged, so
+    /// it also survives a power loss. Costs one fsync per write transaction.
+    Full,
+}
+
 /// `--admin_bind`: where the operator listener binds, or `None` (empty value) for no listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AdminBind(pub Option<SocketAddr>);
@@ -317,6 +330,11 @@ pub struct Config {
     /// hosts, not only `/_hbf/health` and `/_hbf/metrics`; by default the apps own those paths.
     #[arg(long = "builtin_bare_paths", env = "HBF_BUILTIN_BARE_PATHS", default_value_t = false, action = clap::ArgAction::Set)]
     pub builtin_bare_paths: bool,
+
+    /// What an acknowledged write survives: `normal` (process crash; the last commits may be
+    /// lost on power loss) or `full` (also power loss; one fsync per write transaction).
+    #[arg(long = "durability", env = "HBF_DURABILITY", value_enum, default_value_t = Durability::Normal)]
+    pub durability: Durability,
 
     /// Operator listener (`ADDR:PORT`) serving `/metrics` and the full `/health` JSON; process-wide
     /// data is never answered on app hosts. Empty turns it off. Port 0 picks a free port.

@@ -21,7 +21,7 @@ mod server;
 mod util;
 pub mod worker;
 
-pub use config::{AdminBind, Config, ConfigError, LogFormat, LogLevel};
+pub use config::{AdminBind, Config, ConfigError, Durability, LogFormat, LogLevel};
 pub use net::{IpNet, TlsError};
 pub use observe::{Event, Hook, Metrics};
 pub use server::{Server, ServerHandle, StartError, StopHandle, TlsReloader};

@@ -133,6 +133,7 @@ impl Server {
         let config = self.config;
         config.validate()?;
         config.prepare_storage_dir()?;
+        crate::db::set_durability(config.durability);
         let tls = TlsState::load(&config)?;
         let bind = |flag: &'static str, port: u16| {
             let addr = SocketAddr::new(config.bind, port);

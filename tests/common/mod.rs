@@ -11,6 +11,8 @@
 #![allow(dead_code)]
 
 pub mod apps;
+pub mod ledger;
+pub mod proc;
 pub mod tls;
 
 use std::io::{self, Read, Write};
