@@ -17,6 +17,7 @@ pub mod http;
 pub mod js;
 mod net;
 pub mod observe;
+pub mod ops;
 mod server;
 mod util;
 pub mod worker;

@@ -73,6 +73,8 @@ enum Command {
         #[command(subcommand)]
         command: HenvCommand,
     },
+    #[command(flatten)]
+    Ops(hbf::ops::cli::OpsCommand),
 }
 
 #[derive(Subcommand)]
@@ -182,6 +184,7 @@ fn main() -> ExitCode {
             .map(|n| println!("{}", henv::dns_safe_hash(&n)))
             .map_err(|e| format!("{name:?}: {e}")),
         Command::Henv { command } => henv_command(command),
+        Command::Ops(command) => hbf::ops::cli::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

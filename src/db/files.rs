@@ -106,9 +106,7 @@ pub fn delete_file(conn: &Connection, path: &str) -> rusqlite::Result<bool> {
         > 0)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::util::hex;
 
 #[cfg(test)]
 mod tests {

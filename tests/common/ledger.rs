@@ -39,7 +39,7 @@ pub fn henv_file(storage: &Path, host: &str) -> PathBuf {
 }
 
 /// What the clients got acknowledged: (host, key) of transactions and of items.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Acked {
     pub txs: BTreeSet<(String, String)>,
     pub items: BTreeSet<(String, String)>,
@@ -210,4 +210,34 @@ pub fn check_storage(storage: &Path, hosts: &[String], acked: &Acked) -> HenvChe
         problems.len()
     );
     total
+}
+
+/// Every row of the app tables of a henv file, as sorted text lines (for comparing copies).
+pub fn dump_rows(file: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(file).expect("open for dump");
+    let mut rows = Vec::new();
+    for sql in [
+        "SELECT 'ledger', tx, side, amount FROM ledger ORDER BY tx, side",
+        "SELECT 'items', k, v, '' FROM items ORDER BY k",
+        "SELECT 'nodes', name, content, type FROM nodes ORDER BY id",
+    ] {
+        let mut st = conn.prepare(sql).expect("dump query");
+        let part = st
+            .query_map([], |r| {
+                Ok(format!(
+                    "{}|{}|{}|{}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, rusqlite::types::Value>(2)
+                        .map(|v| format!("{v:?}"))?,
+                    r.get::<_, rusqlite::types::Value>(3)
+                        .map(|v| format!("{v:?}"))?
+                ))
+            })
+            .expect("dump rows")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("dump rows");
+        rows.extend(part);
+    }
+    rows
 }

@@ -1,0 +1,123 @@
+//! `hbf restore`: puts a henv from a backup directory back into a storage directory, with its
+//! registry entry (hostname, owner, custom domains).
+//!
+//! The backup file is verified first (SHA-256 against the manifest, then `PRAGMA
+//! integrity_check`). The data goes in through SQLite's backup API into a connection on the
+//! destination file, in one write transaction: a server that has the henv open sees the old
+//! content or the new, never a mix, and notices the change by itself (`data_version`). A henv
+//! that exists in the destination is only overwritten with `force`.
+
+use std::path::PathBuf;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::backup::copy_pages;
+use super::manifest::{sha256_file, Manifest, ManifestEntry};
+use super::{integrity_check, sql_err, OpsError, Progress};
+use crate::henv::{store, Registry, RegistryError};
+
+/// What `restore` puts where.
+#[derive(Clone, Debug)]
+pub struct RestoreOptions {
+    /// The backup directory (with `manifest.json`).
+    pub src: PathBuf,
+    pub storage_dir: PathBuf,
+    /// The henv to restore (hostname, custom domain or hash); `None` for every henv.
+    pub host: Option<String>,
+    /// Overwrite henvs that exist in the destination.
+    pub force: bool,
+}
+
+/// Restores the selected henvs; returns the entries restored.
+pub fn restore(
+    opts: &RestoreOptions,
+    progress: &mut dyn Progress,
+) -> Result<Vec<ManifestEntry>, OpsError> {
+    let manifest = Manifest::read(&opts.src)?;
+    let entries: Vec<ManifestEntry> = match &opts.host {
+        Some(name) => vec![manifest
+            .find(name)
+            .cloned()
+            .ok_or_else(|| OpsError::UnknownHenv {
+                name: name.clone(),
+                where_: format!("the backup {}", opts.src.display()),
+            })?],
+        None => manifest.henvs.clone(),
+    };
+    // Verify everything before touching the destination.
+    for e in &entries {
+        verify(opts, e)?;
+    }
+    store::ensure_private_dir(&opts.storage_dir).map_err(super::io_err(&opts.storage_dir))?;
+    let mut registry = Registry::open(&opts.storage_dir)?;
+    for e in &entries {
+        let dst = store::hash_path(&opts.storage_dir, &e.hash);
+        let live = dst.exists() || registry.get(&e.hostname)?.is_some();
+        if live && !opts.force {
+            return Err(OpsError::WouldClobber {
+                host: e.hostname.clone(),
+                path: dst,
+            });
+        }
+    }
+    for e in &entries {
+        register(&mut registry, e)?;
+        let src = opts.src.join(&e.file);
+        let dst = store::hash_path(&opts.storage_dir, &e.hash);
+        progress.start(&e.hostname, 0);
+        store::ensure_private_file(&dst).map_err(super::io_err(&dst))?;
+        let source = Connection::open_with_flags(&src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(sql_err(&src))?;
+        let mut target = Connection::open(&dst).map_err(sql_err(&dst))?;
+        target
+            .busy_timeout(crate::db::BUSY_TIMEOUT)
+            .map_err(sql_err(&dst))?;
+        copy_pages(&source, &mut target, &src, progress)?;
+        // The copy carries the backup's rollback-journal mode; henv files are WAL.
+        target
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql_err(&dst))?;
+        integrity_check(&target, &dst)?;
+        drop(target);
+        store::ensure_private_file(&dst).map_err(super::io_err(&dst))?;
+        progress.finish(&format!("{} restored", e.hostname));
+    }
+    Ok(entries)
+}
+
+/// Checksum, then integrity, of one backup file.
+fn verify(opts: &RestoreOptions, e: &ManifestEntry) -> Result<(), OpsError> {
+    let src = opts.src.join(&e.file);
+    if e.file.contains('/') || e.file.contains("..") {
+        return Err(OpsError::Manifest {
+            path: opts.src.join(super::manifest::MANIFEST_FILE),
+            detail: format!("file name {:?} is not a plain name", e.file),
+        });
+    }
+    let (actual, _) = sha256_file(&src)?;
+    if actual != e.sha256 {
+        return Err(OpsError::Checksum {
+            path: src,
+            expected: e.sha256.clone(),
+            actual,
+        });
+    }
+    let conn = Connection::open_with_flags(&src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sql_err(&src))?;
+    integrity_check(&conn, &src)
+}
+
+/// Creates or completes the registry entry: hostname, owner, custom domains.
+fn register(registry: &mut Registry, e: &ManifestEntry) -> Result<(), OpsError> {
+    if registry.get(&e.hostname)?.is_none() {
+        registry.create(&e.hostname, e.owner.as_deref())?;
+    }
+    for d in &e.domains {
+        match registry.add_domain(&e.hostname, d) {
+            Ok(_) => {}
+            Err(RegistryError::NameTaken { hash, .. }) if hash == e.hash => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(())
+}
