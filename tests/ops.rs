@@ -209,3 +209,40 @@ fn restore_refuses_damage_and_clobbering_and_forces_into_a_live_server() {
     assert_eq!(count(), 2);
     server.stop();
 }
+
+/// Whether `tool` is on PATH or in ~/.local/bin (where `pip install --user` puts it).
+fn have_tool(tool: &str) -> bool {
+    let local = std::env::var("HOME")
+        .map(|h| format!("{h}/.local/bin"))
+        .unwrap_or_default();
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain([local.as_str()])
+        .any(|dir| std::path::Path::new(dir).join(tool).is_file());
+    found
+}
+
+#[test]
+fn litestream_replicates_every_henv_to_s3_and_restores_them() {
+    if !have_tool("litestream") || !have_tool("moto_server") {
+        eprintln!("note: litestream or moto_server missing (scripts/install-deps.sh installs them); skipped");
+        return;
+    }
+    let script = common::proc::repo_root().join("stress/litestream.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .env("HBF_BIN", hbf_bin())
+        .env("BUILD", "never")
+        .output()
+        .expect("run stress/litestream.sh");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("PASS: litestream"),
+        "{text}"
+    );
+}

@@ -37,9 +37,10 @@ pub enum OpsCommand {
         storage: Storage,
     },
     /// Restore henvs from a backup directory into the storage directory, with their registry
-    /// entries; checks the manifest checksum and integrity first.
+    /// entries; checks the manifest checksum and integrity first. SRC may also be one SQLite
+    /// file (e.g. a Litestream point-in-time restore), restored as the henv of --host.
     Restore {
-        /// Backup directory (with manifest.json).
+        /// Backup directory (with manifest.json), or one SQLite file.
         src: PathBuf,
         /// The henv to restore (hostname, custom domain or hash).
         #[arg(long, required_unless_present = "all", conflicts_with = "all")]

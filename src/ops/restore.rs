@@ -5,7 +5,8 @@
 //! integrity_check`). The data goes in through SQLite's backup API into a connection on the
 //! destination file, in one write transaction: a server that has the henv open sees the old
 //! content or the new, never a mix, and notices the change by itself (`data_version`). A henv
-//! that exists in the destination is only overwritten with `force`.
+//! that exists in the destination is only overwritten with `force`. SRC may also be a single
+//! SQLite file (a Litestream point-in-time restore): it becomes the henv named by `host`.
 
 use std::path::PathBuf;
 
@@ -33,6 +34,9 @@ pub fn restore(
     opts: &RestoreOptions,
     progress: &mut dyn Progress,
 ) -> Result<Vec<ManifestEntry>, OpsError> {
+    if opts.src.is_file() {
+        return restore_file(opts, progress);
+    }
     let manifest = Manifest::read(&opts.src)?;
     let entries: Vec<ManifestEntry> = match &opts.host {
         Some(name) => vec![manifest
@@ -48,6 +52,61 @@ pub fn restore(
     for e in &entries {
         verify(opts, e)?;
     }
+    restore_entries(opts, &opts.src, entries, progress)
+}
+
+/// SRC is one SQLite file (a Litestream point-in-time restore, a copy): restores it as the
+/// henv of `--host`. There is no manifest, so only its integrity is checked.
+fn restore_file(
+    opts: &RestoreOptions,
+    progress: &mut dyn Progress,
+) -> Result<Vec<ManifestEntry>, OpsError> {
+    let Some(name) = &opts.host else {
+        return Err(OpsError::Invalid(format!(
+            "{} is a single database file: name the henv it becomes with --host",
+            opts.src.display()
+        )));
+    };
+    let host = crate::henv::normalize_hostname(name).map_err(|source| {
+        OpsError::Registry(RegistryError::Hostname {
+            host: name.clone(),
+            source,
+        })
+    })?;
+    let dir = opts.src.parent().unwrap_or(std::path::Path::new("."));
+    let file = opts
+        .src
+        .file_name()
+        .and_then(|f| f.to_str())
+        .ok_or_else(|| OpsError::Invalid(format!("{}: not a file name", opts.src.display())))?;
+    let (sha256, bytes) = sha256_file(&opts.src)?;
+    let conn = Connection::open_with_flags(&opts.src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sql_err(&opts.src))?;
+    integrity_check(&conn, &opts.src)?;
+    drop(conn);
+    let owner = Registry::open(&opts.storage_dir)
+        .ok()
+        .and_then(|r| r.get(&host).ok().flatten())
+        .and_then(|e| e.owner);
+    let entry = ManifestEntry {
+        hash: crate::henv::dns_safe_hash(&host),
+        hostname: host,
+        owner,
+        domains: Vec::new(),
+        file: file.to_owned(),
+        bytes,
+        sha256,
+    };
+    restore_entries(opts, dir, vec![entry], progress)
+}
+
+/// Registers and copies verified entries whose files are in `dir`.
+fn restore_entries(
+    opts: &RestoreOptions,
+    dir: &std::path::Path,
+    entries: Vec<ManifestEntry>,
+    progress: &mut dyn Progress,
+) -> Result<Vec<ManifestEntry>, OpsError> {
     store::ensure_private_dir(&opts.storage_dir).map_err(super::io_err(&opts.storage_dir))?;
     let mut registry = Registry::open(&opts.storage_dir)?;
     for e in &entries {
@@ -62,7 +121,7 @@ pub fn restore(
     }
     for e in &entries {
         register(&mut registry, e)?;
-        let src = opts.src.join(&e.file);
+        let src = dir.join(&e.file);
         let dst = store::hash_path(&opts.storage_dir, &e.hash);
         progress.start(&e.hostname, 0);
         store::ensure_private_file(&dst).map_err(super::io_err(&dst))?;
