@@ -109,6 +109,10 @@ enum HenvCommand {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    /// Hand a henv to another node's storage directory without losing writes: online copy,
+    /// drain (unregister, wait), final sync under the write lock, register there, old copy to
+    /// trash/.
+    Move(hbf::ops::cli::MoveArgs),
     /// Route a custom domain to the henv of HOST.
     AddDomain {
         host: String,
@@ -423,6 +427,7 @@ fn henv_command(command: HenvCommand) -> Result<(), String> {
     let registry =
         |s: &StorageArgs| henv::Registry::open(&s.storage_dir).map_err(|e| e.to_string());
     match command {
+        HenvCommand::Move(args) => hbf::ops::cli::run_move(args),
         HenvCommand::Create {
             host,
             owner,

@@ -246,3 +246,56 @@ fn litestream_replicates_every_henv_to_s3_and_restores_them() {
         "{text}"
     );
 }
+
+#[test]
+fn henv_move_between_running_nodes_keeps_every_acknowledged_write() {
+    let dir = TempDir::new("ops-move");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let hosts = ledger::hosts(2);
+    ledger::create_henvs(&a, &hosts);
+    std::fs::create_dir_all(&b).unwrap();
+    let args = ["--workers", "2", "--default_host", ""];
+    let (node_a, node_b) = (HbfProcess::serve(&a, &args), HbfProcess::serve(&b, &args));
+    let moving = &hosts[..1];
+    let load = Load::start(node_a.addr, moving, 3, "m", Rng::seed_from_env());
+    std::thread::sleep(Duration::from_millis(500));
+    let out = hbf_ok(&[
+        "henv",
+        "move",
+        &hosts[0],
+        "--to",
+        s(&b),
+        "--drain_ms",
+        "1500",
+        "--storage_dir",
+        s(&a),
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(said.contains("moved l0.test"), "{said}");
+    let acked = load.finish();
+    assert!(
+        !acked.txs.is_empty(),
+        "the source acknowledged writes before the move"
+    );
+    // Every write node A acknowledged is on node B, intact.
+    let file = ledger::henv_file(&b, &hosts[0]);
+    let found = ledger::check_henv(&file, &hosts[0], &acked).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert!(found.txs >= acked.txs.len());
+    // Node B serves it, node A no longer does; the henv that stayed is untouched.
+    assert!(common::wait_until(Duration::from_secs(5), || {
+        matches!(
+            http(node_b.addr, "GET", &hosts[0], "/count", None),
+            Ok((200, _))
+        )
+    }));
+    let (status, _) = http(node_a.addr, "GET", &hosts[0], "/count", None).unwrap();
+    assert_eq!(status, 404);
+    let (status, _) = http(node_a.addr, "GET", &hosts[1], "/count", None).unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        !ledger::henv_file(&a, &hosts[0]).exists(),
+        "old copy moved to trash/"
+    );
+    node_a.stop();
+    node_b.stop();
+}

@@ -131,6 +131,7 @@ pub(crate) fn copy_pages(
     let backup = Backup::new(source, target).map_err(sql_err(label))?;
     let mut restarts = 0;
     let mut last_remaining = i32::MAX;
+    let mut waited = Duration::ZERO;
     loop {
         let pages = match restarts >= MAX_RESTARTS {
             true => -1,
@@ -138,9 +139,19 @@ pub(crate) fn copy_pages(
         };
         match backup.step(pages).map_err(sql_err(label))? {
             StepResult::Done => break,
-            StepResult::More => {}
-            StepResult::Busy | StepResult::Locked => std::thread::sleep(Duration::from_millis(5)),
-            _ => std::thread::sleep(Duration::from_millis(5)),
+            StepResult::More => waited = Duration::ZERO,
+            _ => {
+                // Busy or locked: another connection holds a lock the copy needs.
+                if waited >= crate::db::BUSY_TIMEOUT {
+                    return Err(OpsError::Invalid(format!(
+                        "{}: stayed locked for {} s; retry when it is less busy",
+                        label.display(),
+                        waited.as_secs()
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+                waited += Duration::from_millis(5);
+            }
         }
         let p = backup.progress();
         if p.remaining > last_remaining {

@@ -57,6 +57,41 @@ pub enum OpsCommand {
     },
 }
 
+/// `hbf henv move`'s arguments (main.rs adds it to the `henv` subcommands).
+#[derive(Args, Clone, Debug)]
+pub struct MoveArgs {
+    /// The henv to move (hostname, custom domain or hash).
+    pub host: String,
+    /// The destination node's storage directory (the henv must not exist there).
+    #[arg(long)]
+    pub to: PathBuf,
+    /// Wait after unregistering the henv on the source before the final sync: the source's
+    /// route reload (about 1 s) plus its request deadline (--qjs_timeout_ms), in milliseconds.
+    #[arg(long = "drain_ms", default_value_t = 7000)]
+    pub drain_ms: u64,
+    #[command(flatten)]
+    pub storage: Storage,
+}
+
+/// Runs `hbf henv move`.
+pub fn run_move(args: MoveArgs) -> Result<(), String> {
+    let opts = super::MoveOptions {
+        host: args.host,
+        from: args.storage.storage_dir,
+        to: args.to,
+        drain: std::time::Duration::from_millis(args.drain_ms),
+    };
+    let moved = super::move_henv(&opts, &mut TermProgress::new()).map_err(|e| e.to_string())?;
+    println!(
+        "moved {} ({}) to {}; the old copy is in {}",
+        moved.entry.hostname,
+        moved.entry.hash,
+        moved.path.display(),
+        moved.trashed.display()
+    );
+    Ok(())
+}
+
 /// Runs one command; `Err` is the one-line message for stderr.
 pub fn run(cmd: OpsCommand) -> Result<(), String> {
     match cmd {

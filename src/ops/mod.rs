@@ -7,6 +7,7 @@
 pub mod backup;
 pub mod cli;
 pub mod manifest;
+pub mod moves;
 pub mod progress;
 pub mod restore;
 
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 pub use backup::{backup, BackupOptions, Selection};
 pub use manifest::{Manifest, ManifestEntry};
+pub use moves::{move_henv, MoveOptions, Moved};
 pub use progress::{NoProgress, Progress, TermProgress};
 pub use restore::{restore, RestoreOptions};
 
