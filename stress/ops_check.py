@@ -8,6 +8,8 @@
   ops_check.py compare DIR_A DIR_B        every henv file of DIR_A has the same rows (ledger,
         items, nodes) in DIR_B, and the registries list the same henvs.
   ops_check.py count FILE TABLE           rows of TABLE in a SQLite file.
+  ops_check.py check-nodes ACKED_FILE DIR...   as check, with the henvs spread over several
+        storage directories: each acknowledged henv's file must be in exactly one of them.
 
 Exit 0 when the check holds, 1 otherwise (with the problems on stderr). Loopback only.
 """
@@ -81,6 +83,27 @@ def write(addr, acked_file, tag, count, hosts):
                 ok += 1
     print(f"write: {ok}/{count} acknowledged")
     return 0
+
+
+def check_nodes(acked_file, dirs):
+    problems = []
+    hosts = sorted({line.split()[0] for line in open(acked_file)})
+    by_dir = {}
+    for host in hosts:
+        where = [d for d in dirs if os.path.exists(os.path.join(d, henv_hash(host) + ".db"))]
+        if len(where) != 1:
+            problems.append(f"{host}: file on {len(where)} nodes {where}")
+        else:
+            by_dir.setdefault(where[0], []).append(host)
+    for d, hs in by_dir.items():
+        sub = os.path.join(d, ".acked-check")
+        with open(acked_file) as f, open(sub, "w") as out:
+            out.writelines(line for line in f if line.split()[0] in hs)
+        if check(d, sub) != 0:
+            problems.append(f"{d}: check failed")
+        os.remove(sub)
+    report(problems, f"check-nodes: {len(hosts)} henvs, each on exactly one of {len(dirs)} nodes")
+    return 1 if problems else 0
 
 
 def check(directory, acked_file):
@@ -181,6 +204,8 @@ def main(argv):
         return check(*args)
     if cmd == "compare" and len(args) == 2:
         return compare(*args)
+    if cmd == "check-nodes" and len(args) >= 2:
+        return check_nodes(args[0], args[1:])
     if cmd == "count" and len(args) == 2:
         return count(*args)
     print(__doc__, file=sys.stderr)
