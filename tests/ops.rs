@@ -299,3 +299,26 @@ fn henv_move_between_running_nodes_keeps_every_acknowledged_write() {
     node_a.stop();
     node_b.stop();
 }
+
+#[test]
+fn deployment_files_pass_their_checkers() {
+    // hadolint, systemd-analyze verify, kubernetes-validate --strict; the empty-root run of the
+    // static binary when scripts/build-static.sh has built it. Missing tools are skipped.
+    let script = common::proc::repo_root().join("stress/deploy_check.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .env("HBF_BIN", hbf_bin())
+        .env("BUILD", "never")
+        .env("SKIP_MISSING", "1")
+        .output()
+        .expect("run stress/deploy_check.sh");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("PASS: deploy_check"),
+        "{text}"
+    );
+}
