@@ -33,26 +33,17 @@ def henv_hash(host):
     return out
 
 
-def post(addr, host, path, body):
+def request(addr, method, host, path, body=None):
+    """Status of one request to ADDR with Host HOST (0 when no response arrived)."""
     h, p = addr.rsplit(":", 1)
     conn = http.client.HTTPConnection(h, int(p), timeout=10)
     try:
-        data = json.dumps(body)
-        conn.request("POST", path, data, {"Host": host, "Content-Type": "application/json"})
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status
-    except OSError:
-        return 0
-    finally:
-        conn.close()
-
-
-def get(addr, host, path):
-    h, p = addr.rsplit(":", 1)
-    conn = http.client.HTTPConnection(h, int(p), timeout=10)
-    try:
-        conn.request("GET", path, headers={"Host": host})
+        headers = {"Host": host}
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, data, headers)
         resp = conn.getresponse()
         resp.read()
         return resp.status
@@ -65,17 +56,17 @@ def get(addr, host, path):
 def write(addr, acked_file, tag, count, hosts):
     # server.js creates the tables when it first loads; the data API alone does not load it.
     for host in set(hosts):
-        get(addr, host, "/count")
+        request(addr, "GET", host, "/count")
     ok = 0
     with open(acked_file, "a") as out:
         for i in range(int(count)):
             host = hosts[i % len(hosts)]
             key = f"{tag}-{i}"
             if i % 3 == 2:
-                status = post(addr, host, "/_api/tables/items", {"k": key, "v": f"value {i}"})
+                status = request(addr, "POST", host, "/_api/tables/items", {"k": key, "v": f"value {i}"})
                 kind = "item"
             else:
-                status = post(addr, host, "/tx", {"tx": key, "amount": i, "pad": "p" * (i % 500)})
+                status = request(addr, "POST", host, "/tx", {"tx": key, "amount": i, "pad": "p" * (i % 500)})
                 kind = "tx"
             if status == 201:
                 out.write(f"{host} {kind} {key}\n")

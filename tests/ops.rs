@@ -210,6 +210,25 @@ fn restore_refuses_damage_and_clobbering_and_forces_into_a_live_server() {
     server.stop();
 }
 
+/// Runs `stress/NAME.sh` with the binary under test; panics with its output unless it passes.
+fn run_script(name: &str, env: &[(&str, &str)]) {
+    let script = common::proc::repo_root().join(format!("stress/{name}.sh"));
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .env("HBF_BIN", hbf_bin())
+        .env("BUILD", "never")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let passed = text.contains(&format!("PASS: {name}"));
+    assert!(out.status.success() && passed, "{text}");
+}
+
 /// Whether `tool` is on PATH or in ~/.local/bin (where `pip install --user` puts it).
 fn have_tool(tool: &str) -> bool {
     let local = std::env::var("HOME")
@@ -229,22 +248,7 @@ fn litestream_replicates_every_henv_to_s3_and_restores_them() {
         eprintln!("note: litestream or moto_server missing (scripts/install-deps.sh installs them); skipped");
         return;
     }
-    let script = common::proc::repo_root().join("stress/litestream.sh");
-    let out = std::process::Command::new("bash")
-        .arg(&script)
-        .env("HBF_BIN", hbf_bin())
-        .env("BUILD", "never")
-        .output()
-        .expect("run stress/litestream.sh");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && text.contains("PASS: litestream"),
-        "{text}"
-    );
+    run_script("litestream", &[]);
 }
 
 #[test]
@@ -304,21 +308,5 @@ fn henv_move_between_running_nodes_keeps_every_acknowledged_write() {
 fn deployment_files_pass_their_checkers() {
     // hadolint, systemd-analyze verify, kubernetes-validate --strict; the empty-root run of the
     // static binary when scripts/build-static.sh has built it. Missing tools are skipped.
-    let script = common::proc::repo_root().join("stress/deploy_check.sh");
-    let out = std::process::Command::new("bash")
-        .arg(&script)
-        .env("HBF_BIN", hbf_bin())
-        .env("BUILD", "never")
-        .env("SKIP_MISSING", "1")
-        .output()
-        .expect("run stress/deploy_check.sh");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && text.contains("PASS: deploy_check"),
-        "{text}"
-    );
+    run_script("deploy_check", &[("SKIP_MISSING", "1")]);
 }

@@ -30,7 +30,7 @@ use rusqlite::Connection;
 use super::backup::{copy_henv, copy_pages, open_source};
 use super::manifest::ManifestEntry;
 use super::{integrity_check, io_err, sql_err, OpsError, Progress};
-use crate::henv::{store, Registry, RegistryError};
+use crate::henv::{store, Registry};
 
 /// What `move_henv` moves where.
 #[derive(Clone, Debug)]
@@ -101,7 +101,13 @@ pub fn move_henv(opts: &MoveOptions, progress: &mut dyn Progress) -> Result<Move
     // 4. switch
     std::fs::rename(&partial, &dst).map_err(io_err(&dst))?;
     store::ensure_private_file(&dst).map_err(io_err(&dst))?;
-    register(&mut dst_registry, &entry)?;
+    super::restore::register_entry(
+        &mut dst_registry,
+        &entry.hostname,
+        &entry.hash,
+        entry.owner.as_deref(),
+        &entry.domains,
+    )?;
     // 5. retire, then watch the old file for late writers
     let trashed = store::move_to_trash(&opts.from, &src, &entry.hash).map_err(io_err(&src))?;
     let before = data_version(&source, &trashed)?;
@@ -136,17 +142,4 @@ pub fn move_henv(opts: &MoveOptions, progress: &mut dyn Progress) -> Result<Move
 fn data_version(conn: &Connection, path: &Path) -> Result<i64, OpsError> {
     conn.query_row("PRAGMA data_version", [], |r| r.get(0))
         .map_err(sql_err(path))
-}
-
-/// Registers the moved henv on the destination: hostname, owner, custom domains.
-fn register(registry: &mut Registry, entry: &crate::henv::HenvEntry) -> Result<(), OpsError> {
-    registry.create(&entry.hostname, entry.owner.as_deref())?;
-    for d in &entry.domains {
-        match registry.add_domain(&entry.hostname, d) {
-            Ok(_) => {}
-            Err(RegistryError::NameTaken { hash, .. }) if hash == entry.hash => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
 }

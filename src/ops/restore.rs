@@ -166,15 +166,33 @@ fn verify(opts: &RestoreOptions, e: &ManifestEntry) -> Result<(), OpsError> {
     integrity_check(&conn, &src)
 }
 
-/// Creates or completes the registry entry: hostname, owner, custom domains.
+/// Creates or completes the registry entry of `e`: hostname, owner, custom domains.
 fn register(registry: &mut Registry, e: &ManifestEntry) -> Result<(), OpsError> {
-    if registry.get(&e.hostname)?.is_none() {
-        registry.create(&e.hostname, e.owner.as_deref())?;
+    register_entry(
+        registry,
+        &e.hostname,
+        &e.hash,
+        e.owner.as_deref(),
+        &e.domains,
+    )
+}
+
+/// Creates (if missing) the registry entry of a henv and routes its custom domains to it; a
+/// domain already routed to the same henv is fine.
+pub(crate) fn register_entry(
+    registry: &mut Registry,
+    hostname: &str,
+    hash: &str,
+    owner: Option<&str>,
+    domains: &[String],
+) -> Result<(), OpsError> {
+    if registry.get(hostname)?.is_none() {
+        registry.create(hostname, owner)?;
     }
-    for d in &e.domains {
-        match registry.add_domain(&e.hostname, d) {
+    for d in domains {
+        match registry.add_domain(hostname, d) {
             Ok(_) => {}
-            Err(RegistryError::NameTaken { hash, .. }) if hash == e.hash => {}
+            Err(RegistryError::NameTaken { hash: routed, .. }) if routed == hash => {}
             Err(err) => return Err(err.into()),
         }
     }
