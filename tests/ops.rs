@@ -171,7 +171,7 @@ fn restore_refuses_damage_and_clobbering_and_forces_into_a_live_server() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
     // With --force, into the running server: it sees the backup's state by itself.
-    hbf_ok(&[
+    let forced = [
         "restore",
         s(&backup),
         "--host",
@@ -179,7 +179,8 @@ fn restore_refuses_damage_and_clobbering_and_forces_into_a_live_server() {
         "--force",
         "--storage_dir",
         s(&storage),
-    ]);
+    ];
+    hbf_ok(&forced);
     assert!(
         common::wait_until(Duration::from_secs(5), || count() == 2),
         "the server did not see the restored henv: {}",
@@ -192,15 +193,7 @@ fn restore_refuses_damage_and_clobbering_and_forces_into_a_live_server() {
     bytes[last] ^= 0xff;
     std::fs::write(&file, bytes).unwrap();
     let out = std::process::Command::new(hbf_bin())
-        .args([
-            "restore",
-            s(&backup),
-            "--host",
-            host,
-            "--force",
-            "--storage_dir",
-            s(&storage),
-        ])
+        .args(forced)
         .output()
         .unwrap();
     assert!(!out.status.success());
