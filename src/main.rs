@@ -17,6 +17,8 @@ macro_rules! println {
     }};
 }
 
+mod docs_cli;
+
 use clap::{Args, Parser, Subcommand};
 use hbf::js::{AppConfig, AppHandler};
 use hbf::{henv, Config, Server};
@@ -75,6 +77,11 @@ enum Command {
     },
     #[command(flatten)]
     Ops(hbf::ops::cli::OpsCommand),
+    /// Documents: put, get, ls, rm, search (as the henv's owner).
+    Docs {
+        #[command(subcommand)]
+        command: docs_cli::DocsCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +196,7 @@ fn main() -> ExitCode {
             .map_err(|e| format!("{name:?}: {e}")),
         Command::Henv { command } => henv_command(command),
         Command::Ops(command) => hbf::ops::cli::run(command),
+        Command::Docs { command } => docs_cli::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -164,6 +164,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
         })?,
     )?;
     super::host_buffer::install(ctx, &host)?;
+    super::host_crypto::install(ctx, &host)?;
+    super::host_zlib::install(ctx, &host)?;
     ctx.globals().set("__hbf_host", host.clone())?;
 
     let native = Object::new(ctx.clone())?;
@@ -202,6 +204,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
     )?;
     ctx.globals().set("__hbf_db_native", native)?;
     super::auth_host::install(ctx, env)?;
+    super::host_docs::install(ctx, env)?;
     Ok(host)
 }
 

@@ -12,12 +12,19 @@ mod auth_host;
 pub(crate) mod builtins;
 pub mod completion;
 mod convert;
+mod crypto_keys;
+mod crypto_prims;
 mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
 mod host_buffer;
+mod host_crypto;
+mod host_docs;
+mod host_zlib;
+mod native;
 mod runtime;
+mod zlib_codec;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -42,6 +49,7 @@ pub(crate) const PRELUDE_JS: &str = include_str!("lib/prelude.js");
 pub(crate) const LOADER_JS: &str = include_str!("lib/loader.js");
 pub(crate) const DB_JS: &str = include_str!("lib/db.js");
 pub(crate) const AUTH_JS: &str = include_str!("lib/auth.js");
+pub(crate) const DOCUMENTS_JS: &str = include_str!("lib/documents.js");
 const EXPRESS_JS: &str = include_str!("lib/express.js");
 
 /// Compiled module bytecode, shared between workers.
@@ -381,10 +389,13 @@ fn run_app(
     log: &Arc<Logger>,
 ) -> Result<Response, JsError> {
     let Some(server_hash) = henv.server_hash.clone() else {
-        return Ok(serve_static_only(
+        let resp = serve_static_only(&henv.conn, req, &henv.settings.cache_control);
+        return Ok(crate::docs::serve::after_404(
             &henv.conn,
+            &henv.authz,
+            &henv.settings,
             req,
-            &henv.settings.cache_control,
+            resp,
         ));
     };
     if henv

@@ -13,6 +13,7 @@
 pub mod apps;
 pub mod ledger;
 pub mod proc;
+pub mod docs;
 pub mod tls;
 
 use std::io::{self, Read, Write};
