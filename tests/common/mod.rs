@@ -11,9 +11,9 @@
 #![allow(dead_code)]
 
 pub mod apps;
+pub mod docs;
 pub mod ledger;
 pub mod proc;
-pub mod docs;
 pub mod tls;
 
 use std::io::{self, Read, Write};
