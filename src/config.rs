@@ -284,6 +284,16 @@ pub struct Config {
     #[arg(long = "max_trailer_bytes", env = "HBF_MAX_TRAILER_BYTES", default_value_t = 8 * 1024)]
     pub max_trailer_bytes: usize,
 
+    /// Let `TRACE` requests reach apps (off: 501 before any app code runs; TRACE echoes the
+    /// request, credentials included, back to the client).
+    #[arg(long = "allow_trace", env = "HBF_ALLOW_TRACE")]
+    pub allow_trace: bool,
+
+    /// Let `CONNECT` requests (authority-form target, e.g. `host:443`) reach apps, which see
+    /// path `/` (off: 501; HBF is not a tunnelling proxy).
+    #[arg(long = "allow_connect", env = "HBF_ALLOW_CONNECT")]
+    pub allow_connect: bool,
+
     /// Also answer `/health` and `/metrics` (not only `/_hbf/health`, `/_hbf/metrics`) on every
     /// host; set false to let apps own those paths.
     #[arg(long = "builtin_bare_paths", env = "HBF_BUILTIN_BARE_PATHS", default_value_t = true, action = clap::ArgAction::Set)]
@@ -407,6 +417,10 @@ impl Config {
             max_body: self.max_body_bytes,
             max_chunk_line: self.max_chunk_line_bytes,
             max_trailer_bytes: self.max_trailer_bytes,
+            methods: crate::http::MethodPolicy {
+                allow_trace: self.allow_trace,
+                allow_connect: self.allow_connect,
+            },
         }
     }
 

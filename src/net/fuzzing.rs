@@ -97,6 +97,7 @@ pub fn fuzz_limits() -> Limits {
         max_body: 2048,
         max_chunk_line: 32,
         max_trailer_bytes: 256,
+        methods: Default::default(),
     }
 }
 
