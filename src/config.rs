@@ -182,6 +182,24 @@ pub struct Config {
     )]
     pub metrics_henv_top: usize,
 
+    /// SQLite heap of the whole process past which SQLite frees cached pages, in MiB (0 = off).
+    #[arg(
+        long = "sqlite_soft_heap_limit_mb",
+        env = "HBF_SQLITE_SOFT_HEAP_LIMIT_MB",
+        default_value_t = 256
+    )]
+    pub sqlite_soft_heap_limit_mb: u64,
+
+    /// SQLite heap of the whole process past which an allocation fails (the statement gets
+    /// "out of memory"), in MiB (0 = off). Bounds all henvs' SQL together; each connection's
+    /// values are bounded by the henv's `sql_limits` setting.
+    #[arg(
+        long = "sqlite_hard_heap_limit_mb",
+        env = "HBF_SQLITE_HARD_HEAP_LIMIT_MB",
+        default_value_t = 1024
+    )]
+    pub sqlite_hard_heap_limit_mb: u64,
+
     /// Memory limit of one JavaScript runtime, in MiB.
     #[arg(long = "qjs_mem_mb", env = "HBF_QJS_MEM_MB", default_value_t = 64)]
     pub qjs_mem_mb: usize,

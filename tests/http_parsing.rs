@@ -422,7 +422,11 @@ fn methods_are_case_sensitive_tokens_refused_before_the_handler() {
         let raw = format!("{method} /echo HTTP/1.1\r\nHost: test\r\n\r\n");
         assert_refused(&srv, raw.as_bytes(), status);
     }
-    assert_eq!(srv.probe.started(), 0, "no refused method reached the handler");
+    assert_eq!(
+        srv.probe.started(),
+        0,
+        "no refused method reached the handler"
+    );
     // Methods Node knows still reach it, case preserved.
     let resp = srv
         .client()
@@ -448,7 +452,9 @@ fn trace_and_connect_reach_the_handler_only_with_their_flags() {
 fn chunk_lines_follow_the_rfc_9112_grammar() {
     let srv = start_default();
     let head = "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n";
-    for line in ["5 ", "5\t", "5;", "5; ", "5;;a", "5;a ", "5;a=", "5;=v", "5 x"] {
+    for line in [
+        "5 ", "5\t", "5;", "5; ", "5;;a", "5;a ", "5;a=", "5;=v", "5 x",
+    ] {
         let raw = format!("{head}{line}\r\nhello\r\n0\r\n\r\n");
         let resp = assert_refused(&srv, raw.as_bytes(), 400);
         assert!(resp.text().contains("chunk"), "{line:?}: {}", resp.text());
@@ -456,6 +462,10 @@ fn chunk_lines_follow_the_rfc_9112_grammar() {
     let mut c = srv.client();
     for line in ["5 ;a", "5;a = \"b c\"", "5;a=b;c"] {
         let resp = c.request(format!("{head}{line}\r\nhello\r\n0\r\n\r\n").as_bytes());
-        assert_eq!((resp.status, resp.text().as_str()), (200, "hello"), "{line:?}");
+        assert_eq!(
+            (resp.status, resp.text().as_str()),
+            (200, "hello"),
+            "{line:?}"
+        );
     }
 }

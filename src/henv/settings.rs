@@ -3,7 +3,8 @@
 //!
 //! Keys: `isolation` ("worker" | "request"), `security_headers` (true | false | {name: value}),
 //! `cors` (null | {"origins": ["https://a.example"] or "*", "methods": [...], "headers": [...],
-//! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets).
+//! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets),
+//! `sql_limits` ({"length": bytes, "sql_length": bytes, "column": n, ...}; see `sql_limits`).
 
 use rusqlite::Connection;
 
@@ -44,6 +45,8 @@ pub struct HenvSettings {
     pub security_headers: Vec<(String, String)>,
     pub cors: Option<Cors>,
     pub cache_control: String,
+    /// Per-connection SQLite limits of app SQL.
+    pub sql_limits: super::sql_limits::SqlLimits,
 }
 
 impl Default for HenvSettings {
@@ -56,16 +59,19 @@ impl Default for HenvSettings {
                 .collect(),
             cors: None,
             cache_control: super::assets::DEFAULT_CACHE_CONTROL.into(),
+            sql_limits: Default::default(),
         }
     }
 }
 
 impl HenvSettings {
     /// Reads the settings; unknown keys are ignored and malformed values keep their defaults.
+    /// The henv's `sql_limits` are applied to `conn` (the app connection they belong to) here,
+    /// so they follow every (re)load.
     pub fn load(conn: &Connection) -> rusqlite::Result<HenvSettings> {
         let mut settings = HenvSettings::default();
         let mut stmt = conn.prepare_cached(
-            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control')",
+            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', 'sql_limits')",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -75,6 +81,7 @@ impl HenvSettings {
             };
             settings.apply(&key, &value);
         }
+        settings.sql_limits.apply(conn)?;
         Ok(settings)
     }
 
@@ -120,6 +127,7 @@ impl HenvSettings {
                 });
             }
             ("cache_control", J::String(s)) => self.cache_control = s.clone(),
+            ("sql_limits", v) => self.sql_limits = super::sql_limits::SqlLimits::from_setting(v),
             _ => {}
         }
     }
