@@ -369,6 +369,15 @@ pub struct Config {
     )]
     pub tls_handshake_timeout_ms: u64,
 
+    /// Lifetime of TLS session tickets (resumption without a full handshake), in seconds; the
+    /// ticket key rotates this often and the previous key is still accepted. 0 turns tickets off.
+    #[arg(
+        long = "tls_ticket_lifetime_secs",
+        env = "HBF_TLS_TICKET_LIFETIME_SECS",
+        default_value_t = 3600
+    )]
+    pub tls_ticket_lifetime_secs: u32,
+
     /// Reverse proxies to believe, as comma-separated CIDR ranges (e.g. 127.0.0.1/32,10.0.0.0/8).
     /// Only from these peers are Forwarded / X-Forwarded-For / -Proto / -Host honoured.
     #[arg(

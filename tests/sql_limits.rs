@@ -61,7 +61,10 @@ fn sql(app: &AppServer, q: &str) -> (u16, serde_json::Value) {
 fn value_bombs_fail_with_a_clear_error_and_rss_stays_bounded() {
     let app = start(None);
     let (status, ok) = sql(&app, "SELECT length(randomblob(1000000)) AS n");
-    assert_eq!((status, ok["rows"][0]["n"].as_i64()), (200, Some(1_000_000)));
+    assert_eq!(
+        (status, ok["rows"][0]["n"].as_i64()),
+        (200, Some(1_000_000))
+    );
     let before = rss_kib();
     for bomb in [
         "SELECT length(randomblob(900000000))",

@@ -4,8 +4,10 @@
 //! Policy (see SECURITY.md): TLS 1.2 only (mbed TLS 2.28 has no TLS 1.3 server, and TLS 1.0/1.1
 //! are not even compiled in); ECDHE key exchange with AEAD suites only (AES-GCM and
 //! ChaCha20-Poly1305, ECDSA or RSA certificates); curves X25519, P-256, P-384; no renegotiation;
-//! no compression (mbed TLS is built without zlib); ALPN `http/1.1`; no client certificates; no
-//! session resumption (every connection does a full handshake).
+//! no compression (mbed TLS is built without zlib); ALPN `http/1.1`; no client certificates;
+//! session resumption by RFC 5077 session tickets (AES-256-GCM, keys rotated every
+//! `--tls_ticket_lifetime_secs`, the previous key still accepted; the keys live in memory only
+//! and survive certificate reloads, not restarts). AES-GCM runs on AES-NI where the CPU has it.
 //!
 //! The handshake never blocks: `TlsStream::handshake` runs mbed TLS as far as the socket allows
 //! and reports `WouldBlock` when it needs the peer (WANT_READ) or room in the send buffer
@@ -25,13 +27,14 @@ use std::sync::{Arc, Once, RwLock};
 use std::time::Instant;
 
 use mbedtls::alloc::List as CertList;
+use mbedtls::cipher::raw::CipherType;
 use mbedtls::error::codes;
 use mbedtls::pk::{EcGroupId, Pk};
 use mbedtls::rng::{CtrDrbg, OsEntropy};
 use mbedtls::ssl::config::{
     AuthMode, Endpoint, NullTerminatedStrList, Preset, Renegotiation, Transport as SslTransport,
 };
-use mbedtls::ssl::{Config as SslConfig, Context, Version};
+use mbedtls::ssl::{Config as SslConfig, Context, TicketContext, Version};
 use mbedtls::x509::Certificate;
 use mio::net::TcpStream;
 
@@ -264,19 +267,39 @@ pub(crate) struct Acceptor {
     pub names: Vec<String>,
 }
 
+/// Session-ticket keys: one set per server, shared by every acceptor (so tickets survive a
+/// certificate reload). mbed TLS rotates the key every lifetime and accepts the previous one.
+fn ticket_keys(lifetime_secs: u32) -> Result<Option<Arc<TicketContext>>, TlsError> {
+    if lifetime_secs == 0 {
+        return Ok(None);
+    }
+    init_mbedtls_tables();
+    let rng = CtrDrbg::new(Arc::new(OsEntropy::new()), None).map_err(setup("ticket RNG"))?;
+    let tickets = TicketContext::new(Arc::new(rng), CipherType::Aes256Gcm, lifetime_secs)
+        .map_err(setup("session tickets"))?;
+    Ok(Some(Arc::new(tickets)))
+}
+
+/// mbed TLS fills a few tables (the list of supported cipher suites, for one) on first use.
+/// Do that once, before two threads can race on it (a reload, or several servers in one
+/// process).
+fn init_mbedtls_tables() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        drop(SslConfig::new(
+            Endpoint::Server,
+            SslTransport::Stream,
+            Preset::Default,
+        ))
+    });
+}
+
 impl Acceptor {
-    fn build(source: &CertSource) -> Result<Acceptor, TlsError> {
-        // mbed TLS is built without its threading layer, and a few of its tables (the list of
-        // supported cipher suites, for one) are filled in on first use. Do that once, before
-        // two threads can race on it (a reload, or several servers in one process).
-        static INIT: Once = Once::new();
-        INIT.call_once(|| {
-            drop(SslConfig::new(
-                Endpoint::Server,
-                SslTransport::Stream,
-                Preset::Default,
-            ))
-        });
+    fn build(
+        source: &CertSource,
+        tickets: Option<&Arc<TicketContext>>,
+    ) -> Result<Acceptor, TlsError> {
+        init_mbedtls_tables();
         let (default, by_name) = source.load()?;
         let mut cfg = SslConfig::new(Endpoint::Server, SslTransport::Stream, Preset::Default);
         let entropy = Arc::new(OsEntropy::new());
@@ -296,6 +319,9 @@ impl Acceptor {
             EcGroupId::None.into(),
         ]));
         cfg.set_renegotiation(Renegotiation::Disabled);
+        if let Some(tickets) = tickets {
+            cfg.set_session_tickets_callback(tickets.clone());
+        }
         cfg.set_authmode(AuthMode::None);
         let alpn = NullTerminatedStrList::new(&["http/1.1"]).map_err(setup("ALPN"))?;
         cfg.set_alpn_protocols(Arc::new(alpn))
@@ -341,6 +367,7 @@ impl Acceptor {
 /// TLS for the whole server: where certificates come from and the acceptor in use.
 pub(crate) struct TlsState {
     source: CertSource,
+    tickets: Option<Arc<TicketContext>>,
     current: RwLock<Arc<Acceptor>>,
 }
 
@@ -350,9 +377,11 @@ impl TlsState {
         let Some(source) = CertSource::from_config(config) else {
             return Ok(None);
         };
-        let acceptor = Acceptor::build(&source)?;
+        let tickets = ticket_keys(config.tls_ticket_lifetime_secs)?;
+        let acceptor = Acceptor::build(&source, tickets.as_ref())?;
         Ok(Some(TlsState {
             source,
+            tickets,
             current: RwLock::new(Arc::new(acceptor)),
         }))
     }
@@ -368,7 +397,7 @@ impl TlsState {
     /// Re-reads every certificate; on success new connections use them. On failure the old
     /// ones stay in use. Returns the acceptor now in use.
     pub fn reload(&self) -> Result<Arc<Acceptor>, TlsError> {
-        let acceptor = Arc::new(Acceptor::build(&self.source)?);
+        let acceptor = Arc::new(Acceptor::build(&self.source, self.tickets.as_ref())?);
         match self.current.write() {
             Ok(mut a) => *a = acceptor.clone(),
             Err(poisoned) => *poisoned.into_inner() = acceptor.clone(),
