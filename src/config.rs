@@ -369,6 +369,24 @@ pub struct Config {
     )]
     pub tls_handshake_timeout_ms: u64,
 
+    /// Threads that run TLS handshake crypto, so that a flood of new TLS connections never
+    /// occupies the event loop (0 = handshakes on the loop thread).
+    #[arg(
+        long = "tls_handshake_threads",
+        env = "HBF_TLS_HANDSHAKE_THREADS",
+        default_value_t = 1
+    )]
+    pub tls_handshake_threads: usize,
+
+    /// Handshake steps waiting for a handshake thread; past it, the new TLS connection whose
+    /// step does not fit is closed.
+    #[arg(
+        long = "tls_handshake_queue",
+        env = "HBF_TLS_HANDSHAKE_QUEUE",
+        default_value_t = 256
+    )]
+    pub tls_handshake_queue: usize,
+
     /// Lifetime of TLS session tickets (resumption without a full handshake), in seconds; the
     /// ticket key rotates this often and the previous key is still accepted. 0 turns tickets off.
     #[arg(

@@ -800,3 +800,20 @@ fn session_tickets_resume_without_a_full_handshake() {
     let out = s_client(tls_addr(&off), &["-sess_in", sess], b"");
     assert!(text(&out).contains("New, TLSv1.2"), "{}", text(&out));
 }
+
+#[test]
+fn handshakes_run_on_the_loop_when_the_pool_is_off() {
+    if !have_openssl() || !have_program("curl") {
+        return;
+    }
+    for threads in [0, 3] {
+        let srv = start_tls(|c| c.tls_handshake_threads = threads);
+        for _ in 0..3 {
+            let out = curl_https(&srv, "localhost", "/hello");
+            assert!(out.status.success(), "curl failed: {}", text(&out));
+            assert_eq!(parse_all(&out.stdout)[0].text(), "hello");
+        }
+        assert_eq!(handshakes(&srv, "ok"), 3, "threads={threads}");
+        assert_healthy(&srv);
+    }
+}

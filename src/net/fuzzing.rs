@@ -361,6 +361,7 @@ impl Run {
             progress = match progress {
                 Progress::Idle => return,
                 Progress::Close => break,
+                Progress::Handshake(_) => unreachable!("the memory transport has no TLS"),
                 Progress::Request { head, body, .. } => {
                     let request = Seen::from(&head, &body);
                     let echo = request.echo(seen.len());

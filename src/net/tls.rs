@@ -354,10 +354,14 @@ impl Acceptor {
 
     /// Wraps an accepted socket; the handshake starts on its first readiness.
     pub fn stream(&self, sock: TcpStream) -> TlsStream {
+        let sock = Arc::new(sock);
         TlsStream {
-            ctx: Context::new(self.config.clone()),
-            sock: Arc::new(sock),
-            first_byte: None,
+            session: Some(Box::new(Session {
+                ctx: Context::new(self.config.clone()),
+                sock: sock.clone(),
+                first_byte: None,
+            })),
+            sock,
             established: false,
             started: Instant::now(),
         }
@@ -435,6 +439,7 @@ impl Write for SockIo {
 }
 
 /// How a handshake step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Handshake {
     /// Established: application data may flow.
     Done,
@@ -444,23 +449,17 @@ pub(crate) enum Handshake {
     Failed(&'static str),
 }
 
-/// A TLS server session over a non-blocking socket.
-pub(crate) struct TlsStream {
+/// The mbed TLS session of one connection: what a handshake step needs, and nothing the loop
+/// owns, so the step can run on a handshake-pool thread (`net::handshake`) while the
+/// connection stays parked in `Handshake`. `Send`: the socket inside is an `Arc<TcpStream>`.
+pub(crate) struct Session {
     ctx: Context<SockIo>,
     sock: Arc<TcpStream>,
     first_byte: Option<u8>,
-    established: bool,
-    /// When the connection was accepted (for the handshake duration).
-    pub started: Instant,
 }
 
-impl TlsStream {
-    /// The socket (for registration and shutdown).
-    pub fn socket(&self) -> &TcpStream {
-        &self.sock
-    }
-
-    /// Advances the handshake as far as the socket allows.
+impl Session {
+    /// Advances the handshake as far as the socket allows (one step: it never blocks).
     pub fn handshake(&mut self) -> Handshake {
         if self.first_byte.is_none() {
             // Look before mbed TLS does: a client speaking plain HTTP (or anything else) to the
@@ -487,10 +486,7 @@ impl TlsStream {
 
     fn step(&mut self, f: impl FnOnce(&mut Context<SockIo>) -> mbedtls::Result<()>) -> Handshake {
         let e = match f(&mut self.ctx) {
-            Ok(()) => {
-                self.established = true;
-                return Handshake::Done;
-            }
+            Ok(()) => return Handshake::Done,
             Err(e) => e,
         };
         if e.low_level() == Some(codes::NetRecvFailed)
@@ -510,15 +506,64 @@ impl TlsStream {
             None => Handshake::Failed("other"),
         }
     }
+}
+
+/// A TLS server session over a non-blocking socket. The session is absent only while a
+/// handshake step runs on the handshake pool.
+pub(crate) struct TlsStream {
+    session: Option<Box<Session>>,
+    sock: Arc<TcpStream>,
+    established: bool,
+    /// When the connection was accepted (for the handshake duration).
+    pub started: Instant,
+}
+
+/// What `TlsStream` answers while its session is away on the handshake pool (never asked: a
+/// parked connection neither reads nor writes).
+fn session_away() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::WouldBlock,
+        "TLS session on the handshake pool",
+    )
+}
+
+impl TlsStream {
+    /// The socket (for registration and shutdown).
+    pub fn socket(&self) -> &TcpStream {
+        &self.sock
+    }
+
+    /// Advances the handshake on this thread as far as the socket allows.
+    pub fn handshake(&mut self) -> Handshake {
+        let Some(session) = &mut self.session else {
+            return Handshake::Wait;
+        };
+        let outcome = session.handshake();
+        self.established = matches!(outcome, Handshake::Done);
+        outcome
+    }
+
+    /// Takes the session out for a handshake step elsewhere (the handshake pool).
+    pub fn take_session(&mut self) -> Option<Box<Session>> {
+        self.session.take()
+    }
+
+    /// Puts the session back after a step elsewhere, with that step's outcome.
+    pub fn restore_session(&mut self, session: Box<Session>, outcome: &Handshake) {
+        self.session = Some(session);
+        self.established = matches!(outcome, Handshake::Done);
+    }
 
     fn peer_eof(&self) -> bool {
         // `io()` is gone once mbed TLS closed the session after a fatal error.
-        self.ctx.io().is_some_and(|io| io.eof)
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.ctx.io().is_some_and(|io| io.eof))
     }
 
     /// The negotiated protocol and suite, e.g. `TLSv1.2 TLS_ECDHE_...`, for debug logs.
     pub fn describe(&self) -> String {
-        let suite = self.ctx.ciphersuite().ok();
+        let suite = self.session.as_ref().and_then(|s| s.ctx.ciphersuite().ok());
         let name = CIPHER_SUITES
             .iter()
             .find(|(id, _)| suite.is_some_and(|s| c_int::from(s) == *id))
@@ -530,7 +575,9 @@ impl TlsStream {
     /// socket stays open for a lingering close, read with `read_raw`.
     pub fn shutdown_write(&mut self) -> io::Result<()> {
         if self.established {
-            self.ctx.close(); // close_notify, then mbed TLS lets go of the socket
+            if let Some(session) = &mut self.session {
+                session.ctx.close(); // close_notify, then mbed TLS lets go of the socket
+            }
             self.established = false;
         }
         self.sock.shutdown(Shutdown::Write)
@@ -546,7 +593,10 @@ impl Read for TlsStream {
     /// Decrypted application data. `WouldBlock` when mbed TLS needs the socket (either way);
     /// `Ok(0)` at `close_notify` or when the peer closed the TCP connection.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.ctx.read(buf) {
+        let Some(session) = &mut self.session else {
+            return Err(session_away());
+        };
+        match session.ctx.read(buf) {
             Err(e) if e.kind() != io::ErrorKind::WouldBlock && self.peer_eof() => Ok(0),
             other => other,
         }
@@ -557,7 +607,10 @@ impl Write for TlsStream {
     /// Encrypts and sends. After `WouldBlock` the caller must retry with the same bytes (mbed TLS
     /// may already hold them in its output buffer), which the connection's write loop does.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.ctx.write(buf)
+        match &mut self.session {
+            Some(session) => session.ctx.write(buf),
+            None => Err(session_away()),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
