@@ -408,10 +408,10 @@ impl EventLoop {
         };
         let done: Vec<handshake::Done> = pool.completed().collect();
         for step in done {
-            if !self
+            if self
                 .conns
                 .get(step.token)
-                .is_some_and(|c| c.serial == step.serial)
+                .is_none_or(|c| c.serial != step.serial)
             {
                 continue;
             }
