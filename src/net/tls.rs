@@ -410,16 +410,61 @@ impl TlsState {
     }
 }
 
+/// Bytes read from the socket at once for mbed TLS: a whole maximum-size record.
+const READ_AHEAD: usize = 16 * 1024 + 512;
+
 /// The socket as mbed TLS sees it. It shares the socket with `TlsStream` so that the stream can
 /// still shut it down and drain it (lingering close) after the TLS session is closed.
+///
+/// Reads are buffered: mbed TLS asks for a record's 5-byte header and then for its body, two
+/// `recv` calls per record unbuffered; one read-ahead serves both (and any records behind
+/// them). The buffer exists only during a read burst: it is freed when the socket has nothing
+/// more (`WouldBlock`), so an idle connection holds none.
 struct SockIo {
     sock: Arc<TcpStream>,
     /// The peer closed the TCP connection (possibly without a `close_notify`).
     eof: bool,
+    ahead: Vec<u8>,
+    pos: usize,
 }
 
 impl Read for SockIo {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos < self.ahead.len() {
+            let n = buf.len().min(self.ahead.len() - self.pos);
+            buf[..n].copy_from_slice(&self.ahead[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        if buf.len() >= READ_AHEAD {
+            return self.read_socket(buf);
+        }
+        let mut ahead = std::mem::take(&mut self.ahead);
+        ahead.resize(READ_AHEAD, 0);
+        let n = match self.read_socket(&mut ahead) {
+            Ok(n) => n,
+            Err(e) => return Err(e), // (the buffer is dropped: the burst is over)
+        };
+        ahead.truncate(n);
+        let give = buf.len().min(n);
+        buf[..give].copy_from_slice(&ahead[..give]);
+        self.ahead = ahead;
+        self.pos = give;
+        Ok(give)
+    }
+}
+
+impl SockIo {
+    fn new(sock: Arc<TcpStream>) -> SockIo {
+        SockIo {
+            sock,
+            eof: false,
+            ahead: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    fn read_socket(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = (&*self.sock).read(buf)?;
         if n == 0 {
             self.eof = true;
@@ -475,10 +520,7 @@ impl Session {
             if b[0] != TLS_HANDSHAKE_RECORD {
                 return Handshake::Failed("not_tls");
             }
-            let io = SockIo {
-                sock: self.sock.clone(),
-                eof: false,
-            };
+            let io = SockIo::new(self.sock.clone());
             return self.step(|ctx| ctx.establish(io, None));
         }
         self.step(|ctx| ctx.handshake())
