@@ -410,8 +410,9 @@ impl TlsState {
     }
 }
 
-/// Bytes read from the socket at once for mbed TLS: a whole maximum-size record.
-const READ_AHEAD: usize = 16 * 1024 + 512;
+/// Bytes read from the socket at once for mbed TLS: several small records (a request is
+/// usually one). mbed TLS's reads of a larger record body go to the socket directly.
+const READ_AHEAD: usize = 4096;
 
 /// The socket as mbed TLS sees it. It shares the socket with `TlsStream` so that the stream can
 /// still shut it down and drain it (lingering close) after the TLS session is closed.
