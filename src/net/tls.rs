@@ -442,10 +442,8 @@ impl Read for SockIo {
         }
         let mut ahead = std::mem::take(&mut self.ahead);
         ahead.resize(READ_AHEAD, 0);
-        let n = match self.read_socket(&mut ahead) {
-            Ok(n) => n,
-            Err(e) => return Err(e), // (the buffer is dropped: the burst is over)
-        };
+        // On an error (WouldBlock: the burst is over) the buffer is dropped here.
+        let n = self.read_socket(&mut ahead)?;
         ahead.truncate(n);
         let give = buf.len().min(n);
         buf[..give].copy_from_slice(&ahead[..give]);
