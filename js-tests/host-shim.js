@@ -139,7 +139,9 @@ function loadModule(file, requireFn, context) {
 function loadExpress(host, context) {
   return loadModule(EXPRESS_JS, (name) => {
     if (name === 'hbf:host') return host;
-    throw new Error('express.js may only require hbf:host, not ' + name);
+    // (HBF's built-in node:buffer; Node's own stands in, made when a body is streamed)
+    if (name === 'buffer') return require('node:buffer');
+    throw new Error('express.js may only require hbf:host and buffer, not ' + name);
   }, context);
 }
 

@@ -15,7 +15,7 @@ test("globals are installed and the host reference is private", () => {
   assert.equal(run("typeof __hbf_host"), "undefined");
   for (const name of ["console", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate",
     "clearImmediate", "TextEncoder", "TextDecoder", "URL", "URLSearchParams", "structuredClone", "crypto",
-    "process", "global", "DOMException", "queueMicrotask", "atob", "performance"]) {
+    "global", "DOMException", "queueMicrotask", "atob", "performance"]) {
     assert.notEqual(run(`typeof ${name}`), "undefined", name);
   }
   assert.equal(run("global === globalThis"), true);
@@ -109,6 +109,7 @@ test("timers: ordering, args, intervals, errors, clear, fake clock", () => {
   T.clear();
   run("globalThis.order = []");
   assert.equal(T.nextDelay(1000), -1);
+  // timers are Timeout objects (as in Node) that convert to their numeric id
   const ids = plain(run(`[
     setTimeout(() => order.push('a'), 10),
     setTimeout(function () { 'use strict'; order.push('b:' + (this === undefined)); }, 5),
@@ -117,7 +118,8 @@ test("timers: ordering, args, intervals, errors, clear, fake clock", () => {
     setImmediate(() => order.push('imm')),
     setTimeout(() => order.push('neg'), -5),
     setTimeout(() => order.push('nan'), 'soon'),
-  ]`));
+  ].map(Number)`));
+  assert.equal(run("const t = setTimeout(() => {}); clearTimeout(t); typeof t.unref().ref().hasRef()"), "boolean");
   assert.ok(ids.every((id) => Number.isInteger(id) && id > 0));
   assert.equal(new Set(ids).size, ids.length);
   assert.equal(T.nextDelay(1000), 0);
@@ -608,17 +610,7 @@ test("crypto.getRandomValues / randomUUID", () => {
   assert.equal(uuids.size, 200);
 });
 
-test("process and global", async () => {
-  assert.equal(run("Object.isFrozen(process)"), true);
-  assert.equal(run("process.platform + ' ' + process.version + ' ' + process.cwd() + ' ' + process.argv.length"), "hbf v0.0.0-hbf / 0");
-  assert.equal(run("process.env.NODE_ENV = 'production'; process.env.NODE_ENV"), "production");
-  assert.throws(() => run("process.exit(1)"), { message: "process.exit is not available" });
-  assert.throws(() => run("process.nextTick(1)"), { name: "TypeError" });
-  const h = plain(run("const t0 = process.hrtime(); [t0, process.hrtime(t0), typeof process.hrtime.bigint()]"));
-  assert.equal(h[0].length, 2);
-  assert.ok(h[1][0] >= 0 && h[1][1] >= 0 && h[1][1] < 1e9);
-  assert.equal(h[2], "bigint");
-  run("globalThis.ticks = []; process.nextTick((a, b) => ticks.push(a + b), 1, 2); Promise.resolve().then(() => ticks.push('p')); ticks.push('sync')");
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(plain(run("ticks")), ["sync", 3, "p"]);
+test("global", () => {
+  // process and Buffer are built-in modules made on first touch (js-tests/builtins/ checks them in HBF)
+  assert.equal(run("global === globalThis"), true);
 });

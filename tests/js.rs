@@ -59,3 +59,15 @@ fn hbf_answers_like_express_5() {
     let _ = std::fs::remove_file(&out);
     assert!(text.contains(" 0 failed"), "{text}");
 }
+
+/// The built-in Node modules (`src/js/lib/node/`) answer like Node itself: every case of
+/// `js-tests/builtins/cases/` run under this Node and inside a real `hbf` server.
+#[test]
+fn builtins_answer_like_node() {
+    let Some(mut cmd) = node() else { return };
+    cmd.arg("js-tests/builtins/run.js")
+        .env("HBF_BIN", env!("CARGO_BIN_EXE_hbf"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    let text = run(cmd);
+    assert!(text.contains(" 0 failed"), "{text}");
+}

@@ -100,6 +100,23 @@ function send(port, spec) {
   });
 }
 
+// Starts `hbf serve --port 0` (one worker, info log on stderr) and resolves with the child
+// and the port it logs. `extra`: more flags.
+function serveHbf(bin, storage, extra = []) {
+  const { spawn } = require('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['serve', '--port', '0', '--storage_dir', storage, '--log_level', 'info',
+      '--access_log', 'false', '--workers', '1', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d) => {
+      log += d;
+      const m = /"addr":"127\.0\.0\.1:(\d+)"/.exec(log);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error('hbf exited ' + code + ': ' + log)));
+  });
+}
+
 function writeResults(file, results) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(results, null, 1) + '\n');
@@ -107,5 +124,5 @@ function writeResults(file, results) {
 
 module.exports = {
   DIR, APPS_DIR, PUBLIC_DIR, SELECTED_HEADERS, FIXTURE_MTIME,
-  prepareFixtures, listApps, loadRequests, requestBody, wireHeaders, record, send, writeResults,
+  prepareFixtures, listApps, loadRequests, requestBody, wireHeaders, record, send, writeResults, serveHbf,
 };

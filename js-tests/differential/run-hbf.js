@@ -3,7 +3,7 @@
 // HTTP. Needs a built binary:  HBF_BIN=target/debug/hbf node run-hbf.js [--out file]
 // Writes results/hbf.json; compare with `node compare.js expected/node.json results/hbf.json --hbf`.
 
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -26,19 +26,7 @@ function copyDir(from, to) {
 }
 
 // Starts `hbf serve --port 0` and resolves with the port it logs.
-function serve(storage) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(HBF, ['serve', '--port', '0', '--storage_dir', storage, '--log_level', 'info',
-      '--access_log', 'false', '--workers', '1', '--builtin_bare_paths', 'false'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    child.stderr.on('data', (d) => {
-      log += d;
-      const m = /"addr":"127\.0\.0\.1:(\d+)"/.exec(log);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error('hbf exited ' + code + ': ' + log)));
-  });
-}
+const serve = (storage) => lib.serveHbf(HBF, storage, ['--builtin_bare_paths', 'false']);
 
 async function main() {
   lib.prepareFixtures();

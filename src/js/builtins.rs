@@ -13,7 +13,116 @@ use std::sync::{Arc, Mutex, OnceLock};
 use super::{compile_commonjs, Bytecode, JsError};
 
 /// `(name without "node:", CommonJS source)`, one per built-in module.
-pub(crate) const BUILTINS: &[(&str, &str)] = &[];
+pub(crate) const BUILTINS: &[(&str, &str)] = &[
+    ("_stream_duplex", include_str!("lib/node/_stream_duplex.js")),
+    (
+        "_stream_passthrough",
+        include_str!("lib/node/_stream_passthrough.js"),
+    ),
+    (
+        "_stream_readable",
+        include_str!("lib/node/_stream_readable.js"),
+    ),
+    (
+        "_stream_transform",
+        include_str!("lib/node/_stream_transform.js"),
+    ),
+    (
+        "_stream_writable",
+        include_str!("lib/node/_stream_writable.js"),
+    ),
+    ("assert", include_str!("lib/node/assert.js")),
+    (
+        "assert/strict",
+        "module.exports = require('assert').strict;",
+    ),
+    ("async_hooks", include_str!("lib/node/async_hooks.js")),
+    ("buffer", include_str!("lib/node/buffer.js")),
+    (
+        "child_process",
+        "module.exports = require('hbf:node-stubs').child_process;",
+    ),
+    (
+        "cluster",
+        "module.exports = require('hbf:node-stubs').cluster;",
+    ),
+    (
+        "constants",
+        "module.exports = require('hbf:node-stubs').constants;",
+    ),
+    ("dgram", "module.exports = require('hbf:node-stubs').dgram;"),
+    (
+        "diagnostics_channel",
+        include_str!("lib/node/diagnostics_channel.js"),
+    ),
+    ("dns", "module.exports = require('hbf:node-stubs').dns;"),
+    (
+        "dns/promises",
+        "module.exports = require('hbf:node-stubs').dns.promises;",
+    ),
+    ("events", include_str!("lib/node/events.js")),
+    ("http", include_str!("lib/node/http.js")),
+    ("http2", "module.exports = require('hbf:node-stubs').http2;"),
+    ("https", include_str!("lib/node/https.js")),
+    (
+        "inspector",
+        "module.exports = require('hbf:node-stubs').inspector;",
+    ),
+    (
+        "module",
+        "module.exports = require('hbf:node-stubs').module;",
+    ),
+    ("net", include_str!("lib/node/net.js")),
+    ("os", include_str!("lib/node/os.js")),
+    ("path", include_str!("lib/node/path.js")),
+    ("path/posix", "module.exports = require('path');"),
+    ("path/win32", "module.exports = require('path');"),
+    (
+        "perf_hooks",
+        "module.exports = require('hbf:node-stubs').perf_hooks;",
+    ),
+    ("process", include_str!("lib/node/process.js")),
+    ("punycode", include_str!("lib/node/punycode.js")),
+    ("querystring", include_str!("lib/node/querystring.js")),
+    (
+        "readline",
+        "module.exports = require('hbf:node-stubs').readline;",
+    ),
+    (
+        "readline/promises",
+        "module.exports = require('hbf:node-stubs').readline.promises;",
+    ),
+    ("stream", include_str!("lib/node/stream.js")),
+    (
+        "stream/promises",
+        include_str!("lib/node/stream_promises.js"),
+    ),
+    ("string_decoder", include_str!("lib/node/string_decoder.js")),
+    ("timers", include_str!("lib/node/timers.js")),
+    (
+        "timers/promises",
+        include_str!("lib/node/timers_promises.js"),
+    ),
+    ("tty", include_str!("lib/node/tty.js")),
+    ("url", include_str!("lib/node/url.js")),
+    ("util", include_str!("lib/node/util.js")),
+    ("util/types", "module.exports = require('util').types;"),
+    ("v8", "module.exports = require('hbf:node-stubs').v8;"),
+    ("vm", "module.exports = require('hbf:node-stubs').vm;"),
+    (
+        "worker_threads",
+        "module.exports = require('hbf:node-stubs').worker_threads;",
+    ),
+    // Shared by the modules above; not Node modules.
+    ("hbf:node-compare", include_str!("lib/node/compare.js")),
+    ("hbf:node-errors", include_str!("lib/node/errors.js")),
+    (
+        "hbf:node-stream-base",
+        include_str!("lib/node/stream_base.js"),
+    ),
+    ("hbf:node-stubs", include_str!("lib/node/stubs.js")),
+    ("hbf:node-types", include_str!("lib/node/types.js")),
+];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).
 pub(crate) fn builtin_source(name: &str) -> Option<&'static str> {

@@ -16,6 +16,7 @@ mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
+mod host_buffer;
 mod runtime;
 
 use std::cell::RefCell;

@@ -1779,12 +1779,20 @@ IncomingMessage._takeBody = function () {
   st[Q_BODY_READ] = true;
   return st[Q_BODY] || EMPTY;
 };
+// A body chunk as a stream reader gets it: text with setEncoding, else a Node Buffer (node:buffer
+// is made on the first streamed read, so apps that never stream the body do not load it).
+function bodyChunk(req, body) { return req._encoding ? decodeCharset(body, req._encoding) : asBuffer(body); }
+function asBuffer(bytes) {
+  return require('buffer').Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
 IncomingMessage._flow = function () {
   if (this._flowing || reqState(this)[Q_BODY_READ]) return;
   this._flowing = true;
   defer(() => {
+    // a 'readable' reader (and no 'data' one) is told once, and takes the body with read()
+    if (this.listenerCount('data') === 0 && this.listenerCount('readable') > 0) this.emit('readable');
     const body = this._takeBody();
-    if (body.length) this.emit('data', this._encoding ? decodeCharset(body, this._encoding) : body);
+    if (body.length) this.emit('data', bodyChunk(this, body));
     this.emit('end');
     this.emit('close');
   });
@@ -1794,14 +1802,21 @@ IncomingMessage._onListen = function (name) {
 };
 IncomingMessage.resume = function () { this._flow(); return this; };
 IncomingMessage.pause = function () { return this; };
-IncomingMessage.read = function () { return reqState(this)[Q_BODY_READ] ? null : this._takeBody(); };
+IncomingMessage.read = function () { return reqState(this)[Q_BODY_READ] ? null : bodyChunk(this, this._takeBody()); };
+// req.pipe(dest[, { end }]), as Readable's: the body is written to dest, then dest.end().
+IncomingMessage.pipe = function (dest, options) {
+  this.on('data', (chunk) => { dest.write(chunk); });
+  if (!options || options.end !== false) this.once('end', () => { dest.end(); });
+  if (typeof dest.emit === 'function') dest.emit('pipe', this);
+  return dest;
+};
 IncomingMessage.setEncoding = function (enc) { this._encoding = enc; return this; };
 IncomingMessage.unpipe = function () { return this; };
 IncomingMessage.setTimeout = function () { return this; };
 IncomingMessage.destroy = function () { return this; };
 IncomingMessage[Symbol.asyncIterator] = async function* () {
   const body = this._takeBody();
-  if (body.length) yield this._encoding ? decodeCharset(body, this._encoding) : body;
+  if (body.length) yield bodyChunk(this, body);
 };
 Object.defineProperty(IncomingMessage, 'complete', { get() { return true; }, configurable: true });
 Object.defineProperty(IncomingMessage, 'readableEnded', { get() { const st = this[kReq]; return !!(st && st[Q_BODY_READ]); }, configurable: true });
@@ -2833,7 +2848,7 @@ function readBody(req, res, next, parse, opts) {
   }
   if (opts.verify) {
     try {
-      opts.verify(req, res, body, encoding);
+      opts.verify(req, res, asBuffer(body), encoding);
     } catch (err) {
       return next(createError(403, err, { body, type: err.type || 'entity.verify.failed' }));
     }
@@ -2924,7 +2939,7 @@ function text(options) {
 function raw(options) {
   const opts = parserOptions(options, 'application/octet-stream');
   opts.skipCharset = true;
-  return function rawParser(req, res, next) { readBody(req, res, next, (b) => b, opts); };
+  return function rawParser(req, res, next) { readBody(req, res, next, asBuffer, opts); };
 }
 
 // ---------------------------------------------------------------------------
@@ -3017,6 +3032,8 @@ Object.assign(express, {
   application, request, response, Router, Route,
   json, raw, text, urlencoded, static: serveStatic,
 });
+// The status texts, for node:http's STATUS_CODES (one table).
+Object.defineProperty(express, '__STATUS_CODES', { value: STATUS_CODES });
 
 // Bare routers or handler functions exported instead of an app get a wrapping app.
 const wrappers = new WeakMap();
@@ -3033,7 +3050,17 @@ function appFor(app) {
   return target;
 }
 
-const socketMethods = { destroy() {}, setTimeout() {} };
+// req.socket's prototype: a connection that stays open while the request runs, with the
+// EventEmitter and socket methods middleware calls (on-finished listens for 'close' on it; it
+// never fires: HBF answers when the handler ends).
+const socketMethods = {
+  readable: true, writable: true, destroyed: false,
+  destroy() {}, setTimeout() { return this; }, setNoDelay() { return this; }, setKeepAlive() { return this; },
+  ref() { return this; }, unref() { return this; }, address() { return {}; },
+  on() { return this; }, once() { return this; }, off() { return this; }, addListener() { return this; },
+  removeListener() { return this; }, prependListener() { return this; }, emit() { return false; },
+  listenerCount() { return 0; },
+};
 
 // Node's request fields for HTTP/1.1, shadowed per request for other versions; req.socket and
 // req.connection (one object) are made when first read.

@@ -268,6 +268,7 @@
     if (depth > ctx.maxDepth) return "[URL]";
     return `URL { ${URL_FIELDS.map(f => `${f}: ${inspectValue(v[f], ctx, depth + 1)}`).join(", ")} }`;
   }
+  const inspectDefault = inspect;
   function inspect(value, opts) {
     const maxDepth = opts && typeof opts.depth === "number" ? opts.depth : 4;
     return inspectValue(value, { stack: [], circular: new Map(), maxDepth }, 0, false);
@@ -295,8 +296,8 @@
       throw e;
     }
   }
-  // Port of Node's formatWithOptions (util.format).
-  function format(args) {
+  // Port of Node's formatWithOptions (util.format); node:util passes its own inspect.
+  function format(args, inspect = inspectDefault) {
     const first = args[0];
     let a = 0, str = "", join = "";
     if (typeof first === "string") {
@@ -322,7 +323,7 @@
               break;
             }
             case 79: tmp = inspect(args[++a]); break; // %O
-            case 111: tmp = inspect(args[++a], { depth: 4 }); break; // %o
+            case 111: tmp = inspect(args[++a], { showHidden: true, showProxy: true, depth: 4 }); break; // %o
             case 105: { // %i
               const x = args[++a];
               tmp = typeof x === "bigint" ? `${x}n` : typeof x === "symbol" ? "NaN" : fmtNumber(parseInt(x));
@@ -353,6 +354,9 @@
       join = " ";
     }
     return str;
+  }
+  if (typeof globalThis.__hbf_define === "function") {
+    globalThis.__hbf_define("hbf:format", function (exports, require, module) { module.exports = { format, quote }; });
   }
 
   // ---------------------------------------------------------------- console
@@ -436,16 +440,36 @@
     const t = { id: nextTimerId++, cb, args, interval: repeat ? Math.max(1, delay) : -1, delay: 0, due: 0, seq: 0 };
     timerMap.set(t.id, t);
     schedule(t, delay);
-    return t.id;
+    return new Timeout(t.id);
   }
-  function cancelTimer(id) {
-    const t = timerMap.get(typeof id === "number" ? id : Number(id));
-    if (!t) return;
-    timerMap.delete(t.id);
+  // What setTimeout/setInterval/setImmediate return, as in Node: an object that converts to its
+  // id (so clearTimeout(Number(t)) and string ids work) with ref/unref/hasRef/refresh/close.
+  class Timeout {
+    #id;
+    constructor(id) { this.#id = id; }
+    ref() { return this; }
+    unref() { return this; }
+    hasRef() { return true; }
+    refresh() {
+      const t = timerMap.get(this.#id);
+      if (t) { unschedule(t); schedule(t, t.interval >= 0 ? t.interval : t.delay); }
+      return this;
+    }
+    close() { cancelTimer(this.#id); return this; }
+    [Symbol.toPrimitive]() { return this.#id; }
+  }
+  function unschedule(t) {
     const u = unanchored.indexOf(t);
     if (u >= 0) return void unanchored.splice(u, 1);
     const i = position(t);
     if (queue[i] === t) queue.splice(i, 1);
+  }
+  function cancelTimer(id) {
+    if (id === null || id === undefined) return;
+    const t = timerMap.get(typeof id === "number" ? id : Number(id));
+    if (!t) return;
+    timerMap.delete(t.id);
+    unschedule(t);
   }
   define("setTimeout", function setTimeout(cb, delay, ...args) { return addTimer(cb, delay, args, false); });
   define("setInterval", function setInterval(cb, delay, ...args) { return addTimer(cb, delay, args, true); });
@@ -1525,30 +1549,17 @@
   };
   define("crypto", cryptoObj);
 
-  // ---------------------------------------------------------------- global / process
+  // ---------------------------------------------------------------- global, Buffer, process
+  // Buffer and process are the built-in modules `buffer` and `process` (src/js/lib/node/), made on
+  // the first touch of the global, so an app that never uses them pays nothing.
   define("global", globalThis);
-  function hrtime(prev) {
-    const ns = Math.round(now() * 1e6);
-    let sec = Math.floor(ns / 1e9), nsec = ns % 1e9;
-    if (prev) {
-      sec -= prev[0]; nsec -= prev[1];
-      if (nsec < 0) { sec--; nsec += 1e9; }
-    }
-    return [sec, nsec];
+  const requireBuiltin = globalThis.require;
+  for (const [name, load] of [["Buffer", () => requireBuiltin("buffer").Buffer], ["process", () => requireBuiltin("process")]]) {
+    defineProperty(globalThis, name, {
+      configurable: true,
+      enumerable: false,
+      get() { const value = load(); define(name, value); return value; },
+      set(value) { define(name, value); },
+    });
   }
-  hrtime.bigint = () => BigInt(Math.round(now() * 1e6));
-  define("process", freeze({
-    env: {}, // mutable on purpose: code sets process.env.NODE_ENV
-    platform: "hbf",
-    version: "v0.0.0-hbf",
-    versions: freeze({}),
-    argv: freeze([]),
-    nextTick(fn, ...args) {
-      if (typeof fn !== "function") throw new TypeError('The "callback" argument must be of type function');
-      enqueueMicrotask(() => fn(...args));
-    },
-    cwd: () => "/",
-    hrtime: freeze(hrtime),
-    exit() { throw new Error("process.exit is not available"); },
-  }));
 })();

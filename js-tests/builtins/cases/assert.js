@@ -1,0 +1,9 @@
+// node:assert (run under Node and HBF; see ../run.js).
+const assert = require('assert');
+const c = (f) => { try { f(); return 'ok'; } catch (e) { return [e.name, e.code, e.message, e.operator, e.generatedMessage]; } };
+t('equalities', () => [c(() => assert.strictEqual(1, 2)), c(() => assert.strictEqual('a b', 'a c')), c(() => assert.equal(1, 2)), c(() => assert.equal(1, '1')), c(() => assert.notStrictEqual(1, 1)), c(() => assert.notEqual(1, 1))]);
+t('deep', () => [c(() => assert.deepEqual({ a: 1 }, { a: 2 })), c(() => assert.deepStrictEqual({ a: 1 }, { a: 2 })), c(() => assert.deepStrictEqual([1, 2, 3], [1, 2, 4])), c(() => assert.deepEqual({ a: 1 }, { a: '1' })), c(() => assert.deepStrictEqual({ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 3] } })), c(() => assert.notDeepStrictEqual({ a: 1 }, { a: 1 }))]);
+t('throws', () => [c(() => assert.throws(() => {})), c(() => assert.throws(() => {}, TypeError)), c(() => assert.throws(() => {}, /x/, 'msg')), c(() => assert.throws(() => { throw new TypeError('t'); }, TypeError)), c(() => assert.throws(() => { throw new Error('abc'); }, /b/)), c(() => assert.throws(() => { throw new Error('x'); }, { message: 'y' })), c(() => assert.doesNotThrow(() => { throw new Error('x'); }))]);
+t('misc', () => [c(() => assert(false, 'boom')), c(() => assert.fail()), c(() => assert.fail('x')), c(() => assert.match('abc', /x/)), c(() => assert.ifError(new Error('e'))), c(() => assert.ifError(null)), c(() => assert.strictEqual(1, 2, 'custom')), c(() => assert.ok(0))]);
+t('rejects', async () => { const out = []; try { await assert.rejects(Promise.resolve()); } catch (e) { out.push(e.message); } await assert.rejects(Promise.reject(new Error('r')), /r/); try { await assert.doesNotReject(Promise.reject(new Error('z'))); } catch (e) { out.push(e.message); } return out; });
+t('strict', () => [c(() => require('assert/strict').equal(1, '1')), c(() => assert.strict.deepEqual([1], ['1'])), typeof assert.AssertionError]);
