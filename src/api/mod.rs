@@ -15,6 +15,10 @@
 //! (double submit). Otherwise it is refused with 403. Bearer-token requests are not subject
 //! to it (browsers never add the header by themselves).
 
+pub mod documents;
+pub mod openapi;
+pub mod routes;
+
 use std::time::Instant;
 
 use rusqlite::types::{Value, ValueRef};
@@ -150,6 +154,9 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
         return Some(auth_endpoint(env, req, caller, op));
     }
     let rest = path.strip_prefix("/_api/")?;
+    if let Some(resp) = routes::gate(method, path) {
+        return Some(resp);
+    }
     let mut segs = rest.split('/').filter(|s| !s.is_empty());
     let first = segs.next().unwrap_or("");
     let segs: Vec<String> = segs
@@ -157,6 +164,8 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
         .collect();
     Some(match first {
         "tables" => tables_endpoint(env, req, caller, &segs),
+        "documents" => documents::endpoint(env, req, caller, &path["/_api/documents".len()..]),
+        "openapi.json" => Response::json(200, &openapi::document()),
         "users" | "permissions" | "policies" | "audit" => {
             admin_endpoint(env, req, caller, first, &segs)
         }
@@ -361,7 +370,7 @@ fn register(env: &ApiEnv<'_>, req: &Request) -> Response {
 // ---------------------------------------------------------------------------------------
 // Data API
 
-fn parse_query(q: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {

@@ -4,7 +4,9 @@
 //! Keys: `isolation` ("worker" | "request"), `security_headers` (true | false | {name: value}),
 //! `cors` (null | {"origins": ["https://a.example"] or "*", "methods": [...], "headers": [...],
 //! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets),
-//! `sql_limits` ({"length": bytes, "sql_length": bytes, "column": n, ...}; see `sql_limits`).
+//! `sql_limits` ({"length": bytes, "sql_length": bytes, "column": n, ...}; see `sql_limits`),
+//! `documents_max_bytes`, `documents_max_id_bytes`, `documents_max_depth` (document limits,
+//! see `docs::Limits`) and `documents_serve` (true | false: default serving of documents).
 
 use rusqlite::Connection;
 
@@ -47,6 +49,10 @@ pub struct HenvSettings {
     pub cache_control: String,
     /// Per-connection SQLite limits of app SQL.
     pub sql_limits: super::sql_limits::SqlLimits,
+    /// Document size and id limits.
+    pub documents: crate::docs::Limits,
+    /// Serve documents by path before the 404 (`docs::serve`).
+    pub documents_serve: bool,
 }
 
 impl Default for HenvSettings {
@@ -60,6 +66,8 @@ impl Default for HenvSettings {
             cors: None,
             cache_control: super::assets::DEFAULT_CACHE_CONTROL.into(),
             sql_limits: Default::default(),
+            documents: crate::docs::Limits::default(),
+            documents_serve: true,
         }
     }
 }
@@ -71,7 +79,8 @@ impl HenvSettings {
     pub fn load(conn: &Connection) -> rusqlite::Result<HenvSettings> {
         let mut settings = HenvSettings::default();
         let mut stmt = conn.prepare_cached(
-            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', 'sql_limits')",
+            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', \
+             'sql_limits', 'documents_max_bytes', 'documents_max_id_bytes', 'documents_max_depth', 'documents_serve')",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -128,6 +137,22 @@ impl HenvSettings {
             }
             ("cache_control", J::String(s)) => self.cache_control = s.clone(),
             ("sql_limits", v) => self.sql_limits = super::sql_limits::SqlLimits::from_setting(v),
+            ("documents_max_bytes", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| *n > 0) {
+                    self.documents.max_bytes = n.min(usize::MAX as u64) as usize;
+                }
+            }
+            ("documents_max_id_bytes", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| (1..=4096).contains(n)) {
+                    self.documents.max_id_bytes = n as usize;
+                }
+            }
+            ("documents_max_depth", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| (1..=256).contains(n)) {
+                    self.documents.max_depth = n as usize;
+                }
+            }
+            ("documents_serve", J::Bool(b)) => self.documents_serve = *b,
             _ => {}
         }
     }
