@@ -139,9 +139,11 @@ function loadModule(file, requireFn, context) {
 function loadExpress(host, context) {
   return loadModule(EXPRESS_JS, (name) => {
     if (name === 'hbf:host') return host;
-    // (HBF's built-in node:buffer; Node's own stands in, made when a body is streamed)
+    // (HBF's built-in node:buffer and node:zlib; Node's own stand in, made when a body is
+    // streamed or arrives compressed)
     if (name === 'buffer') return require('node:buffer');
-    throw new Error('express.js may only require hbf:host and buffer, not ' + name);
+    if (name === 'zlib') return require('node:zlib');
+    throw new Error('express.js may only require hbf:host, buffer and zlib, not ' + name);
   }, context);
 }
 

@@ -47,6 +47,18 @@ else
     echo "install-deps: all system packages present; nothing to install"
 fi
 
+# The crypto differential suite (tests/crypto_js.rs) runs real npm packages (jose,
+# jsonwebtoken, express, esbuild) from js-tests/crypto/node_modules, pinned by its lockfile.
+crypto_dir="$(dirname "$0")/../js-tests/crypto"
+if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found; the crypto differential suite will be skipped with node"
+elif [[ "$crypto_dir/node_modules/.package-lock.json" -nt "$crypto_dir/package-lock.json" ]]; then
+    echo "install-deps: js-tests/crypto npm packages: installed"
+else
+    echo "install-deps: + npm ci (js-tests/crypto)"
+    (cd "$crypto_dir" && npm ci --no-audit --no-fund)
+fi
+
 # `make test` also needs the rustfmt and clippy cargo subcommands.
 command -v cargo >/dev/null 2>&1 ||
     { echo "install-deps: cargo not found; install Rust via https://rustup.rs" >&2; exit 1; }

@@ -323,7 +323,9 @@ fn hot_reload_sees_server_js_imported_by_another_process() {
         seen = app.get("/v").text();
     }
     assert_eq!(seen, "two", "the imported server.js never ran");
-    // Both workers run it from then on.
+    // Both workers run it once each has passed its next outside-writes check (every 100 ms):
+    // until then the worker that did not answer above may still serve the old version.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     for _ in 0..6 {
         assert_eq!(app.get("/v").text(), "two");
     }

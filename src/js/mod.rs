@@ -12,13 +12,19 @@ mod auth_host;
 pub(crate) mod builtins;
 pub mod completion;
 mod convert;
+mod crypto_keys;
+mod crypto_prims;
 mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
 mod host_buffer;
+mod host_crypto;
 mod host_docs;
+mod host_zlib;
+mod native;
 mod runtime;
+mod zlib_codec;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -37,6 +37,9 @@
  *                                                    pathname is still percent-encoded
  *   log(level, message)                              only 'error' is used
  *
+ * Body parsers inflate gzip/deflate/br request bodies with require('zlib'), loaded only when a
+ * compressed body arrives.
+ *
  * The one deliberate difference from Express: X-Powered-By is never sent (HBF policy).
  */
 
@@ -2821,6 +2824,8 @@ function parserOptions(options, defaultType) {
   };
 }
 
+const INFLATE = { gzip: 'gunzipSync', deflate: 'inflateSync', br: 'brotliDecompressSync' };
+
 function readBody(req, res, next, parse, opts) {
   if (reqState(req)[Q_BODY_READ]) return next(); // an earlier parser (or a stream reader) had it
   if (!('body' in req)) req.body = undefined;
@@ -2837,13 +2842,26 @@ function readBody(req, res, next, parse, opts) {
   }
   const ce = req.headers['content-encoding'];
   const contentEncoding = ce ? String(ce).toLowerCase() : 'identity';
+  let body;
   if (contentEncoding !== 'identity') {
-    // no zlib in the sandbox: compressed request bodies are refused, as body-parser
-    // refuses encodings it does not know
-    const msg = opts.inflate === false ? 'content encoding unsupported' : 'unsupported content encoding "' + contentEncoding + '"';
-    return next(createError(415, msg, { encoding: contentEncoding, type: 'encoding.unsupported' }));
+    // body-parser's inflation: gzip, deflate and br bodies (node:zlib, loaded on first use),
+    // the limit applying to the inflated size; other encodings are 415.
+    const method = opts.inflate === false ? undefined : INFLATE[contentEncoding];
+    if (!method) {
+      const msg = opts.inflate === false ? 'content encoding unsupported' : 'unsupported content encoding "' + contentEncoding + '"';
+      return next(createError(415, msg, { encoding: contentEncoding, type: 'encoding.unsupported' }));
+    }
+    try {
+      body = require('zlib')[method](req._takeBody(), { maxOutputLength: opts.limit + 1 });
+    } catch (err) {
+      if (err && err.code === 'ERR_BUFFER_TOO_LARGE') {
+        return next(createError(413, 'request entity too large', { limit: opts.limit, type: 'entity.too.large' }));
+      }
+      return next(createError(400, err));
+    }
+  } else {
+    body = req._takeBody();
   }
-  const body = req._takeBody();
   if (body.length > opts.limit) {
     return next(createError(413, 'request entity too large', { expected: body.length, length: body.length, limit: opts.limit, type: 'entity.too.large' }));
   }
