@@ -46,14 +46,14 @@ test('module shape', async (t) => {
     assert.equal(closed, true);
   });
 
-  await t.test('source uses no Node globals and requires only hbf:host, node:buffer and node:zlib', () => {
+  await t.test('source uses no Node globals and requires only hbf:host, hbf:proxy-addr, node:buffer and node:zlib', () => {
     const src = fs.readFileSync(shim.EXPRESS_JS, 'utf8').replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
     // globals only (not method names such as req.setTimeout or `setTimeout() {}` stubs)
     const globals = /(?<![.\w])(Buffer|process|setImmediate|setTimeout|TextEncoder|TextDecoder|queueMicrotask|__dirname|global)\b(?!\s*\(\)\s*\{)/g;
     assert.deepEqual([...src.matchAll(globals)].map((m) => m[0]), []);
     // (buffer: the built-in module, loaded only when a body is streamed or parsed raw; zlib:
-    // only when a compressed request body arrives)
-    assert.deepEqual([...new Set([...src.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1]))].sort(), ["'buffer'", "'hbf:host'", "'zlib'"]);
+    // only when a compressed request body arrives; hbf:proxy-addr: when the app trusts proxies)
+    assert.deepEqual([...new Set([...src.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1]))].sort(), ["'buffer'", "'hbf:host'", "'hbf:proxy-addr'", "'zlib'"]);
   });
 
   await t.test('runs in a realm without Node globals', async () => {
@@ -650,7 +650,7 @@ test('request properties', async (t) => {
     })).json();
     assert.deepEqual(out, {
       method: 'GET', path: '/info', url: '/info?a=1&a=2&b=%20c', originalUrl: '/info?a=1&a=2&b=%20c', query: { a: ['1', '2'], b: ' c' },
-      host: 'a.b.example.com:8080', hostname: 'a.b.example.com', ip: '10.0.0.1', ips: ['1.2.3.4'], protocol: 'https', secure: true,
+      host: 'a.b.example.com:8080', hostname: 'a.b.example.com', ip: '10.0.0.1', ips: [], protocol: 'https', secure: true,
       subdomains: ['b', 'a'], xhr: true, referer: '/prev', ua: 'ua', sameRes: true, app: true,
     });
   });
