@@ -11,17 +11,16 @@
 //! dispatcher arms the next delivery (`fetchArm`). Body bytes are credited back
 //! (`fetchCredit`) as JavaScript reads them, which is the engine's backpressure.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use crossbeam_channel::Receiver;
 use rquickjs::{Array, Ctx, Exception, Function, Object, TypedArray, Value};
 
-use super::completion::{self, Completion, CompletionSender};
+use super::completion::{Completer, CompletionFn};
+use super::host::HostEnv;
 use crate::henv::settings::FetchSettings;
 use crate::observe::{Logger, Metrics};
 use crate::outbound::{
@@ -58,131 +57,76 @@ impl Outbound {
 
 /// What one inbound request has used.
 struct RequestScope {
-    deadline: Option<Instant>,
+    deadline: Instant,
     subrequests: u32,
     /// Engine ids started by this request and not yet ended.
     active: HashSet<u64>,
-    /// Set when the request ends; the engine drops what is still in flight.
-    cancel: Arc<AtomicBool>,
 }
 
-impl RequestScope {
-    fn new(deadline: Option<Instant>) -> RequestScope {
-        RequestScope {
-            deadline,
-            subrequests: 0,
-            active: HashSet::new(),
-            cancel: Arc::new(AtomicBool::new(false)),
-        }
-    }
-}
-
-/// Requests made outside any inbound request (module load) are counted under this id.
-const DETACHED: u64 = 0;
-
-/// One runtime's link to the engine and its completion channel.
+/// One runtime's link to the engine. Its completions travel on the worker's channel: every
+/// delivery is armed with a `Completer` from `HostEnv::completer()` (see `super::completion`).
 pub struct FetchEnv {
     outbound: Arc<Outbound>,
-    henv: String,
-    /// The generation of the runtime, stamped on every completion.
-    runtime_id: u64,
-    tx: CompletionSender,
-    /// Set when the channel is this runtime's own (`new`); `None` when the worker owns it.
-    rx: Option<Receiver<Completion>>,
-    /// The henv's policy, as of the last request.
+    /// The henv's policy, as of the last request started.
     settings: RefCell<FetchSettings>,
-    /// In-flight inbound requests, by request id, and the one whose turn is running.
+    /// In-flight inbound requests that had a turn in this runtime, by request id.
     requests: RefCell<HashMap<u64, RequestScope>>,
-    current: Cell<u64>,
     /// Event queues of the outbound requests in flight, for arming their next delivery.
     deliveries: RefCell<HashMap<u64, Arc<Mutex<Delivery>>>>,
 }
 
 impl FetchEnv {
-    /// A runtime with its own completion channel (waited on by `AppRuntime::settle`).
-    pub fn new(outbound: Arc<Outbound>, henv: &str, settings: &FetchSettings) -> Rc<FetchEnv> {
-        let (tx, rx) = completion::channel();
-        Rc::new(FetchEnv::make(outbound, henv, settings, 0, tx, Some(rx)))
-    }
-
-    /// A runtime whose completions go to its worker's channel (`sender`), stamped with `henv`
-    /// and `runtime_id` so the worker routes them to this runtime or drops them.
-    pub fn with_sender(
-        outbound: Arc<Outbound>,
-        henv: &str,
-        settings: &FetchSettings,
-        runtime_id: u64,
-        sender: CompletionSender,
-    ) -> Rc<FetchEnv> {
-        Rc::new(FetchEnv::make(
-            outbound, henv, settings, runtime_id, sender, None,
-        ))
-    }
-
-    fn make(
-        outbound: Arc<Outbound>,
-        henv: &str,
-        settings: &FetchSettings,
-        runtime_id: u64,
-        tx: CompletionSender,
-        rx: Option<Receiver<Completion>>,
-    ) -> FetchEnv {
-        FetchEnv {
+    pub fn new(outbound: Arc<Outbound>, settings: &FetchSettings) -> Rc<FetchEnv> {
+        Rc::new(FetchEnv {
             outbound,
-            henv: henv.to_owned(),
-            runtime_id,
-            tx,
-            rx,
             settings: RefCell::new(settings.clone()),
             requests: RefCell::default(),
-            current: Cell::new(DETACHED),
             deliveries: RefCell::default(),
-        }
+        })
     }
 
-    /// The completions for this runtime, when the channel is its own.
-    pub fn completions(&self) -> Option<&Receiver<Completion>> {
-        self.rx.as_ref()
-    }
-
-    /// A new inbound request starts: its deadline, a fresh subrequest count, the henv's
-    /// current policy. Its turn runs now.
-    pub fn begin_request(&self, request_id: u64, deadline: Instant, settings: &FetchSettings) {
+    /// The henv's current policy (read when a request starts).
+    pub fn set_settings(&self, settings: &FetchSettings) {
         *self.settings.borrow_mut() = settings.clone();
-        self.requests
-            .borrow_mut()
-            .insert(request_id, RequestScope::new(Some(deadline)));
-        self.current.set(request_id);
     }
 
-    /// The turn of `request_id` runs now (a runtime interleaving requests calls this per turn).
-    pub fn enter(&self, request_id: u64) {
-        self.current.set(request_id);
-    }
-
-    /// The request ended: what it started and did not finish is cancelled.
-    pub fn end_request(&self, request_id: u64) {
-        if self.current.get() == request_id {
-            self.current.set(DETACHED);
+    /// The turn of `request_id` (0: none) runs now, until `deadline` (called by
+    /// `Scopes::enter` for every turn).
+    pub fn enter(&self, request_id: u64, deadline: Instant) {
+        if request_id != 0 {
+            self.requests
+                .borrow_mut()
+                .entry(request_id)
+                .or_insert_with(|| RequestScope {
+                    deadline,
+                    subrequests: 0,
+                    active: HashSet::new(),
+                });
         }
+    }
+
+    /// The request ended (called by `Scopes::close`): what it started and did not finish is
+    /// aborted (its cancel flag is already set), and its armed deliveries are given back.
+    pub fn end_request(&self, request_id: u64) {
         let Some(scope) = self.requests.borrow_mut().remove(&request_id) else {
             return;
         };
-        scope.cancel.store(true, Ordering::Relaxed);
         if scope.active.is_empty() {
             return;
         }
-        let mut deliveries = self.deliveries.borrow_mut();
         let engine = self.outbound.engine().ok();
         for id in scope.active {
-            deliveries.remove(&id);
+            let delivery = self.deliveries.borrow_mut().remove(&id);
+            if let Some(delivery) = delivery {
+                Delivery::release(&delivery);
+            }
             if let Some(engine) = &engine {
                 engine.abort(id);
             }
         }
     }
 
-    fn start(&self, spec: FetchSpec) -> Result<u64, String> {
+    fn start(&self, spec: FetchSpec, host: &HostEnv) -> Result<u64, String> {
         let config = &self.outbound.config;
         let s = self.settings.borrow().clone();
         if !policy::host_allowed(&s.allow_hosts, &spec.host) {
@@ -191,11 +135,14 @@ impl FetchEnv {
                 spec.host
             ));
         }
-        let request_id = self.current.get();
+        let request_id = host.scopes.current();
         let mut requests = self.requests.borrow_mut();
-        let scope = requests
-            .entry(request_id)
-            .or_insert_with(|| RequestScope::new(None));
+        let Some(scope) = requests.get_mut(&request_id) else {
+            return Err(
+                "fetch() runs only for a request (not while server.js loads, nor after the request ended)"
+                    .into(),
+            );
+        };
         let cap = s
             .max_subrequests
             .map_or(config.max_subrequests, |n| n.min(config.max_subrequests));
@@ -204,8 +151,12 @@ impl FetchEnv {
                 "too many outbound requests for one request (limit {cap})"
             ));
         }
-        scope.subrequests += 1;
         let engine = self.outbound.engine()?;
+        // One outstanding operation per armed delivery; its cancel flag is the request's.
+        let completer = host
+            .completer()
+            .ok_or("fetch() needs a worker to deliver its response")?;
+        scope.subrequests += 1;
         let req = OutboundRequest {
             method: spec.method,
             https: spec.https,
@@ -214,11 +165,9 @@ impl FetchEnv {
             target: spec.target,
             headers: spec.headers,
             body: spec.body,
-            henv: self.henv.clone(),
+            henv: host.log_ctx.borrow().henv.clone(),
             request_id,
-            deadline: scope
-                .deadline
-                .unwrap_or_else(|| Instant::now() + config.read_timeout),
+            deadline: scope.deadline,
             insecure_tls: s.insecure_tls,
             max_response_bytes: s.max_response_bytes.map_or(config.max_response_bytes, |n| {
                 n.min(config.max_response_bytes)
@@ -226,50 +175,44 @@ impl FetchEnv {
             max_conns: s.max_connections.map_or(config.max_conns_per_henv, |n| {
                 n.min(config.max_conns_per_henv)
             }),
-            cancel: Some(scope.cancel.clone()),
+            cancel: Some(completer.cancelled.clone()),
         };
         let delivery = Arc::new(Mutex::new(Delivery::default()));
         let shared = delivery.clone();
         let make_sink = move |id: u64| -> crate::outbound::Sink {
             Box::new(move |event: OutboundEvent| Delivery::push(&shared, id, event))
         };
-        let id = engine.submit(req, make_sink).map_err(|e| e.to_string())?;
+        let id = match engine.submit(req, make_sink) {
+            Ok(id) => id,
+            Err(e) => {
+                completer.complete(Box::new(|_| {})); // (its operation is over)
+                return Err(e.to_string());
+            }
+        };
         scope.active.insert(id);
         drop(requests);
-        self.deliveries.borrow_mut().insert(id, delivery);
-        self.arm(id);
+        self.deliveries.borrow_mut().insert(id, delivery.clone());
+        Delivery::arm(&delivery, id, ticket(completer));
         Ok(id)
     }
 
-    /// Lets request `id` deliver its next batch of events (one completion).
-    fn arm(&self, id: u64) {
+    /// Lets request `id` deliver its next batch of events (one completion), from a turn of
+    /// the request that started it.
+    fn arm(&self, id: u64, host: &HostEnv) {
         let Some(delivery) = self.deliveries.borrow().get(&id).cloned() else {
             return;
         };
-        let (tx, henv, runtime_id) = (self.tx.clone(), self.henv.clone(), self.runtime_id);
-        // (With the async worker this ticket becomes `HostEnv::completer()`: one outstanding
-        // operation per delivery.)
-        let ticket: Ticket = Box::new(move |run| {
-            tx.send(Completion {
-                henv,
-                runtime_id,
-                run,
-            })
-        });
-        Delivery::arm(&delivery, id, ticket);
-    }
-
-    /// Whether outbound requests of this runtime are still to report.
-    pub fn awaiting(&self) -> bool {
-        self.requests
-            .borrow()
-            .values()
-            .any(|s| !s.active.is_empty())
+        if let Some(completer) = host.completer() {
+            Delivery::arm(&delivery, id, ticket(completer));
+        }
     }
 
     /// The request `id` ended (its last event was dispatched).
     fn ended(&self, id: u64) {
-        self.deliveries.borrow_mut().remove(&id);
+        let delivery = self.deliveries.borrow_mut().remove(&id);
+        if let Some(delivery) = delivery {
+            Delivery::release(&delivery);
+        }
         for scope in self.requests.borrow_mut().values_mut() {
             scope.active.remove(&id);
         }
@@ -277,7 +220,11 @@ impl FetchEnv {
 }
 
 /// Sends one completion to the runtime (`false` when its worker is gone).
-type Ticket = Box<dyn FnOnce(super::completion::CompletionFn) -> bool + Send>;
+type Ticket = Box<dyn FnOnce(CompletionFn) -> bool + Send>;
+
+fn ticket(completer: Completer) -> Ticket {
+    Box::new(move |run| completer.complete(run))
+}
 
 /// The events of one outbound request on their way to the runtime. The engine pushes events
 /// on its thread; the runtime arms one ticket at a time (at the start, then after each batch
@@ -288,11 +235,16 @@ type Ticket = Box<dyn FnOnce(super::completion::CompletionFn) -> bool + Send>;
 struct Delivery {
     events: Vec<OutboundEvent>,
     ticket: Option<Ticket>,
+    /// Released: nothing more is delivered.
+    closed: bool,
 }
 
 impl Delivery {
     fn push(shared: &Mutex<Delivery>, id: u64, event: OutboundEvent) {
         let Ok(mut d) = shared.lock() else { return };
+        if d.closed {
+            return;
+        }
         d.events.push(event);
         if let Some(ticket) = d.ticket.take() {
             let events = std::mem::take(&mut d.events);
@@ -301,8 +253,25 @@ impl Delivery {
         }
     }
 
+    /// The request is over for the runtime: an armed ticket completes with nothing to run
+    /// (the operation it counts is over), and later events are dropped.
+    fn release(shared: &Mutex<Delivery>) {
+        let Ok(mut d) = shared.lock() else { return };
+        d.events.clear();
+        d.closed = true;
+        if let Some(ticket) = d.ticket.take() {
+            drop(d);
+            ticket(Box::new(|_| {}));
+        }
+    }
+
     fn arm(shared: &Mutex<Delivery>, id: u64, ticket: Ticket) {
         let Ok(mut d) = shared.lock() else { return };
+        if d.closed {
+            drop(d);
+            ticket(Box::new(|_| {}));
+            return;
+        }
         if d.events.is_empty() {
             d.ticket = Some(ticket);
             return;
@@ -383,22 +352,18 @@ fn try_dispatch<'js>(ctx: &Ctx<'js>, id: u64, event: OutboundEvent) -> rquickjs:
 }
 
 /// Adds `fetchStart`, `fetchCredit`, `fetchAbort`, `fetchArm` and `fetchEnded` to the host object.
-pub fn install<'js>(
-    ctx: &Ctx<'js>,
-    host: &Object<'js>,
-    env: Option<Rc<FetchEnv>>,
-) -> rquickjs::Result<()> {
-    let Some(env) = env else {
+pub fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>, henv: &HostEnv) -> rquickjs::Result<()> {
+    let Some(env) = henv.fetch.clone() else {
         return Ok(()); // an embedding without outbound access: fetch() rejects
     };
-    let e = env.clone();
+    let (e, h) = (env.clone(), henv.clone());
     host.set(
         "fetchStart",
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, spec: Object<'js>| -> rquickjs::Result<f64> {
                 let spec = read_spec(&ctx, &spec)?;
-                e.start(spec)
+                e.start(spec, &h)
                     .map(|id| id as f64)
                     .map_err(|m| Exception::throw_type(&ctx, &m))
             },
@@ -423,10 +388,10 @@ pub fn install<'js>(
             }
         })?,
     )?;
-    let e = env.clone();
+    let (e, h) = (env.clone(), henv.clone());
     host.set(
         "fetchArm",
-        Function::new(ctx.clone(), move |id: f64| e.arm(id as u64))?,
+        Function::new(ctx.clone(), move |id: f64| e.arm(id as u64, &h))?,
     )?;
     host.set(
         "fetchEnded",
