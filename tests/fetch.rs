@@ -138,6 +138,7 @@ app.get('/node-http', (req, res) => {
   if (q(req).method === 'POST') r.write('posted ');
   r.end(q(req).method === 'POST' ? 'body' : undefined);
 });
+app.get('/ping', (req, res) => res.json({ pong: true }));
 app.use((err, req, res, next) => res.status(500).json({ err: String(err), stack: err.stack }));
 module.exports = app;
 "#;
@@ -611,4 +612,52 @@ fn fetch_from_nginx() {
     );
     assert_eq!(r["len"], 100_000);
     assert!(r["server"].as_str().unwrap().starts_with("nginx"));
+}
+
+/// With one worker, requests of a henv waiting on a slow upstream are parked: the worker
+/// serves other requests of the same henv meanwhile, and the slow ones complete together
+/// (not one after another).
+#[test]
+fn one_worker_serves_others_while_fetches_wait() {
+    if !have_program("python3") {
+        return;
+    }
+    const WAITING: usize = 4; // M: requests waiting on the upstream
+    const OTHERS: usize = 20; // N: requests served meanwhile
+    let s = app(&[], |c| {
+        dev(c);
+        c.workers = 1;
+    });
+    let slow = enc(&format!("http://127.0.0.1:{}/slow?ms=2000", upstream()));
+    let slow_done = std::sync::atomic::AtomicUsize::new(0);
+    let t0 = std::time::Instant::now();
+    std::thread::scope(|scope| {
+        let waiting: Vec<_> = (0..WAITING)
+            .map(|_| {
+                scope.spawn(|| {
+                    let r = json(&s, &format!("/get?url={slow}"));
+                    slow_done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    (r, t0.elapsed())
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(300)); // (all parked by now)
+        for i in 0..OTHERS {
+            assert_eq!(json(&s, "/ping")["pong"], true, "other request {i}");
+        }
+        let others_took = t0.elapsed();
+        assert_eq!(
+            slow_done.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "{OTHERS} other requests were served while the fetches waited ({others_took:?})"
+        );
+        for w in waiting {
+            let (r, took) = w.join().unwrap();
+            assert_eq!(r["status"], 200);
+            assert_eq!(r["text"], "slow");
+            assert!(took >= std::time::Duration::from_millis(1900), "{took:?}");
+            // Serialized, the four would take 8 s: they waited side by side.
+            assert!(took < std::time::Duration::from_secs(6), "{took:?}");
+        }
+    });
 }
