@@ -661,3 +661,16 @@ fn one_worker_serves_others_while_fetches_wait() {
         }
     });
 }
+
+/// `isolation: "request"` keeps no runtime to deliver a response to: `fetch` rejects at once
+/// with a clear error, rather than waiting for the request's deadline.
+#[test]
+fn fetch_rejects_under_request_isolation() {
+    if !have_program("python3") {
+        return;
+    }
+    let s = app(&[("isolation", r#""request""#)], dev);
+    let url = enc(&format!("http://127.0.0.1:{}/hello", upstream()));
+    let r = json(&s, &format!("/try?url={url}"));
+    assert!(r.to_string().contains("not available"), "{r}");
+}

@@ -313,6 +313,10 @@ Object.defineProperty(globalThis, "__hbf_outbound", {
  * Shared with node's http client (lib/node/http_client.js).
  */
 function startOutbound(spec, handlers) {
+  if (typeof host.fetchStart !== 'function') {
+    // (no worker-kept runtime to deliver to, e.g. isolation: "request")
+    throw new TypeError('outbound requests are not available in this runtime');
+  }
   const id = host.fetchStart(spec);
   pending.set(id, handlers);
   return id;
