@@ -267,8 +267,8 @@ impl Delivery {
 
     fn arm(shared: &Mutex<Delivery>, id: u64, ticket: Ticket) {
         let Ok(mut d) = shared.lock() else { return };
-        if d.closed {
-            drop(d);
+        if d.closed || d.ticket.is_some() {
+            drop(d); // (released, or armed already: this operation is over at once)
             ticket(Box::new(|_| {}));
             return;
         }
