@@ -26,6 +26,11 @@ app.post('/stream', (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c)).on('end', () => res.send('got ' + Buffer.concat(chunks).toString('base64')));
 });
+app.post('/readable', (req, res) => {
+  let text = '';
+  req.on('readable', () => { let c; while ((c = req.read()) !== null) text += c; });
+  req.on('end', () => res.send('read ' + text));
+});
 app.post('/pipe', (req, res) => {
   const parts = [];
   req.pipe(new Writable({ write(c, e, cb) { parts.push(String(c)); cb(); } })).on('finish', () => res.send(parts.join('|')));
@@ -106,6 +111,14 @@ fn an_app_uses_node_builtins() {
         b"hello",
     );
     assert_eq!(r.text(), "got aGVsbG8=");
+
+    let r = app.request(
+        "POST",
+        "/readable",
+        &[("Content-Type", "text/plain")],
+        b"abc",
+    );
+    assert_eq!(r.text(), "read abc");
 
     let r = app.request("POST", "/pipe", &[("Content-Type", "text/plain")], b"body");
     assert_eq!(r.text(), "body");

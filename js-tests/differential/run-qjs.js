@@ -32,7 +32,9 @@ const host = {
   },
   log: (level, message) => __native.log(level, message),
 };
-const modules = { 'hbf:host': host };
+// (express.js makes streamed and raw bodies Buffers with HBF's built-in node:buffer; a byte
+// view stands in here, which is all the apps look at)
+const modules = { 'hbf:host': host, buffer: { Buffer: { from: (b, o, n) => new Uint8Array(b, o, n) } } };
 globalThis.__define = function (name, source) {
   const fn = (0, eval)('(function (exports, require, module) {' + source + '\\n})');
   const module = { exports: {} };

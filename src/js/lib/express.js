@@ -1792,6 +1792,8 @@ IncomingMessage._flow = function () {
   if (this._flowing || reqState(this)[Q_BODY_READ]) return;
   this._flowing = true;
   defer(() => {
+    // a 'readable' reader (and no 'data' one) is told once, and takes the body with read()
+    if (this.listenerCount('data') === 0 && this.listenerCount('readable') > 0) this.emit('readable');
     const body = this._takeBody();
     if (body.length) this.emit('data', bodyChunk(this, body));
     this.emit('end');

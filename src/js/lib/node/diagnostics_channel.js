@@ -89,14 +89,13 @@ class TracingChannel {
     for (const ev of traceEvents) if (handlers[ev] && !this[ev].unsubscribe(handlers[ev])) done = false;
     return done;
   }
-  traceSync(fn, context = {}, thisArg, ...args) {
-    if (!this.hasSubscribers) return Reflect.apply(fn, thisArg, args);
+  // Runs fn inside the start channel's stores, publishing 'error' if it throws and 'end' after;
+  // `settle` turns its result into what the caller gets.
+  #traced(fn, context, thisArg, args, settle) {
     const { start, end, error } = this;
     return start.runStores(context, () => {
       try {
-        const result = Reflect.apply(fn, thisArg, args);
-        context.result = result;
-        return result;
+        return settle(Reflect.apply(fn, thisArg, args));
       } catch (err) {
         context.error = err;
         error.publish(context);
@@ -105,40 +104,23 @@ class TracingChannel {
         end.publish(context);
       }
     });
+  }
+  traceSync(fn, context = {}, thisArg, ...args) {
+    if (!this.hasSubscribers) return Reflect.apply(fn, thisArg, args);
+    return this.#traced(fn, context, thisArg, args, (result) => { context.result = result; return result; });
   }
   tracePromise(fn, context = {}, thisArg, ...args) {
     if (!this.hasSubscribers) return Reflect.apply(fn, thisArg, args);
-    const { start, end, asyncStart, asyncEnd, error } = this;
-    const reject = (err) => {
-      context.error = err;
-      error.publish(context);
-      asyncStart.publish(context);
-      asyncEnd.publish(context);
-      return Promise.reject(err);
-    };
-    const resolve = (result) => {
-      context.result = result;
-      asyncStart.publish(context);
-      asyncEnd.publish(context);
-      return result;
-    };
-    return start.runStores(context, () => {
-      try {
-        let promise = Reflect.apply(fn, thisArg, args);
-        if (!(promise instanceof Promise)) promise = Promise.resolve(promise);
-        return promise.then(resolve, reject);
-      } catch (err) {
-        context.error = err;
-        error.publish(context);
-        throw err;
-      } finally {
-        end.publish(context);
-      }
-    });
+    const { asyncStart, asyncEnd, error } = this;
+    const settled = () => { asyncStart.publish(context); asyncEnd.publish(context); };
+    const reject = (err) => { context.error = err; error.publish(context); settled(); return Promise.reject(err); };
+    const resolve = (result) => { context.result = result; settled(); return result; };
+    return this.#traced(fn, context, thisArg, args,
+      (promise) => (promise instanceof Promise ? promise : Promise.resolve(promise)).then(resolve, reject));
   }
   traceCallback(fn, position = -1, context = {}, thisArg, ...args) {
     if (!this.hasSubscribers) return Reflect.apply(fn, thisArg, args);
-    const { start, end, asyncStart, asyncEnd, error } = this;
+    const { asyncStart, asyncEnd, error } = this;
     const callback = args.at(position);
     validateFunction(callback, 'callback');
     function wrappedCallback(err, res) {
@@ -148,17 +130,7 @@ class TracingChannel {
       });
     }
     args.splice(position, 1, wrappedCallback);
-    return start.runStores(context, () => {
-      try {
-        return Reflect.apply(fn, thisArg, args);
-      } catch (err) {
-        context.error = err;
-        error.publish(context);
-        throw err;
-      } finally {
-        end.publish(context);
-      }
-    });
+    return this.#traced(fn, context, thisArg, args, (result) => result);
   }
 }
 

@@ -205,30 +205,8 @@ const posix = {
 
   extname(path) {
     validateString(path, 'path');
-    let startDot = -1;
-    let startPart = 0;
-    let end = -1;
-    let matchedSlash = true;
-    let preDotState = 0;
-    for (let i = path.length - 1; i >= 0; --i) {
-      const code = path.charCodeAt(i);
-      if (code === 47) {
-        if (!matchedSlash) { startPart = i + 1; break; }
-        continue;
-      }
-      if (end === -1) { matchedSlash = false; end = i + 1; }
-      if (code === 46) {
-        if (startDot === -1) startDot = i;
-        else if (preDotState !== 1) preDotState = 1;
-      } else if (startDot !== -1) {
-        preDotState = -1;
-      }
-    }
-    if (startDot === -1 || end === -1 || preDotState === 0 ||
-        (preDotState === 1 && startDot === end - 1 && startDot === startPart + 1)) {
-      return '';
-    }
-    return path.slice(startDot, end);
+    const { startDot, end, hasExt } = lastSegment(path, 0);
+    return hasExt ? path.slice(startDot, end) : '';
   },
 
   format(pathObject) {
@@ -246,30 +224,10 @@ const posix = {
     const isAbsolute = path.charCodeAt(0) === 47;
     let start;
     if (isAbsolute) { ret.root = '/'; start = 1; } else start = 0;
-    let startDot = -1;
-    let startPart = 0;
-    let end = -1;
-    let matchedSlash = true;
-    let i = path.length - 1;
-    let preDotState = 0;
-    for (; i >= start; --i) {
-      const code = path.charCodeAt(i);
-      if (code === 47) {
-        if (!matchedSlash) { startPart = i + 1; break; }
-        continue;
-      }
-      if (end === -1) { matchedSlash = false; end = i + 1; }
-      if (code === 46) {
-        if (startDot === -1) startDot = i;
-        else if (preDotState !== 1) preDotState = 1;
-      } else if (startDot !== -1) {
-        preDotState = -1;
-      }
-    }
+    const { startDot, startPart, end, hasExt } = lastSegment(path, start);
     if (end !== -1) {
       const start2 = startPart === 0 && isAbsolute ? 1 : startPart;
-      if (startDot === -1 || preDotState === 0 ||
-          (preDotState === 1 && startDot === end - 1 && startDot === startPart + 1)) {
+      if (!hasExt) {
         ret.base = ret.name = path.slice(start2, end);
       } else {
         ret.name = path.slice(start2, startDot);
@@ -287,6 +245,32 @@ const posix = {
   win32: null,
   posix: null,
 };
+// The last segment of path (scanning back to index `start`): where it starts and ends, its last
+// dot, and whether that dot starts an extension (not a leading dot as in '.bashrc', not '..').
+function lastSegment(path, start) {
+  let startDot = -1;
+  let startPart = 0;
+  let end = -1;
+  let matchedSlash = true;
+  let preDotState = 0;
+  for (let i = path.length - 1; i >= start; --i) {
+    const code = path.charCodeAt(i);
+    if (code === 47) {
+      if (!matchedSlash) { startPart = i + 1; break; }
+      continue;
+    }
+    if (end === -1) { matchedSlash = false; end = i + 1; }
+    if (code === 46) {
+      if (startDot === -1) startDot = i;
+      else if (preDotState !== 1) preDotState = 1;
+    } else if (startDot !== -1) {
+      preDotState = -1;
+    }
+  }
+  const hasExt = !(startDot === -1 || end === -1 || preDotState === 0 ||
+    (preDotState === 1 && startDot === end - 1 && startDot === startPart + 1));
+  return { startDot, startPart, end, hasExt };
+}
 function formatExt(ext) { return ext ? `${ext[0] === '.' ? '' : '.'}${ext}` : ''; }
 posix.posix = posix;
 posix.win32 = posix;
