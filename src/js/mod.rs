@@ -20,6 +20,7 @@ pub(crate) mod fuzzing;
 mod host;
 mod host_buffer;
 mod host_crypto;
+mod host_templates;
 mod host_zlib;
 pub(crate) mod modules;
 mod native;

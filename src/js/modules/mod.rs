@@ -363,6 +363,7 @@ pub(crate) fn install<'js>(
         })?,
     )?;
     fs_host::install(ctx, host, modules)?;
+    super::host_templates::install(ctx, host, modules)?;
     Ok(())
 }
 
