@@ -59,6 +59,18 @@ else
     (cd "$crypto_dir" && npm ci --no-audit --no-fund)
 fi
 
+# The EJS / Express views differential suite (tests/js.rs) runs the real ejs, express and hbs
+# packages from js-tests/ejs/node_modules, pinned by its lockfile.
+ejs_dir="$(dirname "$0")/../js-tests/ejs"
+if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found; the ejs differential suite will be skipped"
+elif [[ "$ejs_dir/node_modules/.package-lock.json" -nt "$ejs_dir/package-lock.json" ]]; then
+    echo "install-deps: js-tests/ejs npm packages: installed"
+else
+    echo "install-deps: + npm ci (js-tests/ejs)"
+    (cd "$ejs_dir" && npm ci --no-audit --no-fund --ignore-scripts)
+fi
+
 # `make test` also needs the rustfmt and clippy cargo subcommands.
 command -v cargo >/dev/null 2>&1 ||
     { echo "install-deps: cargo not found; install Rust via https://rustup.rs" >&2; exit 1; }

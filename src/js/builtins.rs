@@ -21,6 +21,7 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     ("hbf:proxy-addr", include_str!("lib/proxy_addr.js")),
     // views helper: the EJS engine (not a Node module: an app's node_modules/ejs wins).
     ("ejs", include_str!("lib/ejs.js")),
+    ("hbf:express-view", include_str!("lib/express_view.js")),
     ("_stream_duplex", include_str!("lib/node/_stream_duplex.js")),
     (
         "_stream_passthrough",

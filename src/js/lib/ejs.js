@@ -38,6 +38,19 @@ function copyInto(to, from) {
   return to;
 }
 
+// Options that may come in the data object (ejs 3's render without options, and renderFile
+// for Express, which also passes `cache`).
+const OPTS_IN_DATA = ["delimiter", "scope", "context", "debug", "compileDebug", "client", "_with", "rmWhitespace",
+  "strict", "filename", "async"];
+const OPTS_IN_DATA_EXPRESS = OPTS_IN_DATA.concat("cache");
+
+function copyFromList(to, from, list) {
+  from = from || {};
+  for (const p of list) {
+    if (typeof from[p] !== "undefined" && hasOwn(from, p)) to[p] = from[p];
+  }
+}
+
 function escapeRegExpChars(s) {
   return s ? String(s).replace(/[|\\{}()[\]^$+*?.]/g, "\\$&") : "";
 }
@@ -54,7 +67,7 @@ ejs.fileLoader = null; // set by the app to read templates another way (as in ej
 ejs.localsName = "locals";
 ejs.promiseImpl = Promise;
 ejs.escapeXML = escapeXML;
-ejs.VERSION = "3.1.10-hbf";
+ejs.VERSION = "3.1.10"; // the ejs release whose behaviour this follows
 ejs.name = "ejs";
 
 // Compiled bodies by (options, text or file hash); a Map kept in insertion order.
@@ -273,9 +286,8 @@ Template.prototype.generateSource = function generateSource() {
   if (opts.rmWhitespace) {
     this.templateText = this.templateText.replace(/[\r\n]+/g, "\n").replace(/^\s+|\s+$/gm, "");
   }
-  this.templateText = this.templateText
-    .replace(new RegExp("[ \\t]*" + escapeRegExpChars(t.evalSlurp), "gm"), t.evalSlurp)
-    .replace(new RegExp(escapeRegExpChars(t.closeSlurp) + "[ \\t]*", "gm"), t.closeSlurp);
+  // (as ejs 3.1: spaces are slurped around `<%_` and `_%>` whatever the delimiters)
+  this.templateText = this.templateText.replace(/[ \t]*<%_/gm, "<%_").replace(/_%>[ \t]*/gm, "_%>");
   const parts = this.parseTemplateText();
   let index = 0;
   for (let i = 0; i < parts.length; i++) {
@@ -434,7 +446,7 @@ Template.prototype.compile = function compile(hash) {
         throw e;
       }
     };
-    const locals = opts.unsafePrototypeLocals ? data || Object.create(null) : copyInto(Object.create(null), data);
+    const locals = data || Object.create(null); // (ejs 3.1 hands the data object itself)
     try {
       const out = fn.apply(opts.context, [locals, escapeFn, include, rethrow]);
       if (out && typeof out.then === "function") return out.catch((e) => { throw self.place(e, body); });
@@ -543,7 +555,10 @@ ejs.compile = function compile(template, opts, hash) {
 };
 
 ejs.render = function render(template, d, o) {
-  return handleCache(o || Object.create(null), template)(d || Object.create(null));
+  const data = d || Object.create(null);
+  const opts = o || Object.create(null);
+  if (arguments.length == 2) copyFromList(opts, data, OPTS_IN_DATA);
+  return handleCache(opts, template)(data);
 };
 
 function tryHandleCache(options, data, cb) {
@@ -572,12 +587,16 @@ ejs.renderFile = function renderFile(...args) {
   if (typeof args[args.length - 1] === "function") cb = args.pop();
   if (args.length) {
     data = args.shift();
-    if (data == null) data = Object.create(null);
     if (args.length) {
       copyInto(opts, args.pop());
-    } else if (hasOwn(data, "settings") && data.settings) {
-      if (data.settings.views) opts.views = data.settings.views;
-      if (data.settings["view cache"]) opts.cache = true;
+    } else {
+      // Express: options from its settings, then from the data
+      if (data.settings) {
+        if (data.settings.views) opts.views = data.settings.views;
+        if (data.settings["view cache"]) opts.cache = true;
+        if (data.settings["view options"]) copyInto(opts, data.settings["view options"]);
+      }
+      copyFromList(opts, data, OPTS_IN_DATA_EXPRESS);
     }
     opts.filename = filename;
   } else {

@@ -2544,10 +2544,12 @@ response.vary = function vary(field) {
   return this;
 };
 
-const TEMPLATES_UNAVAILABLE = 'res.render(): templates are not available yet in HBF (no view engine); send HTML with res.send() instead';
+// Views (src/js/lib/express_view.js: Express's View lookup, app.render, res.render).
+let viewsLib = null;
+const views = () => viewsLib || (viewsLib = require('hbf:express-view'));
 
-response.render = function render() {
-  throw new Error(TEMPLATES_UNAVAILABLE);
+response.render = function render(view, options, callback) {
+  views().resRender(this, view, options, callback);
 };
 
 // ---------------------------------------------------------------------------
@@ -2682,6 +2684,7 @@ application.defaultConfiguration = function defaultConfiguration() {
   this.mountpath = '/';
   this.locals.settings = this.settings;
   this.set('jsonp callback name', 'callback');
+  this.set('views', '/views'); // the henv's views/ ('view': express_view.js's View, on first use)
   this.enable('view cache');
 };
 
@@ -2784,10 +2787,7 @@ application.all = function all(path, ...handlers) {
 };
 
 application.render = function render(name, options, callback) {
-  const done = typeof options === 'function' ? options : callback;
-  const err = new Error(TEMPLATES_UNAVAILABLE);
-  if (typeof done === 'function') done(err);
-  else throw err;
+  views().appRender(this, name, options, callback);
 };
 
 // HBF owns the socket: listen() only reports success, so `app.listen(port, cb)` apps run as-is.
