@@ -15,6 +15,8 @@
 //! (double submit). Otherwise it is refused with 403. Bearer-token requests are not subject
 //! to it (browsers never add the header by themselves).
 
+pub mod templates;
+
 use std::time::Instant;
 
 use rusqlite::types::{Value, ValueRef};
@@ -165,6 +167,9 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
     let segs: Vec<String> = segs
         .map(|s| crate::util::percent_decode(s).unwrap_or_default())
         .collect();
+    if first == "templates" {
+        return templates::endpoint(env, req, caller, &segs);
+    }
     Some(match first {
         "tables" => tables_endpoint(env, req, caller, &segs),
         "users" | "permissions" | "policies" | "audit" => {

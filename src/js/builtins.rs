@@ -20,8 +20,10 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     // Express's `trust proxy` (proxy-addr), for express.js (not a Node module).
     ("hbf:proxy-addr", include_str!("lib/proxy_addr.js")),
     // views helper: the EJS engine (not a Node module: an app's node_modules/ejs wins).
-    ("ejs", include_str!("lib/ejs.js")),
+    ("ejs", "module.exports = require('hbf:ejs');"),
+    ("hbf:ejs", include_str!("lib/ejs.js")),
     ("hbf:express-view", include_str!("lib/express_view.js")),
+    ("hbf:templates", include_str!("lib/templates.js")),
     ("_stream_duplex", include_str!("lib/node/_stream_duplex.js")),
     (
         "_stream_passthrough",

@@ -170,6 +170,7 @@ function includeFile(name, options) {
 // Prefixes an error thrown while rendering with EJS's `file:LINE` context block.
 function rethrow(err, str, flnm, lineno, esc) {
   if (err === null || typeof err !== "object") throw err;
+  if (err.includeCycle && err.templateLine !== undefined) throw err; // one context block is enough
   const lines = str.split("\n");
   const start = Math.max(lineno - 3, 0);
   const end = Math.min(lines.length, lineno + 3);
@@ -432,7 +433,9 @@ Template.prototype.compile = function compile(hash) {
       let d = copyInto(Object.create(null), data);
       if (includeData) d = copyInto(d, includeData);
       if (includeDepth >= MAX_INCLUDE_DEPTH) {
-        throw new Error("EJS include depth " + MAX_INCLUDE_DEPTH + ' exceeded including "' + path + '" (an include cycle?)');
+        const err = new Error("EJS include depth " + MAX_INCLUDE_DEPTH + ' exceeded including "' + path + '" (an include cycle?)');
+        err.includeCycle = true;
+        throw err;
       }
       const template = includeFile(path, opts);
       includeDepth++;

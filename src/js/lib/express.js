@@ -72,7 +72,10 @@ function defer(fn, ...args) {
 }
 
 function logError(err) {
-  try { host.log('error', stackOf(err) || String(err)); } catch (e) { /* logging must never throw */ }
+  try {
+    const where = err && err.templateFile !== undefined ? viewLib().describeTemplateError(err) : '';
+    host.log('error', where + (stackOf(err) || String(err)));
+  } catch (e) { /* logging must never throw */ }
 }
 
 // V8's err.stack starts with "Name: message"; QuickJS's holds only the frames.
@@ -2546,10 +2549,10 @@ response.vary = function vary(field) {
 
 // Views (src/js/lib/express_view.js: Express's View lookup, app.render, res.render).
 let viewsLib = null;
-const views = () => viewsLib || (viewsLib = require('hbf:express-view'));
+const viewLib = () => viewsLib || (viewsLib = require('hbf:express-view'));
 
 response.render = function render(view, options, callback) {
-  views().resRender(this, view, options, callback);
+  viewLib().resRender(this, view, options, callback);
 };
 
 // ---------------------------------------------------------------------------
@@ -2787,7 +2790,7 @@ application.all = function all(path, ...handlers) {
 };
 
 application.render = function render(name, options, callback) {
-  views().appRender(this, name, options, callback);
+  viewLib().appRender(this, name, options, callback);
 };
 
 // HBF owns the socket: listen() only reports success, so `app.listen(port, cb)` apps run as-is.
@@ -3227,6 +3230,8 @@ function releaseRouterState(d) {
 
 let lastApp, lastTarget, lastIsApp; // (the host serves the same export every time)
 function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips) {
+  // a template preview, already authorised by the host (src/api/templates.rs)
+  if (method === 'POST' && url.split('?')[0] === '/_api/templates/preview') app = require('hbf:templates').previewApp(express);
   if (app !== lastApp || lastApp === undefined) {
     lastTarget = appFor(app);
     lastIsApp = applications.has(lastTarget);

@@ -117,4 +117,24 @@ function resRender(res, view, options, callback) {
   req.app.render(view, opts, done);
 }
 
-module.exports = { View, appRender, resRender };
+// The head of the log line of a template error (set by the built-in ejs: templateFile,
+// templateLine, templateColumn): where it is, and EJS's context block when the message does
+// not already hold one (syntax errors).
+function describeTemplateError(err) {
+  if (!err || typeof err !== "object" || err.templateFile === undefined) return "";
+  const line = err.templateLine;
+  let head = "template error in " + err.templateFile;
+  if (line !== undefined) head += " at line " + line + (err.templateColumn !== undefined ? ", column " + err.templateColumn : "");
+  head += "\n";
+  const msg = String(err.message);
+  if (line !== undefined && typeof err.templateSource === "string" && !/^[^\n]*:\d+\n/.test(msg)) {
+    const lines = err.templateSource.split("\n");
+    const start = Math.max(line - 3, 0);
+    const end = Math.min(lines.length, line + 3);
+    const block = lines.slice(start, end).map((l, i) => (i + start + 1 === line ? " >> " : "    ") + (i + start + 1) + "| " + l);
+    head += err.templateFile + ":" + line + "\n" + block.join("\n") + "\n\n";
+  }
+  return head;
+}
+
+module.exports = { View, appRender, resRender, describeTemplateError };
