@@ -201,3 +201,23 @@ fn a_template_error_is_logged_with_its_place() {
     assert!(log.contains(r#" >> 3| <p><%= missing.field %></p>"#), "{log}");
     assert!(log.contains("missing is not defined"), "{log}");
 }
+
+/// The starter app (`hbf init`) has a server-rendered page with a layout include.
+#[test]
+fn the_starter_app_renders_its_notes_page() {
+    let dir = TempDir::new("views-starter");
+    let (conn, _) = henv::open_henv(dir.path(), "localhost").unwrap();
+    henv::install_starter(&conn).unwrap();
+    drop(conn);
+    let app = start_app_server(dir, false, |_| {});
+    let r = app.get("/notes");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("No notes yet"), "{}", r.text());
+    let created = app.post_json("/api/notes", r#"{"title":"<b>bold</b>","body":"x & y"}"#);
+    assert_eq!(created.status, 201, "{}", created.text());
+    let page = app.get("/notes").text();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains("<title>Notes</title>"), "{page}");
+    assert!(page.contains("<li><strong>&lt;b&gt;bold&lt;/b&gt;</strong> x &amp; y</li>"), "{page}");
+    assert!(page.contains("views/notes.ejs</code></footer>"), "{page}");
+}
