@@ -148,8 +148,17 @@ function handleCache(options, template) {
     const fn = ejs.cache.get(filename);
     if (fn && (hasTemplate || fn.contentHash === undefined || fn.contentHash === hash)) return fn;
   }
-  if (!hasTemplate) template = readTemplate(filename);
-  const fn = ejs.compile(template, options, hash);
+  let fn;
+  if (!hasTemplate && hash !== undefined) {
+    // a file compiled before (same content, same options): no read, no parse
+    const t = new Template(undefined, options);
+    const body = compiled.get(t.cacheKey(hash));
+    if (body !== undefined) fn = t.wrap(body, hash);
+  }
+  if (fn === undefined) {
+    if (!hasTemplate) template = readTemplate(filename);
+    fn = ejs.compile(template, options, hash);
+  }
   if (options.cache) ejs.cache.set(filename, fn);
   return fn;
 }
@@ -242,7 +251,7 @@ function Template(text, options) {
   opts.closeDelimiter = o.closeDelimiter || ejs.closeDelimiter || ">";
   opts.delimiter = o.delimiter || ejs.delimiter || "%";
   opts.strict = o.strict || false;
-  opts.context = o.context;
+  opts.context = o.context || o.scope; // (`scope`: the old name)
   opts.cache = o.cache || false;
   opts.rmWhitespace = o.rmWhitespace;
   opts.root = o.root;
@@ -262,10 +271,18 @@ function Template(text, options) {
     comment: op + d + "#", literalOpen: op + d + d, close: d + cl, closeTrim: "-" + d + cl,
     closeSlurp: "_" + d + cl, literalClose: d + d + cl,
   };
-  const t = this.tags;
-  this.regex = new RegExp("(" + [t.literalOpen, t.literalClose, t.escaped, t.raw, t.evalSlurp, t.comment, t.eval,
-    t.close, t.closeTrim, t.closeSlurp].map(escapeRegExpChars).join("|") + ")");
 }
+
+// The tag pattern (made only when a template is parsed, not on a cache hit).
+Object.defineProperty(Template.prototype, "regex", {
+  get() {
+    const t = this.tags;
+    const re = new RegExp("(" + [t.literalOpen, t.literalClose, t.escaped, t.raw, t.evalSlurp, t.comment, t.eval,
+      t.close, t.closeTrim, t.closeSlurp].map(escapeRegExpChars).join("|") + ")");
+    Object.defineProperty(this, "regex", { value: re });
+    return re;
+  },
+});
 
 // The options that shape the compiled body (the cache key beside the content).
 function optionsKey(opts) {
@@ -417,15 +434,25 @@ Template.prototype.scanLine = function scanLine(line) {
 
 let includeDepth = 0;
 
+// The compiled body of a file version (by its hash) or a source text, if compiled before.
+Template.prototype.cacheKey = function cacheKey(hash) {
+  return (hash !== undefined ? "#" + hash : "$" + this.templateText) + "\u0002" + optionsKey(this.opts);
+};
+
 Template.prototype.compile = function compile(hash) {
-  const opts = this.opts;
-  const escapeFn = opts.escapeFunction;
-  const key = (hash !== undefined ? "#" + hash : "$" + this.templateText) + "\u0002" + optionsKey(opts);
+  const key = this.cacheKey(hash);
   let body = compiled.get(key);
   if (body === undefined) {
     body = this.compileBody();
     remember(key, body);
   }
+  return this.wrap(body, hash);
+};
+
+// The template function over a compiled body: include(), the locals, error placement.
+Template.prototype.wrap = function wrap(body, hash) {
+  const opts = this.opts;
+  const escapeFn = opts.escapeFunction;
   const fn = body.fn;
   const self = this;
   const wrapped = function anonymous(data) {
