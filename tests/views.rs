@@ -34,9 +34,17 @@ module.exports = app;
 fn setup(dir: &TempDir) {
     let p = dir.path();
     put_file(p, "server.js", APP.as_bytes());
-    put_file(p, "views/page.ejs", b"<%- include('layout/head') -%>\n<p>Hi <%= name %></p>\n");
+    put_file(
+        p,
+        "views/page.ejs",
+        b"<%- include('layout/head') -%>\n<p>Hi <%= name %></p>\n",
+    );
     put_file(p, "views/layout/head.ejs", b"<h1><%= site %></h1>");
-    put_file(p, "views/broken.ejs", b"one\ntwo\n<p><%= missing.field %></p>\nfour\n");
+    put_file(
+        p,
+        "views/broken.ejs",
+        b"one\ntwo\n<p><%= missing.field %></p>\nfour\n",
+    );
     put_file(p, "views/cycle.ejs", b"x<%- include('cycle') %>");
     put_file(p, "views/loop.ejs", b"<% while (true) {} %>");
     let (conn, _) = henv::open_henv(p, "localhost").unwrap();
@@ -66,11 +74,18 @@ fn login(app: &AppServer, user: &str) -> String {
 
 fn authed(app: &AppServer, method: &str, path: &str, token: &str, body: &Value) -> common::Resp {
     let auth = format!("Bearer {token}");
-    let body = if body.is_null() { String::new() } else { body.to_string() };
+    let body = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
     app.request(
         method,
         path,
-        &[("Authorization", &auth), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
         body.as_bytes(),
     )
 }
@@ -82,7 +97,10 @@ fn views_render_with_layout_includes_and_escaping() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     // request data is escaped, never evaluated as template code
-    assert_eq!(r.text(), "<h1>Site</h1><p>Hi &lt;script&gt;&lt;%= 1 %&gt;</p>\n");
+    assert_eq!(
+        r.text(),
+        "<h1>Site</h1><p>Hi &lt;script&gt;&lt;%= 1 %&gt;</p>\n"
+    );
     let r = app.get("/plain?x=%26%22");
     assert_eq!(r.text(), "<b>&amp;&#34;</b>");
     let r = app.get("/file");
@@ -95,7 +113,10 @@ fn an_edited_template_is_rendered_fresh() {
     assert_eq!(app.get("/page?name=a").text(), "<h1>Site</h1><p>Hi a</p>\n");
     assert_eq!(app.get("/page?name=b").text(), "<h1>Site</h1><p>Hi b</p>\n");
     app.put("views/layout/head.ejs", b"<h2><%= site %>!</h2>");
-    assert_eq!(app.get("/page?name=c").text(), "<h2>Site!</h2><p>Hi c</p>\n");
+    assert_eq!(
+        app.get("/page?name=c").text(),
+        "<h2>Site!</h2><p>Hi c</p>\n"
+    );
     app.put("views/page.ejs", b"new <%= name %>");
     assert_eq!(app.get("/page?name=d").text(), "new d");
 }
@@ -116,7 +137,10 @@ fn template_endpoints_are_for_owners() {
     let app = server();
     assert_eq!(app.get("/_api/templates").status, 401);
     let user = login(&app, "ulla");
-    assert_eq!(authed(&app, "GET", "/_api/templates", &user, &Value::Null).status, 403);
+    assert_eq!(
+        authed(&app, "GET", "/_api/templates", &user, &Value::Null).status,
+        403
+    );
     let preview = json!({"source": "<%= 1 + 1 %>", "data": {}});
     let r = authed(&app, "POST", "/_api/templates/preview", &user, &preview);
     assert_eq!(r.status, 403);
@@ -145,11 +169,23 @@ fn template_endpoints_are_for_owners() {
     assert_eq!(r.json()["line"], 3);
     assert_eq!(r.json()["name"], "ReferenceError");
     let missing = json!({"file": "views/none.ejs"});
-    assert_eq!(authed(&app, "POST", "/_api/templates/preview", &owner, &missing).status, 404);
-    let r = authed(&app, "POST", "/_api/templates/preview", &owner, &json!({"data": 1}));
+    assert_eq!(
+        authed(&app, "POST", "/_api/templates/preview", &owner, &missing).status,
+        404
+    );
+    let r = authed(
+        &app,
+        "POST",
+        "/_api/templates/preview",
+        &owner,
+        &json!({"data": 1}),
+    );
     assert_eq!(r.status, 400);
     let endless = json!({"source": "<% for (;;) {} %>"});
-    assert_eq!(authed(&app, "POST", "/_api/templates/preview", &owner, &endless).status, 504);
+    assert_eq!(
+        authed(&app, "POST", "/_api/templates/preview", &owner, &endless).status,
+        504
+    );
 }
 
 /// The real binary's log: a template error names the file, line and column, with EJS's
@@ -159,7 +195,15 @@ fn a_template_error_is_logged_with_its_place() {
     let dir = TempDir::new("views-log");
     setup(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_hbf"))
-        .args(["serve", "--port", "0", "--workers", "1", "--access_log", "false"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--access_log",
+            "false",
+        ])
         .arg("--storage_dir")
         .arg(dir.path())
         .stderr(Stdio::piped())
@@ -171,14 +215,21 @@ fn a_template_error_is_logged_with_its_place() {
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 || tx.send(String::from_utf8_lossy(&buf[..n]).into_owned()).is_err() {
+            if n == 0
+                || tx
+                    .send(String::from_utf8_lossy(&buf[..n]).into_owned())
+                    .is_err()
+            {
                 break;
             }
         }
     });
     let mut log = String::new();
     let port = loop {
-        log.push_str(&rx.recv_timeout(Duration::from_secs(20)).expect("hbf starts"));
+        log.push_str(
+            &rx.recv_timeout(Duration::from_secs(20))
+                .expect("hbf starts"),
+        );
         if let Some(i) = log.find("\"addr\":\"127.0.0.1:") {
             let rest = &log[i + 18..];
             break rest[..rest.find('"').unwrap()].parse::<u16>().unwrap();
@@ -188,7 +239,11 @@ fn a_template_error_is_logged_with_its_place() {
     let r = common::Client::connect(addr)
         .request(b"GET /broken HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     assert_eq!(r.status, 500);
-    assert!(!r.text().contains("missing"), "no detail without --dev: {}", r.text());
+    assert!(
+        !r.text().contains("missing"),
+        "no detail without --dev: {}",
+        r.text()
+    );
     let found = common::wait_until(Duration::from_secs(10), || {
         while let Ok(s) = rx.try_recv() {
             log.push_str(&s);
@@ -198,7 +253,10 @@ fn a_template_error_is_logged_with_its_place() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(found, "{log}");
-    assert!(log.contains(r#" >> 3| <p><%= missing.field %></p>"#), "{log}");
+    assert!(
+        log.contains(r#" >> 3| <p><%= missing.field %></p>"#),
+        "{log}"
+    );
     assert!(log.contains("missing is not defined"), "{log}");
 }
 
@@ -218,6 +276,9 @@ fn the_starter_app_renders_its_notes_page() {
     let page = app.get("/notes").text();
     assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
     assert!(page.contains("<title>Notes</title>"), "{page}");
-    assert!(page.contains("<li><strong>&lt;b&gt;bold&lt;/b&gt;</strong> x &amp; y</li>"), "{page}");
+    assert!(
+        page.contains("<li><strong>&lt;b&gt;bold&lt;/b&gt;</strong> x &amp; y</li>"),
+        "{page}"
+    );
     assert!(page.contains("views/notes.ejs</code></footer>"), "{page}");
 }

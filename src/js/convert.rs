@@ -128,7 +128,7 @@ fn unconsumed_forwarded(req: &Request) -> Vec<String> {
         e.parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.to_canonical() == req.client_ip)
     };
-    match entries.iter().rposition(|e| is_client(e)) {
+    match entries.iter().rposition(is_client) {
         Some(i) => entries[..i].iter().map(|e| (*e).to_owned()).collect(),
         None => Vec::new(),
     }
