@@ -46,13 +46,13 @@ test('module shape', async (t) => {
     assert.equal(closed, true);
   });
 
-  await t.test('source uses no Node globals and requires only hbf:host, hbf:proxy-addr and node:buffer', () => {
+  await t.test('source uses no Node globals and requires only hbf:host, hbf:proxy-addr, node:buffer and the views modules', () => {
     const src = fs.readFileSync(shim.EXPRESS_JS, 'utf8').replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
     // globals only (not method names such as req.setTimeout or `setTimeout() {}` stubs)
     const globals = /(?<![.\w])(Buffer|process|setImmediate|setTimeout|TextEncoder|TextDecoder|queueMicrotask|__dirname|global)\b(?!\s*\(\)\s*\{)/g;
     assert.deepEqual([...src.matchAll(globals)].map((m) => m[0]), []);
     // (buffer: the built-in module, loaded only when a body is streamed or parsed raw)
-    assert.deepEqual([...new Set([...src.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1]))].sort(), ["'hbf:host'", "'hbf:proxy-addr'", "'buffer'"].sort());
+    assert.deepEqual([...new Set([...src.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1]))].sort(), ["'hbf:host'", "'hbf:proxy-addr'", "'buffer'", "'hbf:express-view'", "'hbf:templates'"].sort());
   });
 
   await t.test('runs in a realm without Node globals', async () => {
@@ -907,12 +907,17 @@ test('response helpers', async (t) => {
     assert.equal(finished, true);
   });
 
-  await t.test('render explains that templates are not available', async () => {
+  await t.test('render without a view engine or a view file fails as Express does', async () => {
     const app = express();
     app.get('/', (req, res) => res.render('index', { a: 1 }));
+    app.get('/ext', (req, res) => res.render('index.tpl'));
+    app.engine('tpl', (file, opts, cb) => cb(null, 'never'));
     app.use((err, req, res, next) => res.status(500).send(err.message));
-    assert.match((await send(app, { url: '/' })).text, /templates are not available yet/);
-    assert.throws(() => app.render('x'), /templates are not available yet/);
+    assert.equal((await send(app, { url: '/' })).text, 'No default engine was specified and no extension was provided.');
+    assert.equal((await send(app, { url: '/ext' })).text, 'Failed to lookup view "index.tpl" in views directory "/views"');
+    let seen;
+    app.render('x.tpl', (err) => { seen = err.message; });
+    assert.equal(seen, 'Failed to lookup view "x.tpl" in views directory "/views"');
   });
 });
 
