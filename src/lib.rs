@@ -9,6 +9,7 @@ pub mod auth;
 mod builtin;
 pub mod config;
 pub mod db;
+pub mod docs;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;

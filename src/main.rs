@@ -17,6 +17,8 @@ macro_rules! println {
     }};
 }
 
+mod docs_cli;
+
 use clap::{Args, Parser, Subcommand};
 use hbf::js::{AppConfig, AppHandler};
 use hbf::{henv, Config, Server};
@@ -75,6 +77,11 @@ enum Command {
     Henv {
         #[command(subcommand)]
         command: HenvCommand,
+    },
+    /// Documents: put, get, ls, rm, search (as the henv's owner).
+    Docs {
+        #[command(subcommand)]
+        command: docs_cli::DocsCommand,
     },
 }
 
@@ -190,6 +197,7 @@ fn main() -> ExitCode {
             .map(|n| println!("{}", henv::dns_safe_hash(&n)))
             .map_err(|e| format!("{name:?}: {e}")),
         Command::Henv { command } => henv_command(command),
+        Command::Docs { command } => docs_cli::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -181,6 +181,25 @@ fn template_endpoints_are_for_owners() {
         &json!({"data": 1}),
     );
     assert_eq!(r.status, 400);
+    // a text/ejs document: listed, and previewed by id
+    let auth = format!("Bearer {owner}");
+    let r = app.request(
+        "PUT",
+        "/_api/documents/pages/hello",
+        &[("Authorization", &auth), ("Content-Type", "text/ejs")],
+        b"<p><%= who %></p>",
+    );
+    assert!(r.status == 201 || r.status == 200, "{}", r.text());
+    let r = authed(&app, "GET", "/_api/templates", &owner, &Value::Null);
+    assert_eq!(
+        r.json()["documents"][0]["id"],
+        "pages/hello",
+        "{}",
+        r.text()
+    );
+    let by_doc = json!({"document": "pages/hello", "data": {"who": "<w>"}});
+    let r = authed(&app, "POST", "/_api/templates/preview", &owner, &by_doc);
+    assert_eq!(r.json()["html"], "<p>&lt;w&gt;</p>", "{}", r.text());
     let endless = json!({"source": "<% for (;;) {} %>"});
     assert_eq!(
         authed(&app, "POST", "/_api/templates/preview", &owner, &endless).status,

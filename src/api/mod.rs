@@ -15,6 +15,9 @@
 //! (double submit). Otherwise it is refused with 403. Bearer-token requests are not subject
 //! to it (browsers never add the header by themselves).
 
+pub mod documents;
+pub mod openapi;
+pub mod routes;
 pub mod templates;
 
 use std::time::Instant;
@@ -162,6 +165,10 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
         return Some(auth_endpoint(env, req, caller, op));
     }
     let rest = path.strip_prefix("/_api/")?;
+    let method = req.method();
+    if let Some(resp) = routes::gate(method, path) {
+        return Some(resp);
+    }
     let mut segs = rest.split('/').filter(|s| !s.is_empty());
     let first = segs.next().unwrap_or("");
     let segs: Vec<String> = segs
@@ -172,6 +179,8 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
     }
     Some(match first {
         "tables" => tables_endpoint(env, req, caller, &segs),
+        "documents" => documents::endpoint(env, req, caller, &path["/_api/documents".len()..]),
+        "openapi.json" => Response::json(200, &openapi::document()),
         "users" | "permissions" | "policies" | "audit" => {
             admin_endpoint(env, req, caller, first, &segs)
         }
@@ -376,7 +385,7 @@ fn register(env: &ApiEnv<'_>, req: &Request) -> Response {
 // ---------------------------------------------------------------------------------------
 // Data API
 
-fn parse_query(q: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {

@@ -217,6 +217,8 @@ struct State {
     target: Option<String>,
     /// A foreign-key action is being compiled: its key-column reads are the schema's.
     cascading: bool,
+    /// A documents statement built by HBF is being prepared or run (`run_docs`).
+    docs: bool,
 }
 
 fn lock(s: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -252,6 +254,7 @@ impl Authz {
             wrote: (0, None),
             target: None,
             cascading: false,
+            docs: false,
         }));
         let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_INNOCUOUS;
         let s = state.clone();
@@ -482,6 +485,26 @@ impl Authz {
         Ok((result, wrote))
     }
 
+    /// `run` for the documents statements HBF builds (`docs`), never for SQL app code wrote.
+    /// Besides what `principal` may do, the statement may read the documents' full-text
+    /// index (`nodes_fts`); FTS5 may read `nodes` rows for snippets while it runs (the
+    /// search statement joins the index to `nodes`, the caller's policy view where there is
+    /// one, so only rows the caller can read reach the snippet function); and a write to
+    /// `edges` or `tags` may check its foreign keys against `nodes.id` (the documents layer
+    /// has looked both documents up as the caller first).
+    pub(crate) fn run_docs<'c, T>(
+        &self,
+        conn: &'c Connection,
+        principal: Principal,
+        sql: &str,
+        f: impl FnOnce(&mut CachedStatement<'c>) -> rusqlite::Result<T>,
+    ) -> Result<(T, PolicyWrites), AuthzError> {
+        lock(&self.state).docs = true;
+        let out = self.run(conn, principal, sql, f);
+        lock(&self.state).docs = false;
+        out
+    }
+
     fn idle(&self) {
         let mut st = lock(&self.state);
         st.phase = Phase::Idle;
@@ -597,7 +620,8 @@ fn cache_key(st: &State, p: Principal, sql: &str) -> String {
         }
         Principal::Request { role, .. } => role.as_str().to_owned(),
     };
-    format!("/*hbf:{class}*/{sql}")
+    let docs = if st.docs { "+docs" } else { "" };
+    format!("/*hbf:{class}{docs}*/{sql}")
 }
 
 /// Double-quotes an SQL identifier.
@@ -980,6 +1004,10 @@ pub fn validate_condition(conn: &Connection, table: &str, condition: &str) -> Re
     .map_err(|e| format!("condition does not compile: {e}"))
 }
 
+/// The documents' full-text index and its content table (see `Authz::run_docs`).
+const DOCS_INDEX: &str = "nodes_fts";
+const DOCS_TABLE: &str = "nodes";
+
 /// Statements remembered as having compiled a policy trigger (see `Authz::run_with`).
 const MAX_ARMED_KEYS: usize = 4096;
 
@@ -1084,8 +1112,12 @@ fn decide_inner(st: &mut State, ctx: &AuthContext<'_>) -> Authorization {
                     pragma_name.to_ascii_lowercase().as_str(),
                     "user_version" | "schema_version" | "foreign_keys" | "journal_mode"
                 ));
-            // Virtual tables (FTS5) read `data_version` while a statement runs.
-            return if read_only && (matches!(principal, Principal::System { .. }) || trusted) {
+            // Virtual tables (FTS5) read `data_version` while a statement runs (also in the
+            // read-only search statements of `run_docs`).
+            let docs_check = st.docs && pragma_name.eq_ignore_ascii_case("data_version");
+            return if read_only
+                && (matches!(principal, Principal::System { .. }) || trusted || docs_check)
+            {
                 Allow
             } else {
                 Deny
@@ -1144,6 +1176,26 @@ fn decide_inner(st: &mut State, ctx: &AuthContext<'_>) -> Authorization {
     }
     if table.starts_with("_hbf_") {
         return Deny;
+    }
+    if st.docs && write_op.is_none() {
+        // HBF's own documents statements (`run_docs`): the index; the content rows FTS5
+        // reads for snippets while a search runs (only rows its join let through); the key
+        // column foreign-key checks of edges and tags read.
+        if table == DOCS_INDEX && matches!(db, "main" | "") {
+            return Allow;
+        }
+        if table == DOCS_TABLE && db == "main" && accessor.is_empty() {
+            match (st.phase, ctx.action) {
+                (Phase::Exec { write: false }, _) => return Allow,
+                (
+                    Phase::Prepare { .. },
+                    AuthAction::Read {
+                        column_name: "id", ..
+                    },
+                ) => return Allow,
+                _ => {}
+            }
+        }
     }
     if let Phase::Exec { write: false } = st.phase {
         // Virtual tables read their own shadow tables while a query runs.

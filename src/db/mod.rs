@@ -34,6 +34,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "secrets, auth settings, authorization version",
         include_str!("schema_v2.sql"),
     ),
+    (
+        3,
+        "documents: ids, content, revisions, index over title and text",
+        include_str!("schema_v3.sql"),
+    ),
 ];
 
 /// The schema version this build expects.
@@ -227,18 +232,18 @@ mod tests {
                 .collect()
         };
         conn.execute(
-            "INSERT INTO nodes (type, body) VALUES ('doc', '{\"content\":\"running foxes\"}')",
+            "INSERT INTO nodes (type, body, search_text) VALUES ('doc', '{}', 'running foxes')",
             [],
         )
         .unwrap();
         conn.execute(
-            "INSERT INTO nodes (type, body) VALUES ('doc', '{\"content\":\"sleeping cats\"}')",
+            "INSERT INTO nodes (type, body, search_text) VALUES ('doc', '{}', 'sleeping cats')",
             [],
         )
         .unwrap();
         assert_eq!(search("run"), vec![1], "porter stemming");
         conn.execute(
-            "UPDATE nodes SET body = '{\"content\":\"running cats\"}' WHERE id = 2",
+            "UPDATE nodes SET search_text = 'running cats' WHERE id = 2",
             [],
         )
         .unwrap();

@@ -3,7 +3,9 @@
 //!
 //! Keys: `isolation` ("worker" | "request"), `security_headers` (true | false | {name: value}),
 //! `cors` (null | {"origins": ["https://a.example"] or "*", "methods": [...], "headers": [...],
-//! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets).
+//! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets),
+//! `documents_max_bytes`, `documents_max_id_bytes`, `documents_max_depth` (document limits,
+//! see `docs::Limits`) and `documents_serve` (true | false: default serving of documents).
 
 use rusqlite::Connection;
 
@@ -44,6 +46,10 @@ pub struct HenvSettings {
     pub security_headers: Vec<(String, String)>,
     pub cors: Option<Cors>,
     pub cache_control: String,
+    /// Document size and id limits.
+    pub documents: crate::docs::Limits,
+    /// Serve documents by path before the 404 (`docs::serve`).
+    pub documents_serve: bool,
 }
 
 impl Default for HenvSettings {
@@ -56,6 +62,8 @@ impl Default for HenvSettings {
                 .collect(),
             cors: None,
             cache_control: super::assets::DEFAULT_CACHE_CONTROL.into(),
+            documents: crate::docs::Limits::default(),
+            documents_serve: true,
         }
     }
 }
@@ -65,7 +73,8 @@ impl HenvSettings {
     pub fn load(conn: &Connection) -> rusqlite::Result<HenvSettings> {
         let mut settings = HenvSettings::default();
         let mut stmt = conn.prepare_cached(
-            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control')",
+            "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', \
+             'documents_max_bytes', 'documents_max_id_bytes', 'documents_max_depth', 'documents_serve')",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -120,6 +129,22 @@ impl HenvSettings {
                 });
             }
             ("cache_control", J::String(s)) => self.cache_control = s.clone(),
+            ("documents_max_bytes", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| *n > 0) {
+                    self.documents.max_bytes = n.min(usize::MAX as u64) as usize;
+                }
+            }
+            ("documents_max_id_bytes", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| (1..=4096).contains(n)) {
+                    self.documents.max_id_bytes = n as usize;
+                }
+            }
+            ("documents_max_depth", J::Number(n)) => {
+                if let Some(n) = n.as_u64().filter(|n| (1..=256).contains(n)) {
+                    self.documents.max_depth = n as usize;
+                }
+            }
+            ("documents_serve", J::Bool(b)) => self.documents_serve = *b,
             _ => {}
         }
     }

@@ -85,6 +85,7 @@ fn build() -> Result<Harness, String> {
         for (name, source) in [
             ("db.js", super::DB_JS),
             ("auth.js", super::AUTH_JS),
+            ("documents.js", super::DOCUMENTS_JS),
             ("prelude.js", super::PRELUDE_JS),
         ] {
             run_module(&ctx, name, source)?;

@@ -204,6 +204,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
     )?;
     ctx.globals().set("__hbf_db_native", native)?;
     super::auth_host::install(ctx, env)?;
+    super::host_docs::install(ctx, env)?;
     Ok(host)
 }
 

@@ -20,6 +20,7 @@ pub(crate) mod fuzzing;
 mod host;
 mod host_buffer;
 mod host_crypto;
+mod host_docs;
 mod host_templates;
 mod host_zlib;
 pub(crate) mod modules;
@@ -49,6 +50,7 @@ pub(crate) const PRELUDE_JS: &str = include_str!("lib/prelude.js");
 pub(crate) const LOADER_JS: &str = include_str!("lib/loader.js");
 pub(crate) const DB_JS: &str = include_str!("lib/db.js");
 pub(crate) const AUTH_JS: &str = include_str!("lib/auth.js");
+pub(crate) const DOCUMENTS_JS: &str = include_str!("lib/documents.js");
 const EXPRESS_JS: &str = include_str!("lib/express.js");
 
 /// Compiled module bytecode, shared between workers.
@@ -414,10 +416,13 @@ fn run_app(
     log: &Arc<Logger>,
 ) -> Result<Response, JsError> {
     let Some(server_hash) = henv.server_hash.clone() else {
-        return Ok(serve_static_only(
+        let resp = serve_static_only(&henv.conn, req, &henv.settings.cache_control);
+        return Ok(crate::docs::serve::after_404(
             &henv.conn,
+            &henv.authz,
+            &henv.settings,
             req,
-            &henv.settings.cache_control,
+            resp,
         ));
     };
     let stale = henv

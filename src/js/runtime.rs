@@ -319,6 +319,7 @@ fn library_bytecode() -> Result<&'static [Vec<u8>], JsError> {
             ("loader.js", super::LOADER_JS),
             ("db.js", super::DB_JS),
             ("auth.js", super::AUTH_JS),
+            ("documents.js", super::DOCUMENTS_JS),
             ("prelude.js", super::PRELUDE_JS),
         ]
         .iter()

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod apps;
+pub mod docs;
 pub mod tls;
 
 use std::io::{self, Read, Write};

@@ -335,9 +335,9 @@ fn foreign_key_cascades_and_owner_triggers_run_under_policies() {
     db.q("DELETE FROM notes WHERE id = 2").unwrap();
     assert_eq!(db.internal("SELECT count(*) FROM main.comments"), ["0"]);
     // nodes (unprotected, permitted) keeps its FTS index through the owner's triggers.
-    db.q("INSERT INTO nodes (type, body) VALUES ('doc', '{\"content\":\"running foxes\"}')")
+    db.q("INSERT INTO nodes (type, body, search_text) VALUES ('doc', '{}', 'running foxes')")
         .unwrap();
-    db.q("UPDATE nodes SET body = '{\"content\":\"sleeping cats\"}'")
+    db.q("UPDATE nodes SET search_text = 'sleeping cats'")
         .unwrap();
     assert_eq!(
         db.internal("SELECT rowid FROM nodes_fts WHERE nodes_fts MATCH 'cat'"),
@@ -464,4 +464,45 @@ fn conditions_are_validated() {
     ] {
         assert!(validate_condition(&db.conn, "notes", bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn documents_statements_may_read_the_index_and_nothing_more() {
+    let db = Db::new();
+    db.conn
+        .execute_batch(
+            "INSERT INTO nodes (type, body, path, search_text, owner_id) VALUES
+               ('text/plain', '{}', 'mine', 'wombat one', 1), ('text/plain', '{}', 'theirs', 'wombat two', 2);
+             INSERT INTO _hbf_row_policies (table_name, policy_name, role, operation, condition) VALUES
+               ('nodes', 'own', 'user', 'SELECT', 'owner_id = hbf_user_id()');",
+        )
+        .unwrap();
+    db.authz.refresh(&db.conn).unwrap();
+    db.as_user(1);
+    let p = db.authz.principal_for(Handle::Request);
+    let docs = |sql: &str| {
+        db.authz
+            .run_docs(&db.conn, p, sql, |st| {
+                let mut rows = st.raw_query();
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push(r.get::<_, String>(0)?);
+                }
+                Ok(out)
+            })
+            .map(|r| r.0)
+    };
+    // App SQL cannot touch the index (no grant on nodes_fts).
+    denied(db.q("SELECT rowid FROM nodes_fts WHERE nodes_fts MATCH 'wombat'"));
+    // The search statement joins through the policy view: only the caller's row, with a snippet.
+    let hits = docs(
+        "SELECT n.path || ':' || snippet(nodes_fts, -1, '[', ']', '', 4) FROM nodes_fts \
+         JOIN nodes n ON n.id = nodes_fts.rowid WHERE nodes_fts MATCH 'wombat'",
+    )
+    .unwrap();
+    assert_eq!(hits, ["mine:[wombat] one"]);
+    // The allowance is for reads of the index and content reads while it runs, nothing else.
+    assert!(docs("SELECT x FROM secret_t").is_err());
+    assert!(docs("SELECT path FROM main.nodes").is_err());
+    assert!(docs("INSERT INTO nodes_fts(nodes_fts) VALUES ('rebuild') RETURNING 1").is_err());
 }

@@ -2603,6 +2603,7 @@ function respondDefault(req, res, opts) {
       }
       msg = msg || STATUS_CODES[status];
     } else {
+      if (typeof __hbf_serve_document === 'function' && __hbf_serve_document(req, res)) return; // default serving (hbf:documents)
       status = 404;
       let name;
       try { name = parseOriginalUrl(req)[P_PATHNAME]; } catch (e) { name = 'resource'; }

@@ -34,7 +34,7 @@ function render(source, data, options) {
 let preview = null;
 
 // The Express app that answers POST /_api/templates/preview:
-//   { "source": "<p><%= x %></p>" | "file": "views/x.ejs", "data": { ... } }
+//   { "source": "<p><%= x %></p>" | "file": "views/x.ejs" | "document": "pages/x", "data": { ... } }
 //   → 200 { "html": "..." } | 400 (bad request) | 404 (no such file)
 //   | 422 { "error": "template error", "message", "file", "line", "column" }
 function previewApp(express) {
@@ -42,14 +42,22 @@ function previewApp(express) {
   preview = express();
   preview.post("/_api/templates/preview", express.json({ limit: "1mb" }), async (req, res) => {
     const b = req.body;
-    if (!b || typeof b !== "object" || (typeof b.source !== "string" && typeof b.file !== "string")) {
-      return res.status(400).json({ error: 'send JSON with "source" (a template string) or "file" (a template path), and "data"' });
+    if (!b || typeof b !== "object" || (typeof b.source !== "string" && typeof b.file !== "string" && typeof b.document !== "string")) {
+      return res.status(400).json({ error: 'send JSON with "source" (a template string), "file" (a template path) or "document" (a text/ejs document id), and "data"' });
     }
     if (b.data !== undefined && (typeof b.data !== "object" || b.data === null || Array.isArray(b.data))) {
       return res.status(400).json({ error: '"data" must be a JSON object' });
     }
+    let source = b.source;
+    if (typeof b.document === "string") {
+      // a text/ejs document, read as the caller (an owner or admin)
+      const doc = require("hbf:documents").get(b.document);
+      if (!doc) return res.status(404).json({ error: "no such document " + b.document });
+      if (doc.type !== "text/ejs") return res.status(400).json({ error: "document " + b.document + " is " + doc.type + ", not text/ejs" });
+      source = String(doc.content);
+    }
     try {
-      const html = await render(typeof b.file === "string" ? { file: b.file } : b.source, b.data || {}, {});
+      const html = await render(typeof b.file === "string" ? { file: b.file } : source, b.data || {}, {});
       res.json({ html });
     } catch (e) {
       if (e && e.code === "ENOENT") return res.status(404).json({ error: "no such template file " + filePath(b.file) });
