@@ -52,7 +52,7 @@ test('module shape', async (t) => {
     const globals = /(?<![.\w])(Buffer|process|setImmediate|setTimeout|TextEncoder|TextDecoder|queueMicrotask|__dirname|global)\b(?!\s*\(\)\s*\{)/g;
     assert.deepEqual([...src.matchAll(globals)].map((m) => m[0]), []);
     // (buffer: the built-in module, loaded only when a body is streamed or parsed raw)
-    assert.deepEqual([...new Set([...src.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1]))].sort(), ["'hbf:host'", "'hbf:proxy-addr'", "'buffer'", "'hbf:express-view'", "'hbf:templates'"].sort());
+    assert.deepEqual([...new Set([...src.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1]))].sort(), ["'hbf:host'", "'hbf:proxy-addr'", "'buffer'", "'zlib'", "'hbf:express-view'", "'hbf:templates'"].sort());
   });
 
   await t.test('runs in a realm without Node globals', async () => {
