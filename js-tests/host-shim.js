@@ -144,6 +144,7 @@ function loadExpress(host, context) {
     if (name === 'hbf:proxy-addr') return loadModule(PROXY_ADDR_JS, () => { throw new Error('proxy_addr.js requires nothing'); }, context);
     // (HBF's built-in node:buffer; Node's own stands in, made when a body is streamed)
     if (name === 'buffer') return require('node:buffer');
+    if (name === 'zlib') return require('node:zlib'); // stands in for HBF's zlib built-in
     // views (express_view.js): Node's path; no view files here (every stat fails)
     if (name === 'hbf:express-view') {
       return loadModule(EXPRESS_VIEW_JS, (n) => {
@@ -152,7 +153,7 @@ function loadExpress(host, context) {
         throw new Error('express_view.js may only require path and fs here, not ' + n);
       }, context);
     }
-    throw new Error('express.js may only require hbf:host, hbf:proxy-addr, hbf:express-view and buffer, not ' + name);
+    throw new Error('express.js may only require hbf:host, hbf:proxy-addr, hbf:express-view, buffer and zlib, not ' + name);
   }, context);
 }
 

@@ -47,29 +47,29 @@ else
     echo "install-deps: all system packages present; nothing to install"
 fi
 
-# The crypto differential suite (tests/crypto_js.rs) runs real npm packages (jose,
-# jsonwebtoken, express, esbuild) from js-tests/crypto/node_modules, pinned by its lockfile.
-crypto_dir="$(dirname "$0")/../js-tests/crypto"
-if ! command -v npm >/dev/null 2>&1; then
-    echo "install-deps: npm not found; the crypto differential suite will be skipped with node"
-elif [[ "$crypto_dir/node_modules/.package-lock.json" -nt "$crypto_dir/package-lock.json" ]]; then
-    echo "install-deps: js-tests/crypto npm packages: installed"
-else
-    echo "install-deps: + npm ci (js-tests/crypto)"
-    (cd "$crypto_dir" && npm ci --no-audit --no-fund)
-fi
+# npm packages of the differential suites, pinned by their lockfiles: `npm ci` in DIR unless
+# its node_modules is newer than its lockfile.
+npm_suite() { # dir (under js-tests/) [npm ci flags...]
+    local dir="$(dirname "$0")/../js-tests/$1"
+    shift
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "install-deps: npm not found; the js-tests/${dir##*/} suite will be skipped"
+    elif [[ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
+        echo "install-deps: js-tests/${dir##*/} npm packages: installed"
+    else
+        echo "install-deps: + npm ci (js-tests/${dir##*/})"
+        (cd "$dir" && npm ci --no-audit --no-fund "$@")
+    fi
+}
+# The crypto differential suite (tests/crypto_js.rs): jose, jsonwebtoken, express, esbuild.
+npm_suite crypto
+# The module differential suite (tests/js.rs, js-tests/modules/run.js): 25 npm packages
+# (run.js also installs them itself when missing).
+npm_suite modules --ignore-scripts
 
-# The EJS / Express views differential suite (tests/js.rs) runs the real ejs, express and hbs
-# packages from js-tests/ejs/node_modules, pinned by its lockfile.
-ejs_dir="$(dirname "$0")/../js-tests/ejs"
-if ! command -v npm >/dev/null 2>&1; then
-    echo "install-deps: npm not found; the ejs differential suite will be skipped"
-elif [[ "$ejs_dir/node_modules/.package-lock.json" -nt "$ejs_dir/package-lock.json" ]]; then
-    echo "install-deps: js-tests/ejs npm packages: installed"
-else
-    echo "install-deps: + npm ci (js-tests/ejs)"
-    (cd "$ejs_dir" && npm ci --no-audit --no-fund --ignore-scripts)
-fi
+# The EJS / Express views differential suite (tests/js.rs, js-tests/ejs/run.js): the real ejs,
+# express and hbs packages (run.js also installs them itself when missing).
+npm_suite ejs --ignore-scripts
 
 # `make test` also needs the rustfmt and clippy cargo subcommands.
 command -v cargo >/dev/null 2>&1 ||
