@@ -301,3 +301,36 @@ fn the_starter_app_renders_its_notes_page() {
     );
     assert!(page.contains("views/notes.ejs</code></footer>"), "{page}");
 }
+
+/// `ejs` is not a Node core module: an app's own node_modules/ejs wins over the built-in
+/// one, for `require('ejs')` and for `res.render` (Express requires the engine by name).
+#[test]
+fn an_apps_own_ejs_package_wins() {
+    let dir = TempDir::new("views-npm-ejs");
+    let p = dir.path();
+    put_file(
+        p,
+        "server.js",
+        br#"const app = require('express')();
+app.set('view engine', 'ejs');
+app.get('/require', (req, res) => res.send(require('ejs').render('<%= 1 %>')));
+app.get('/render', (req, res) => res.render('x'));
+app.get('/builtin', (req, res) => res.send(require('hbf:templates').render('<%= 1 + 1 %>')));
+module.exports = app;"#,
+    );
+    put_file(p, "views/x.ejs", b"<%= 'built-in' %>");
+    put_file(
+        p,
+        "node_modules/ejs/package.json",
+        br#"{"name":"ejs","version":"0.0.1","main":"lib/ejs.js"}"#,
+    );
+    put_file(
+        p,
+        "node_modules/ejs/lib/ejs.js",
+        b"exports.render = () => 'npm ejs';\nexports.__express = (file, opts, cb) => cb(null, 'npm engine for ' + file);\n",
+    );
+    let app = start_app_server(dir, false, |_| {});
+    assert_eq!(app.get("/require").text(), "npm ejs");
+    assert_eq!(app.get("/render").text(), "npm engine for /views/x.ejs");
+    assert_eq!(app.get("/builtin").text(), "2");
+}

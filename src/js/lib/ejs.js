@@ -21,8 +21,17 @@ const HTML_CHARS = /[&<>'"]/g;
 const MAX_COMPILED = 1000; // compiled template bodies kept per runtime
 const MAX_INCLUDE_DEPTH = 64; // nested include() calls before an include cycle is reported
 
+const HTML_ANY = /[&<>'"]/; // (no `g`: no lastIndex state)
+
+function encodeChar(c) {
+  return HTML_RULES[c] || c;
+}
+
+// ejs's escapeXML; text with nothing to escape (the usual case) is returned without a replace.
 function escapeXML(markup) {
-  return markup == undefined ? "" : String(markup).replace(HTML_CHARS, (c) => HTML_RULES[c] || c);
+  if (markup == undefined) return "";
+  const s = String(markup);
+  return HTML_ANY.test(s) ? s.replace(HTML_CHARS, encodeChar) : s;
 }
 
 function hasOwn(o, k) {
