@@ -299,6 +299,8 @@ async function make() {
   m.joseEs256 = await new jose.SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'ES256' }).setIssuedAt().setExpirationTime('1h').sign(es.privateKey);
   m.joseRs256 = await new jose.SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'RS256' }).sign(await jose.importPKCS8(KEYS.rsa.private, 'RS256'));
   m.josePs256 = await new jose.SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'PS256' }).sign(await jose.importPKCS8(KEYS.rsa.private, 'PS256'));
+  m.joseEdDsa = await new jose.SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'EdDSA' }).setIssuedAt().sign(await jose.importPKCS8(KEYS.ed25519.private, 'EdDSA'));
+  m.joseHs256 = await new jose.SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode('a-string-secret-at-least-256-bits-long'));
   m.jwtEs256 = jwt.sign({ sub: 'y' }, KEYS.p256.private, { algorithm: 'ES256' });
   m.jwtPs256 = jwt.sign({ sub: 'y' }, KEYS.rsa.private, { algorithm: 'PS256' });
   m.jwtHs256 = jwt.sign({ sub: 'y' }, 'shhh', { expiresIn: '1h' });
@@ -327,6 +329,9 @@ async function check(p) {
   c.joseEs256 = (await jose.jwtVerify(p.joseEs256, await jose.importJWK(p.joseJwk, 'ES256'))).payload.sub === 'x';
   c.joseRs256 = (await jose.jwtVerify(p.joseRs256, await jose.importSPKI(KEYS.rsa.public, 'RS256'))).payload.sub === 'x';
   c.josePs256 = (await jose.jwtVerify(p.josePs256, await jose.importSPKI(KEYS.rsa.public, 'PS256'))).payload.sub === 'x';
+  c.joseEdDsa = (await jose.jwtVerify(p.joseEdDsa, await jose.importSPKI(KEYS.ed25519.public, 'EdDSA'))).payload.sub === 'x';
+  c.joseHs256 = (await jose.jwtVerify(p.joseHs256, new TextEncoder().encode('a-string-secret-at-least-256-bits-long'))).payload.sub === 'x';
+  c.joseJwks = (await jose.jwtVerify(p.joseEs256, jose.createLocalJWKSet({ keys: [{ ...p.joseJwk, alg: 'ES256' }] }))).payload.sub === 'x';
   c.jwtEs256 = jwt.verify(p.jwtEs256, KEYS.p256.public).sub === 'y';
   c.jwtPs256 = jwt.verify(p.jwtPs256, KEYS.rsa.public, { algorithms: ['PS256'] }).sub === 'y';
   c.jwtHs256 = jwt.verify(p.jwtHs256, 'shhh').sub === 'y';

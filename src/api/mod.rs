@@ -161,11 +161,11 @@ pub fn handle_alias(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<
 /// Answers the request if it is one of HBF's endpoints; `None` lets the app handle it.
 pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Response> {
     let path = req.path();
+    let method = req.method();
     if let Some(op) = path.strip_prefix("/_api/auth/") {
         return Some(auth_endpoint(env, req, caller, op));
     }
     let rest = path.strip_prefix("/_api/")?;
-    let method = req.method();
     if let Some(resp) = routes::gate(method, path) {
         return Some(resp);
     }

@@ -137,6 +137,11 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     ),
     ("hbf:node-stubs", include_str!("lib/node/stubs.js")),
     ("hbf:node-types", include_str!("lib/node/types.js")),
+    // Backed by Rust host functions (src/js/host_crypto.rs, src/js/host_zlib.rs).
+    ("crypto", include_str!("lib/node/crypto.js")),
+    ("zlib", include_str!("lib/node/zlib.js")),
+    // WebCrypto's SubtleCrypto/CryptoKey behind the global `crypto.subtle` (not a Node module).
+    ("hbf:webcrypto", include_str!("lib/node/webcrypto.js")),
 ];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).

@@ -163,6 +163,38 @@ impl Key {
     }
 }
 
+/// ECDSA over the prehash of `data`, DER or IEEE P1363 (`r || s`) as `opts.p1363` says, on
+/// the curve crate `$curve` (p256, p384).
+macro_rules! ecdsa_sign {
+    ($curve:ident, $key:expr, $alg:expr, $data:expr, $opts:expr) => {{
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        let sig: $curve::ecdsa::Signature = $curve::ecdsa::SigningKey::from($key)
+            .sign_prehash(&$alg.digest($data))
+            .map_err(op)?;
+        Ok(if $opts.p1363 {
+            sig.to_bytes().to_vec()
+        } else {
+            sig.to_der().as_bytes().to_vec()
+        })
+    }};
+}
+
+macro_rules! ecdsa_verify {
+    ($curve:ident, $key:expr, $alg:expr, $data:expr, $sig:expr, $opts:expr) => {{
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        let parsed = if $opts.p1363 {
+            $curve::ecdsa::Signature::from_slice($sig)
+        } else {
+            $curve::ecdsa::Signature::from_der($sig)
+        };
+        parsed.is_ok_and(|s| {
+            $curve::ecdsa::VerifyingKey::from($key)
+                .verify_prehash(&$alg.digest($data), &s)
+                .is_ok()
+        })
+    }};
+}
+
 impl PrivateKey {
     /// The matching public key.
     pub fn public(&self) -> PublicKey {
@@ -212,7 +244,6 @@ impl PrivateKey {
 
     /// Signs `data` (hashed with `alg` first, except Ed25519, which takes no digest).
     pub fn sign(&self, alg: Option<Alg>, data: &[u8], opts: SignOptions) -> Result<Vec<u8>> {
-        use p256::ecdsa::signature::hazmat::PrehashSigner;
         let check_rng = || super::crypto_prims::random_fill(&mut [0u8; 4]).map_err(op);
         match self {
             PrivateKey::Ed25519(k) => {
@@ -238,28 +269,8 @@ impl PrivateKey {
                     }
                 }
             }
-            PrivateKey::P256(k) => {
-                let hashed = alg.unwrap_or(Alg::Sha256).digest(data);
-                let sig: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(k)
-                    .sign_prehash(&hashed)
-                    .map_err(op)?;
-                Ok(if opts.p1363 {
-                    sig.to_bytes().to_vec()
-                } else {
-                    sig.to_der().as_bytes().to_vec()
-                })
-            }
-            PrivateKey::P384(k) => {
-                let hashed = alg.unwrap_or(Alg::Sha384).digest(data);
-                let sig: p384::ecdsa::Signature = p384::ecdsa::SigningKey::from(k)
-                    .sign_prehash(&hashed)
-                    .map_err(op)?;
-                Ok(if opts.p1363 {
-                    sig.to_bytes().to_vec()
-                } else {
-                    sig.to_der().as_bytes().to_vec()
-                })
-            }
+            PrivateKey::P256(k) => ecdsa_sign!(p256, k, alg.unwrap_or(Alg::Sha256), data, opts),
+            PrivateKey::P384(k) => ecdsa_sign!(p384, k, alg.unwrap_or(Alg::Sha384), data, opts),
         }
     }
 }
@@ -364,7 +375,6 @@ impl PublicKey {
         sig: &[u8],
         opts: SignOptions,
     ) -> Result<bool> {
-        use p256::ecdsa::signature::hazmat::PrehashVerifier;
         Ok(match self {
             PublicKey::Ed25519(k) => {
                 if alg.is_some() {
@@ -398,30 +408,10 @@ impl PublicKey {
                 }
             }
             PublicKey::P256(k) => {
-                let hashed = alg.unwrap_or(Alg::Sha256).digest(data);
-                let s = if opts.p1363 {
-                    p256::ecdsa::Signature::from_slice(sig)
-                } else {
-                    p256::ecdsa::Signature::from_der(sig)
-                };
-                s.is_ok_and(|s| {
-                    p256::ecdsa::VerifyingKey::from(k)
-                        .verify_prehash(&hashed, &s)
-                        .is_ok()
-                })
+                ecdsa_verify!(p256, k, alg.unwrap_or(Alg::Sha256), data, sig, opts)
             }
             PublicKey::P384(k) => {
-                let hashed = alg.unwrap_or(Alg::Sha384).digest(data);
-                let s = if opts.p1363 {
-                    p384::ecdsa::Signature::from_slice(sig)
-                } else {
-                    p384::ecdsa::Signature::from_der(sig)
-                };
-                s.is_ok_and(|s| {
-                    p384::ecdsa::VerifyingKey::from(k)
-                        .verify_prehash(&hashed, &s)
-                        .is_ok()
-                })
+                ecdsa_verify!(p384, k, alg.unwrap_or(Alg::Sha384), data, sig, opts)
             }
         })
     }
@@ -737,8 +727,10 @@ pub fn generate(kind: &str, curve: &str, bits: usize, exponent: u64) -> Result<P
     super::crypto_prims::random_fill(&mut [0u8; 4]).map_err(op)?;
     match (kind, curve) {
         ("rsa", _) => {
-            if !(512..=8192).contains(&bits) {
-                return Err(op("modulusLength must be between 512 and 8192"));
+            // Prime search cannot be interrupted by the request deadline: past 4096 bits it
+            // takes seconds to minutes of one worker.
+            if !(512..=4096).contains(&bits) {
+                return Err(op("modulusLength must be between 512 and 4096 in HBF"));
             }
             let k = RsaPrivateKey::new_with_exp(&mut OsRng, bits, &BigUint::from(exponent))
                 .map_err(op)?;

@@ -334,19 +334,24 @@ impl rand_core::RngCore for OsRng {
 
 impl rand_core::CryptoRng for OsRng {}
 
+/// Hex helpers for the known-answer tests here and in `crypto_keys`.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hex(b: &[u8]) -> String {
+pub(crate) mod test_hex {
+    pub fn hex(b: &[u8]) -> String {
         b.iter().map(|x| format!("{x:02x}")).collect()
     }
-    fn unhex(s: &str) -> Vec<u8> {
+    pub fn unhex(s: &str) -> Vec<u8> {
         (0..s.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_hex::{hex, unhex};
+    use super::*;
 
     #[test]
     fn digests_match_fips_180_and_rfc_1321_vectors() {

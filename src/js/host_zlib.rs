@@ -77,6 +77,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> 
             with_native(&ctx, &h, "zlib stream", Codec::reset)
         })?,
     )?;
+    // Whether brotliCompress is built in (the `brotli-compress` cargo feature).
+    host.set("zlibBrotliCompress", cfg!(feature = "brotli-compress"))?;
     host.set(
         "zlibMemoryLimit",
         // The runtime's memory limit in bytes, or null: zlib.js asks once.

@@ -3,16 +3,7 @@
 //! `js-tests/crypto/keys.json`, and the PEM/DER/JWK forms round-tripping.
 
 use super::*;
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::js::crypto_prims::test_hex::{hex, unhex};
 
 const RSA_PKCS8: &str = r#"-----BEGIN PRIVATE KEY-----
 MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQDc+hNJ16ujEIBI

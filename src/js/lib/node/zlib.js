@@ -217,6 +217,10 @@ module.exports = { constants, codes: Object.freeze({ Z_OK: 0, Z_STREAM_END: 1, Z
   '0': 'Z_OK', '1': 'Z_STREAM_END', '2': 'Z_NEED_DICT', '-1': 'Z_ERRNO', '-2': 'Z_STREAM_ERROR',
   '-3': 'Z_DATA_ERROR', '-4': 'Z_MEM_ERROR', '-5': 'Z_BUF_ERROR', '-6': 'Z_VERSION_ERROR' }) };
 
+// Without the `brotli-compress` cargo feature only decompression exists, and the compress
+// names are absent (not throwing), so middleware that probes for them falls back to gzip.
+if (!host.zlibBrotliCompress) delete MODES.BrotliCompress;
+
 for (const [Name, mode] of Object.entries(MODES)) {
   // Classes callable without `new`, as Node's are.
   const Class = { [Name]: class extends ZlibBase { constructor(opts) { super(mode, opts); } } }[Name];
