@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use rquickjs::{Ctx, Function, Object};
 
-use super::modules::ModuleHost;
+use super::modules::{join, ModuleHost};
 use crate::db;
 
 /// `templateHash(path)` and `templateText(path)` on the host object.
@@ -39,28 +39,6 @@ pub(crate) fn install<'js>(
 }
 
 /// `/views/../x.ejs` → `x.ejs`: the stored path of an absolute or relative henv path.
-pub(crate) fn henv_path(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    parts.join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::henv_path;
-
-    #[test]
-    fn paths_stay_in_the_henv() {
-        assert_eq!(henv_path("/views/index.ejs"), "views/index.ejs");
-        assert_eq!(henv_path("/views/../../etc/passwd"), "etc/passwd");
-        assert_eq!(henv_path("views/./a/../b.ejs"), "views/b.ejs");
-    }
+fn henv_path(path: &str) -> String {
+    join("", path)
 }
