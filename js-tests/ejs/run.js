@@ -9,61 +9,22 @@
 //   HBF_BIN=target/debug/hbf node js-tests/ejs/run.js
 // Installs the npm packages (package-lock.json) into ./node_modules on first use.
 
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const lib = require('../differential/lib');
+const { startServer: start, stopServer: stop, copyDir } = lib;
 const { FILES, cases, runCase } = require('./cases');
 
 const DIR = __dirname;
 const HBF = process.env.HBF_BIN || path.join(DIR, '..', '..', 'target', 'debug', 'hbf');
-
-function ensurePackages() {
-  if (fs.existsSync(path.join(DIR, 'node_modules', '.package-lock.json'))) return true;
-  try {
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel', 'error'], { cwd: DIR, stdio: 'inherit' });
-    return true;
-  } catch (e) {
-    return false;
-  }
-}
 
 function writeFiles(root, files) {
   for (const [p, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
     fs.writeFileSync(path.join(root, p), text);
   }
-}
-
-function copyDir(from, to, skip) {
-  fs.mkdirSync(to, { recursive: true });
-  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
-    if (skip && skip(e.name)) continue;
-    const src = path.join(from, e.name);
-    const dst = path.join(to, e.name);
-    if (e.isDirectory()) copyDir(src, dst);
-    else if (e.isFile()) fs.copyFileSync(src, dst);
-  }
-}
-
-function start(cmd, args, match, stream, opts) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, Object.assign({ stdio: ['ignore', 'pipe', 'pipe'] }, opts));
-    let out = '';
-    child[stream].on('data', (d) => {
-      out += d;
-      const m = match.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(cmd + ' exited ' + code + ': ' + out)));
-  });
-}
-
-async function stop(child) {
-  child.removeAllListeners('exit');
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
 }
 
 // Imports `src` as the henv of `localhost` and serves it; resolves with { child, port }.
@@ -156,7 +117,7 @@ async function views(work, name) {
 }
 
 async function main() {
-  if (!ensurePackages()) {
+  if (!lib.ensurePackages(DIR)) {
     console.log('SKIP: npm packages not installed and `npm ci` failed (no registry?)');
     return;
   }
