@@ -156,6 +156,16 @@ pub struct Config {
     )]
     pub js_max_memory_mb: usize,
 
+    /// Requests of one henv in flight at once (queued, running or waiting on timers and
+    /// I/O) before its new ones get 503; a henv's `max_inflight` setting overrides it
+    /// (0 = half the worker queue, at least 64).
+    #[arg(
+        long = "henv_max_inflight",
+        env = "HBF_HENV_MAX_INFLIGHT",
+        default_value_t = 0
+    )]
+    pub henv_max_inflight: usize,
+
     /// A henv unused for this long closes its connection and runtime, in seconds.
     #[arg(
         long = "henv_idle_secs",
@@ -395,6 +405,14 @@ impl Config {
         } else {
             64 * self.worker_count()
         }
+    }
+
+    /// The per-henv in-flight cap after resolving 0.
+    pub fn henv_inflight_cap(&self) -> usize {
+        if self.henv_max_inflight > 0 {
+            return self.henv_max_inflight;
+        }
+        (self.queue_len() / 2).max(64)
     }
 
     /// The HTTP parser's limits.

@@ -18,6 +18,7 @@ pub mod http;
 pub mod js;
 mod net;
 pub mod observe;
+pub mod pipeline;
 mod server;
 mod util;
 pub mod worker;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::{Poll, Token, Waker};
 
@@ -173,12 +173,24 @@ impl Server {
             .metrics
             .henv_requests
             .set_top(shared.config.metrics_henv_top);
-        let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(shared.config.queue_len());
         let (replies_tx, replies_rx) = crossbeam_channel::unbounded();
+        let (jobs_tx, jobs_rx): (Vec<_>, Vec<_>) = (0..shared.config.worker_count())
+            .map(|_| crossbeam_channel::bounded(shared.config.queue_len()))
+            .unzip();
+        let henvs = Arc::new(crate::worker::HenvTable::default());
+        let (dispatch, queue) = crate::worker::Dispatch::new(
+            jobs_tx,
+            shared.config.queue_len(),
+            henvs.clone(),
+            self.handler.affinity(&shared.log, &shared.metrics),
+            shared.config.henv_inflight_cap(),
+            Duration::from_secs(shared.config.henv_idle_secs),
+        );
         let pool = Pool::start(
-            shared.config.worker_count(),
             self.handler,
             jobs_rx,
+            queue,
+            henvs,
             replies_tx,
             shared.clone(),
         )?;
@@ -186,7 +198,7 @@ impl Server {
             poll,
             listener,
             tls_listener,
-            jobs_tx,
+            dispatch,
             replies_rx,
             shared.clone(),
         )?;

@@ -5,7 +5,10 @@
 //! `cors` (null | {"origins": ["https://a.example"] or "*", "methods": [...], "headers": [...],
 //! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets),
 //! `documents_max_bytes`, `documents_max_id_bytes`, `documents_max_depth` (document limits,
-//! see `docs::Limits`) and `documents_serve` (true | false: default serving of documents).
+//! see `docs::Limits`), `documents_serve` (true | false: default serving of documents),
+//! `workers` (how many workers the henv's requests spread over, each with its own runtime,
+//! as a Node cluster; default 1: one runtime, one process), `max_inflight` (requests in
+//! flight at once before 503; default `--henv_max_inflight`).
 
 use rusqlite::Connection;
 
@@ -46,6 +49,10 @@ pub struct HenvSettings {
     pub security_headers: Vec<(String, String)>,
     pub cors: Option<Cors>,
     pub cache_control: String,
+    /// Workers the henv's requests spread over (1: all on one, as one Node process).
+    pub workers: usize,
+    /// Requests in flight at once (0: the server default).
+    pub max_inflight: usize,
     /// Document size and id limits.
     pub documents: crate::docs::Limits,
     /// Serve documents by path before the 404 (`docs::serve`).
@@ -62,6 +69,8 @@ impl Default for HenvSettings {
                 .collect(),
             cors: None,
             cache_control: super::assets::DEFAULT_CACHE_CONTROL.into(),
+            workers: 1,
+            max_inflight: 0,
             documents: crate::docs::Limits::default(),
             documents_serve: true,
         }
@@ -74,7 +83,8 @@ impl HenvSettings {
         let mut settings = HenvSettings::default();
         let mut stmt = conn.prepare_cached(
             "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', \
-             'documents_max_bytes', 'documents_max_id_bytes', 'documents_max_depth', 'documents_serve')",
+             'documents_max_bytes', 'documents_max_id_bytes', 'documents_max_depth', 'documents_serve', \
+             'workers', 'max_inflight')",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -92,6 +102,12 @@ impl HenvSettings {
         match (key, value) {
             ("isolation", J::String(s)) if s == "request" => self.isolation = Isolation::Request,
             ("isolation", _) => self.isolation = Isolation::Worker,
+            ("workers", J::Number(n)) => {
+                self.workers = n.as_u64().map_or(1, |n| n.clamp(1, 1024) as usize);
+            }
+            ("max_inflight", J::Number(n)) => {
+                self.max_inflight = n.as_u64().map_or(0, |n| n.min(1 << 20) as usize);
+            }
             ("security_headers", J::Bool(false)) => self.security_headers.clear(),
             ("security_headers", J::Object(map)) => {
                 self.security_headers = map

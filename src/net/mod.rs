@@ -27,7 +27,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::Receiver;
 use mio::net::{TcpListener, TcpStream};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
@@ -37,7 +37,7 @@ use crate::builtin::{self, Snapshot};
 use crate::http::{Limits, Request, RequestHead, Response};
 use crate::observe::{rss_bytes, Event, Field};
 use crate::server::{Shared, WAKER};
-use crate::worker::{Job, Pool, Reply};
+use crate::worker::{Dispatch, DispatchError, Job, Pool, Reply};
 use conn::{Admission, Conn, Ctx, Progress};
 use limiter::PerIp;
 use tls::Transport;
@@ -61,7 +61,7 @@ pub(crate) struct EventLoop {
     conns: Slab<Conn>,
     /// Connections in `conns` that were refused at accept (the rest hold `--max_conn` slots).
     refusing: usize,
-    jobs: Option<Sender<Job>>,
+    jobs: Option<Dispatch>,
     replies: Receiver<Reply>,
     shared: Arc<Shared>,
     limits: Limits,
@@ -82,7 +82,7 @@ impl EventLoop {
         poll: Poll,
         mut listener: Option<TcpListener>,
         mut tls_listener: Option<TcpListener>,
-        jobs: Sender<Job>,
+        jobs: Dispatch,
         replies: Receiver<Reply>,
         shared: Arc<Shared>,
     ) -> io::Result<Self> {
@@ -430,16 +430,12 @@ impl EventLoop {
             token,
             serial,
             request,
+            inflight: None,
         };
-        let Some(jobs) = &self.jobs else {
-            self.shared.emit(&Event::Overload {
-                reason: "shutting_down",
-            });
-            return Some(
-                Response::error(503, "server is shutting down").with_header("Retry-After", "1"),
-            );
+        let Some(jobs) = &mut self.jobs else {
+            return Some(self.overload("shutting_down", "server is shutting down"));
         };
-        match jobs.try_send(job) {
+        match jobs.send(job) {
             Ok(()) => {
                 self.shared.emit(&Event::Queued);
                 if let Some(conn) = self.conns.get_mut(token) {
@@ -447,24 +443,23 @@ impl EventLoop {
                 }
                 None
             }
-            Err(TrySendError::Full(_)) => {
-                self.shared.emit(&Event::Overload {
-                    reason: "queue_full",
-                });
-                Some(
-                    Response::error(503, "server busy: worker queue full")
-                        .with_header("Retry-After", "1"),
-                )
+            Err(DispatchError::HenvBusy) => Some(self.overload(
+                "henv_busy",
+                "app busy: too many requests in flight for this app",
+            )),
+            Err(DispatchError::QueueFull) => {
+                Some(self.overload("queue_full", "server busy: worker queue full"))
             }
-            Err(TrySendError::Disconnected(_)) => {
-                self.shared.emit(&Event::Overload {
-                    reason: "shutting_down",
-                });
-                Some(
-                    Response::error(503, "server is shutting down").with_header("Retry-After", "1"),
-                )
+            Err(DispatchError::Disconnected) => {
+                Some(self.overload("shutting_down", "server is shutting down"))
             }
         }
+    }
+
+    /// A 503 for a request that was not queued (counted by `reason`).
+    fn overload(&self, reason: &'static str, message: &str) -> Response {
+        self.shared.emit(&Event::Overload { reason });
+        Response::error(503, message).with_header("Retry-After", "1")
     }
 
     /// 308 to the same target on the HTTPS listener.
@@ -660,7 +655,7 @@ fn strip_port(host: &str) -> &str {
 /// before promising `100 Continue`.
 struct LoopAdmission<'a> {
     per_ip: &'a mut PerIp,
-    jobs: Option<&'a Sender<Job>>,
+    jobs: Option<&'a Dispatch>,
     shared: &'a Shared,
     now: Instant,
 }
