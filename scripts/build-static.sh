@@ -15,8 +15,12 @@ TARGET=x86_64-unknown-linux-gnu
 OUT=target/$TARGET/release
 
 # `--target` keeps the static flags off build scripts and proc macros (they must stay dynamic).
-echo "+ RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --target $TARGET --bin hbf $*"
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --target "$TARGET" --bin hbf "$@"
+# getrandom_backend="linux_getrandom": call getrandom(2) directly. By default getrandom 0.3 looks
+# the libc function up with dlsym, which a static binary cannot, and falls back to opening
+# /dev/urandom, so the binary would panic in a root without /dev (stress/deploy_check.sh).
+FLAGS='-C target-feature=+crt-static --cfg getrandom_backend="linux_getrandom"'
+echo "+ RUSTFLAGS='$FLAGS' cargo build --release --target $TARGET --bin hbf $*"
+RUSTFLAGS="$FLAGS" cargo build --release --target "$TARGET" --bin hbf "$@"
 
 cp "$OUT/hbf" "$OUT/hbf-static"
 strip "$OUT/hbf-static"

@@ -4,7 +4,7 @@
 //! the flags, their `HBF_*` environment variables and `--help` from the attributes below, so a
 //! default is written exactly once. `Config::default()` is what `hbf serve` with no flags gives.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,6 +29,48 @@ pub enum LogFormat {
     Json,
     /// `timestamp level message key=value ...`, for a terminal.
     Text,
+}
+
+/// `--durability`: what a committed transaction survives (SQLite `synchronous` in WAL mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Durability {
+    /// `synchronous=NORMAL`: a commit survives a crash of the process (SIGKILL, panic, OOM
+    /// kill) but the last commits before a power loss or kernel crash may be lost (never
+    /// half-applied: the database stays consistent). One fsync per checkpoint, not per commit.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: every commit is fsynced to the WAL before it is acknowledged, so
+    /// it also survives a power loss. Costs one fsync per write transaction.
+    Full,
+}
+
+/// `--admin_bind`: where the operator listener binds, or `None` (empty value) for no listener.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdminBind(pub Option<SocketAddr>);
+
+impl std::str::FromStr for AdminBind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(AdminBind(None));
+        }
+        s.parse::<SocketAddr>()
+            .map(|a| AdminBind(Some(a)))
+            .map_err(|_| {
+                format!("{s:?} is not ADDR:PORT (e.g. 127.0.0.1:9309, [::1]:9309; empty for off)")
+            })
+    }
+}
+
+impl std::fmt::Display for AdminBind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, "{a}"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Server configuration: listener, storage, workers, and every protocol limit and timeout.
@@ -294,10 +336,35 @@ pub struct Config {
     #[arg(long = "max_trailer_bytes", env = "HBF_MAX_TRAILER_BYTES", default_value_t = 8 * 1024)]
     pub max_trailer_bytes: usize,
 
-    /// Also answer `/health` and `/metrics` (not only `/_hbf/health`, `/_hbf/metrics`) on every
-    /// host; set false to let apps own those paths.
-    #[arg(long = "builtin_bare_paths", env = "HBF_BUILTIN_BARE_PATHS", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Also answer the bare `/health` (liveness) and `/metrics` (with --metrics_token) on app
+    /// hosts, not only `/_hbf/health` and `/_hbf/metrics`; by default the apps own those paths.
+    #[arg(long = "builtin_bare_paths", env = "HBF_BUILTIN_BARE_PATHS", default_value_t = false, action = clap::ArgAction::Set)]
     pub builtin_bare_paths: bool,
+
+    /// What an acknowledged write survives: `normal` (process crash; the last commits may be
+    /// lost on power loss) or `full` (also power loss; one fsync per write transaction).
+    #[arg(long = "durability", env = "HBF_DURABILITY", value_enum, default_value_t = Durability::Normal)]
+    pub durability: Durability,
+
+    /// Operator listener (`ADDR:PORT`) serving `/metrics` and the full `/health` JSON; process-wide
+    /// data is never answered on app hosts. Empty turns it off. Port 0 picks a free port.
+    #[arg(
+        long = "admin_bind",
+        env = "HBF_ADMIN_BIND",
+        default_value = "127.0.0.1:9309",
+        value_name = "ADDR:PORT"
+    )]
+    pub admin_bind: AdminBind,
+
+    /// Bearer token that unlocks `/_hbf/metrics` on the public port (`Authorization: Bearer
+    /// TOKEN`, compared in constant time), for scrapers that cannot reach --admin_bind. Unset:
+    /// the public port never answers metrics.
+    #[arg(
+        long = "metrics_token",
+        env = "HBF_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 
     /// Send `Server: hbf` on every response.
     #[arg(long = "server_header", env = "HBF_SERVER_HEADER", default_value_t = true, action = clap::ArgAction::Set)]
@@ -384,6 +451,7 @@ impl Config {
         Config {
             port: 0,
             bind: IpAddr::from([127, 0, 0, 1]),
+            admin_bind: AdminBind(Some(SocketAddr::from(([127, 0, 0, 1], 0)))),
             storage_dir: storage_dir.into(),
             log_level: LogLevel::Warn,
             ..Config::default()
@@ -458,6 +526,16 @@ impl Config {
                     reason: "must be greater than 0".into(),
                 });
             }
+        }
+        if self
+            .metrics_token
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return Err(ConfigError::Invalid {
+                flag: "--metrics_token",
+                reason: "must not be empty (unset it to keep metrics off the public port)".into(),
+            });
         }
         if self.max_chunk_line_bytes < 3 {
             return Err(ConfigError::Invalid {
@@ -629,6 +707,8 @@ mod tests {
         assert_eq!(c.db_max_open, 100);
         assert_eq!(c.js_max_runtimes, 64);
         assert_eq!(c.metrics_henv_top, 20);
+        assert_eq!(c.admin_bind.to_string(), "127.0.0.1:9309");
+        assert!(!c.builtin_bare_paths && c.metrics_token.is_none());
         assert!(c.base_domain.is_none() && !c.allow_signup);
         assert_eq!(c.qjs_mem_mb, 64);
         assert_eq!(c.qjs_timeout_ms, 5_000);

@@ -133,6 +133,7 @@ impl Server {
         let config = self.config;
         config.validate()?;
         config.prepare_storage_dir()?;
+        crate::db::set_durability(config.durability);
         let tls = TlsState::load(&config)?;
         let bind = |flag: &'static str, port: u16| {
             let addr = SocketAddr::new(config.bind, port);
@@ -150,6 +151,18 @@ impl Server {
             Some(port) => Some(bind("--bind/--tls_port", port)?),
             None => None,
         };
+        let admin_listener = match config.admin_bind.0 {
+            Some(addr) => Some(listen(addr, 64).map_err(|source| StartError::Bind {
+                flag: "--admin_bind",
+                addr,
+                source,
+            })?),
+            None => None,
+        };
+        let admin_addr = admin_listener
+            .as_ref()
+            .map(|l| l.local_addr())
+            .transpose()?;
         let plain_addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
         let tls_addr = tls_listener.as_ref().map(|l| l.local_addr()).transpose()?;
         let local_addr = plain_addr
@@ -196,14 +209,14 @@ impl Server {
         )?;
         let event_loop = EventLoop::new(
             poll,
-            listener,
-            tls_listener,
+            [listener, tls_listener, admin_listener],
             dispatch,
             replies_rx,
             shared.clone(),
         )?;
         let plain = plain_addr.map_or_else(|| "off".to_owned(), |a| a.to_string());
         let https = tls_addr.map_or_else(|| "off".to_owned(), |a| a.to_string());
+        let admin = admin_addr.map_or_else(|| "off".to_owned(), |a| a.to_string());
         let sni = shared
             .tls
             .as_ref()
@@ -214,6 +227,7 @@ impl Server {
             &[
                 ("addr", Field::Str(&plain)),
                 ("tls_addr", Field::Str(&https)),
+                ("admin_addr", Field::Str(&admin)),
                 ("sni_names", Field::Str(&sni)),
                 ("workers", Field::U64(shared.config.worker_count() as u64)),
                 ("version", Field::Str(crate::VERSION)),
@@ -225,6 +239,7 @@ impl Server {
         Ok(ServerHandle {
             local_addr,
             tls_addr,
+            admin_addr,
             shared,
             thread: Some(thread),
         })
@@ -235,6 +250,7 @@ impl Server {
 pub struct ServerHandle {
     local_addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
+    admin_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
@@ -249,6 +265,12 @@ impl ServerHandle {
     /// The address the HTTPS listener is bound to, when TLS is on.
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls_addr
+    }
+
+    /// The address the operator listener (`--admin_bind`: `/metrics`, full `/health`) is
+    /// bound to, when it is on.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
     }
 
     /// Re-reads the TLS certificates (`--tls_cert`/`--tls_key`, `--tls_cert_dir`). New

@@ -42,7 +42,7 @@ wait_port() { # log pattern -> prints port
 # The app spreads over every worker, as Node's cluster of 2 does (by default a henv runs on one).
 "$HBF_BIN" sql --host localhost --storage_dir "$WORK/henvs" \
     "INSERT OR REPLACE INTO _hbf_config (key, value) VALUES ('workers', '$(nproc)')" >/dev/null
-"$HBF_BIN" serve --port 0 --storage_dir "$WORK/henvs" --log_level info --access_log false >"$WORK/hbf.log" 2>&1 &
+"$HBF_BIN" serve --port 0 --admin_bind "" --storage_dir "$WORK/henvs" --log_level info --access_log false >"$WORK/hbf.log" 2>&1 &
 PIDS+=($!)
 HBF_PORT=$(wait_port "$WORK/hbf.log" '"addr":"127\.0\.0\.1:[0-9]+')
 

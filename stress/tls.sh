@@ -120,7 +120,7 @@ interruptible() { # outfile cmd...
 
 # ---- server --------------------------------------------------------------------
 # Both ports are 0: the server reports what it got in its "listening" line.
-HBF_CMD=("$HBF_BIN" serve --port 0 --tls_port 0 --tls_cert "$WORK/server.crt"
+HBF_CMD=("$HBF_BIN" serve --port 0 --admin_bind 127.0.0.1:0 --tls_port 0 --tls_cert "$WORK/server.crt"
     --tls_key "$WORK/server.key" --storage_dir "$WORK/henvs" --log_level info
     --access_log false $HBF_ARGS)
 "${HBF_CMD[@]}" >"$WORK/hbf.log" 2>&1 &
@@ -128,13 +128,14 @@ PID=$!
 deadline=$(( SECONDS + STARTUP_TIMEOUT ))
 PORT= TPORT=
 until [[ -n $TPORT ]] && curl -sf -o /dev/null --max-time 2 --cacert "$WORK/ca.crt" \
-    --resolve "localhost:$TPORT:127.0.0.1" "https://localhost:$TPORT/health"; do
+    --resolve "localhost:$TPORT:127.0.0.1" "https://localhost:$TPORT/_hbf/health"; do
     kill -0 "$PID" 2>/dev/null || { tail -n 30 "$WORK/hbf.log" >&2; die "hbf exited during startup"; }
     (( SECONDS < deadline )) || { tail -n 30 "$WORK/hbf.log" >&2; die "hbf did not answer"; }
     TPORT=$(grep -oE '"tls_addr":"127\.0\.0\.1:[0-9]+' "$WORK/hbf.log" | head -n1 | grep -oE '[0-9]+$' || true)
     sleep 0.1
 done
 PORT=$(grep -oE '"addr":"127\.0\.0\.1:[0-9]+' "$WORK/hbf.log" | head -n1 | grep -oE '[0-9]+$' || true)
+APORT=$(grep -oE '"admin_addr":"127\.0\.0\.1:[0-9]+' "$WORK/hbf.log" | head -n1 | grep -oE '[0-9]+$' || true)
 [[ -n $PORT ]] || { cat "$WORK/hbf.log" >&2; die "no plain HTTP port in the log"; }
 echo "hbf: http on 127.0.0.1:$PORT, https on 127.0.0.1:$TPORT (key: $KEY)"
 LOOP_TASK=
@@ -145,7 +146,7 @@ loop_cpu_ms() { # CPU time of the event-loop thread so far, in ms
     awk -v tick="$TICK" '{ printf "%d", ($14 + $15) * 1000 / tick }' "$LOOP_TASK/stat"
 }
 metric() { # name -> value from /metrics
-    curl -sf --max-time 5 "http://127.0.0.1:$PORT/metrics" | awk -v n="$1" '$1 == n {print $2}'
+    curl -sf --max-time 5 "http://127.0.0.1:$APORT/metrics" | awk -v n="$1" '$1 == n {print $2}'
 }
 COMMANDS=("$(quote "${HBF_CMD[@]}")")
 status=0
@@ -235,11 +236,11 @@ if [[ $WRK == 1 ]]; then
         ROWS+=("$(printf '%-6s %-11s %12s %10s %12s %9s' "$label" "$mode" "$rps" "${p99:-?}" "${errs:-0}" "${non2xx:-0}")")
     }
     for mode in keep-alive close; do
-        run_wrk http "http://127.0.0.1:$PORT/health" "$mode"
-        run_wrk https "https://127.0.0.1:$TPORT/health" "$mode"
+        run_wrk http "http://127.0.0.1:$PORT/_hbf/health" "$mode"
+        run_wrk https "https://127.0.0.1:$TPORT/_hbf/health" "$mode"
     done
     echo
-    echo "== wrk GET /health (DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS WARMUP=$WARMUP)"
+    echo "== wrk GET /_hbf/health (DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS WARMUP=$WARMUP)"
     printf '%-6s %-11s %12s %10s %12s %9s\n' proto mode req/s p99 sock-errors non-2xx
     printf '%s\n' "${ROWS[@]}"
 fi
@@ -247,7 +248,7 @@ fi
 model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
 echo
 echo "machine: nproc=$(nproc) cpu=\"${model:-unknown}\" kernel=$(uname -r)"
-echo "handshakes: $(curl -sf "http://127.0.0.1:$PORT/metrics" | grep -E '^hbf_handshakes_total' | sed 's/hbf_handshakes_total//' | paste -sd' ' -)"
+echo "handshakes: $(curl -sf "http://127.0.0.1:$APORT/metrics" | grep -E '^hbf_handshakes_total' | sed 's/hbf_handshakes_total//' | paste -sd' ' -)"
 echo "commands:"
 printf '  %s\n' "${COMMANDS[@]}"
 exit "$status"

@@ -320,7 +320,7 @@ fn head_gets_headers_with_length_and_no_body() {
     // HEAD then GET in one write: if HEAD leaked a body, the GET's response would be garbled.
     let mut raw = b"HEAD /hello HTTP/1.1\r\nHost: test\r\n\r\n".to_vec();
     raw.extend_from_slice(&get("/hello"));
-    raw.extend_from_slice(b"HEAD /health HTTP/1.1\r\nHost: test\r\n\r\n");
+    raw.extend_from_slice(b"HEAD /_hbf/health HTTP/1.1\r\nHost: test\r\n\r\n");
     raw.extend_from_slice(&get_close("/hello"));
     c.send(&raw);
     let head = c.read_head_response();
@@ -366,7 +366,7 @@ fn no_content_has_no_length_and_no_body() {
 fn date_and_server_headers_are_present() {
     let srv = start_default();
     let mut c = srv.client();
-    for raw in [get("/hello"), get("/health"), get("/missing")] {
+    for raw in [get("/hello"), get("/_hbf/health"), get("/missing")] {
         let resp = c.request(&raw);
         let date = resp.header("date").expect("Date header");
         assert!(httpdate::parse_http_date(date).is_ok(), "bad Date {date:?}");
@@ -393,7 +393,7 @@ fn unknown_route_is_a_json_404() {
 fn builtins_refuse_other_methods() {
     let srv = start_default();
     let mut c = srv.client();
-    let resp = c.request(&post("/health", b"x"));
+    let resp = c.request(&post("/_hbf/health", b"x"));
     resp.assert_json_error(405);
     assert_eq!(resp.header("allow"), Some("GET, HEAD"));
 }

@@ -134,7 +134,7 @@ fn curl_gets_https_and_plain_http_is_served_beside_it() {
     // Handshakes are counted and timed.
     assert_eq!(handshakes(&srv, "ok"), 1);
     assert_eq!(srv.metrics().handshake_duration.count(), 1);
-    let metrics = srv.client().request(&get("/metrics")).text();
+    let metrics = srv.admin().request(&get("/metrics")).text();
     assert!(
         metrics.contains("hbf_handshakes_total{result=\"ok\"} 1\n"),
         "{metrics}"
@@ -343,6 +343,7 @@ fn sighup_reloads_certificates_of_the_hbf_binary() {
     let key = dir.path().join("server.key");
     let mut child = Command::new(env!("CARGO_BIN_EXE_hbf"))
         .args(["serve", "--port", "0", "--tls_port", "0", "--workers", "1"])
+        .args(["--admin_bind", ""])
         .args(["--log_level", "info", "--access_log", "false"])
         .arg("--tls_cert")
         .arg(&crt)
@@ -373,7 +374,7 @@ fn sighup_reloads_certificates_of_the_hbf_binary() {
         let _ = stderr.read_to_string(&mut rest);
         rest
     });
-    let health = b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let health = b"GET /_hbf/health HTTP/1.1\r\nHost: localhost\r\n\r\n";
     let mut old = tls_connect(addr, Some("localhost")).unwrap();
     assert_eq!(old.peer_leaf(), "localhost");
     assert_eq!(old.request(health).status, 200);
@@ -675,7 +676,7 @@ fn redirect_to_https_and_hsts() {
         "redirected requests never reach the handler"
     );
     // Built-ins still answer on the plain port (local health checks).
-    assert_eq!(srv.client().request(&get("/health")).status, 200);
+    assert_eq!(srv.client().request(&get("/_hbf/health")).status, 200);
     // HTTPS responses carry HSTS.
     let mut c = tls_connect(tls_addr(&srv), Some("localhost")).unwrap();
     let resp = c.request(&get_localhost("/hello"));
@@ -742,7 +743,15 @@ fn unreadable_or_mismatched_certificates_are_startup_errors_naming_the_file() {
     );
     // The binary reports the same line and fails.
     let out = Command::new(env!("CARGO_BIN_EXE_hbf"))
-        .args(["serve", "--port", "0", "--tls_port", "0"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--tls_port",
+            "0",
+            "--admin_bind",
+            "",
+        ])
         .arg("--tls_cert")
         .arg(&crt)
         .arg("--tls_key")

@@ -139,9 +139,7 @@ pub fn files_version(conn: &Connection) -> i64 {
     .unwrap_or(0)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::util::hex;
 
 #[cfg(test)]
 mod tests {

@@ -78,6 +78,24 @@ pub fn write_generation() -> u64 {
     WRITE_GENERATION.load(Ordering::Acquire)
 }
 
+/// `--durability` of this process: henv connections opened from now on use it. Process-wide
+/// because every henv file of a process is served with the same promise (0 = NORMAL, 1 = FULL).
+static DURABILITY_FULL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets the durability of henv connections opened from now on (`Server::start` calls it).
+pub fn set_durability(durability: crate::config::Durability) {
+    let full = durability == crate::config::Durability::Full;
+    DURABILITY_FULL.store(full, Ordering::Relaxed);
+}
+
+/// The `synchronous` pragma value for the current durability.
+pub fn synchronous() -> &'static str {
+    match DURABILITY_FULL.load(Ordering::Relaxed) {
+        true => "FULL",
+        false => "NORMAL",
+    }
+}
+
 /// WAL pages after which a commit checkpoints (SQLite's default auto-checkpoint).
 const AUTO_CHECKPOINT_PAGES: i32 = 1000;
 
@@ -124,7 +142,7 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
         }
         Ok(())
     }))?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", synchronous())?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())

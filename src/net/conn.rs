@@ -151,6 +151,9 @@ pub(crate) struct Conn {
     /// Whether this connection was refused at accept (it only gets its 503/429, then a
     /// lingering close): it does not hold one of the `--max_conn` slots.
     pub refused_at_accept: bool,
+    /// Whether this connection came in on the operator listener (`--admin_bind`): only
+    /// built-ins answer it, never a worker.
+    pub operator: bool,
     state: State,
     inbuf: Vec<u8>,
     spare_out: Vec<u8>,
@@ -187,6 +190,7 @@ impl Conn {
             serial,
             counted_per_ip: false,
             refused_at_accept: false,
+            operator: false,
             state,
             inbuf: Vec::new(),
             spare_out: Vec::new(),

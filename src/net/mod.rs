@@ -44,6 +44,8 @@ use tls::Transport;
 
 const LISTENER: Token = Token(usize::MAX - 2);
 const TLS_LISTENER: Token = Token(usize::MAX - 3);
+/// The operator listener (`--admin_bind`): built-ins only, never a worker.
+const ADMIN_LISTENER: Token = Token(usize::MAX - 4);
 /// How often deadlines are checked; timeouts fire within this much of their value.
 const SWEEP_EVERY: Duration = Duration::from_millis(50);
 /// Connections being refused (503/429 then lingering close) at once; beyond, refused
@@ -56,6 +58,7 @@ pub(crate) struct EventLoop {
     poll: Poll,
     listener: Option<TcpListener>,
     tls_listener: Option<TcpListener>,
+    admin_listener: Option<TcpListener>,
     /// The bound HTTPS port (for redirects).
     tls_port: Option<u16>,
     conns: Slab<Conn>,
@@ -80,14 +83,17 @@ pub(crate) struct EventLoop {
 impl EventLoop {
     pub fn new(
         poll: Poll,
-        mut listener: Option<TcpListener>,
-        mut tls_listener: Option<TcpListener>,
+        [mut listener, mut tls_listener, mut admin_listener]: [Option<TcpListener>; 3],
         jobs: Dispatch,
         replies: Receiver<Reply>,
         shared: Arc<Shared>,
     ) -> io::Result<Self> {
         if let Some(l) = &mut listener {
             poll.registry().register(l, LISTENER, Interest::READABLE)?;
+        }
+        if let Some(l) = &mut admin_listener {
+            poll.registry()
+                .register(l, ADMIN_LISTENER, Interest::READABLE)?;
         }
         let mut tls_port = None;
         if let Some(l) = &mut tls_listener {
@@ -105,6 +111,7 @@ impl EventLoop {
             poll,
             listener,
             tls_listener,
+            admin_listener,
             tls_port,
             jobs: Some(jobs),
             replies,
@@ -138,8 +145,9 @@ impl EventLoop {
             self.date.refresh();
             for event in events.iter() {
                 match event.token() {
-                    LISTENER => self.accept(now, false),
-                    TLS_LISTENER => self.accept(now, true),
+                    LISTENER => self.accept(now, Listener::Plain),
+                    TLS_LISTENER => self.accept(now, Listener::Tls),
+                    ADMIN_LISTENER => self.accept(now, Listener::Admin),
                     WAKER => {}
                     Token(t) => self.drive(t, now),
                 }
@@ -150,8 +158,9 @@ impl EventLoop {
             }
             if self.accept_paused_until.is_some_and(|t| now >= t) {
                 self.accept_paused_until = None;
-                self.accept(now, false);
-                self.accept(now, true);
+                self.accept(now, Listener::Plain);
+                self.accept(now, Listener::Tls);
+                self.accept(now, Listener::Admin);
             }
             if now >= self.next_sweep {
                 self.sweep(now);
@@ -183,21 +192,21 @@ impl EventLoop {
     }
 
     /// Accepts until the backlog is empty, the descriptor limit is hit, or we are stopping.
-    fn accept(&mut self, now: Instant, tls: bool) {
+    fn accept(&mut self, now: Instant, which: Listener) {
         if self.accept_paused_until.is_some() {
             return;
         }
         loop {
-            let listener = if tls {
-                &self.tls_listener
-            } else {
-                &self.listener
+            let listener = match which {
+                Listener::Plain => &self.listener,
+                Listener::Tls => &self.tls_listener,
+                Listener::Admin => &self.admin_listener,
             };
             let Some(listener) = listener else {
                 return;
             };
             match listener.accept() {
-                Ok((stream, peer)) => self.admit_connection(stream, peer, now, tls),
+                Ok((stream, peer)) => self.admit_connection(stream, peer, now, which),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) => {
@@ -232,8 +241,9 @@ impl EventLoop {
         mut stream: TcpStream,
         peer: SocketAddr,
         now: Instant,
-        tls: bool,
+        which: Listener,
     ) {
+        let tls = matches!(which, Listener::Tls);
         let _ = stream.set_nodelay(true);
         let max_conn = self.shared.config.max_conn;
         // Refusals in flight do not hold slots: counting them would let a flood of new
@@ -309,6 +319,7 @@ impl EventLoop {
                     config.tls_handshake_timeout(),
                 );
                 conn.counted_per_ip = self.per_ip.counts_connections();
+                conn.operator = matches!(which, Listener::Admin);
                 conn
             }
         };
@@ -398,15 +409,18 @@ impl EventLoop {
         received_at: Instant,
         now: Instant,
     ) -> Option<Response> {
-        if let Some(resp) = builtin::answer(
-            &head,
-            self.shared.config.builtin_bare_paths,
-            &self.shared.metrics,
-            &self.snapshot,
-        ) {
+        let conn = self.conns.get(token)?;
+        let config = &self.shared.config;
+        let surface = match conn.operator {
+            true => builtin::Surface::Operator,
+            false => builtin::Surface::Public {
+                bare_paths: config.builtin_bare_paths,
+                metrics_token: config.metrics_token.as_deref(),
+            },
+        };
+        if let Some(resp) = builtin::answer(&head, surface, &self.shared.metrics, &self.snapshot) {
             return Some(resp);
         }
-        let conn = self.conns.get(token)?;
         let deadline = now + self.shared.config.handler_timeout();
         let mut request = Request {
             id,
@@ -576,9 +590,13 @@ impl EventLoop {
     /// Stops accepting and closes idle connections; busy ones finish (with `Connection: close`).
     fn begin_stop(&mut self, now: Instant) {
         self.stop_deadline = Some(now + self.shared.config.shutdown_timeout());
-        for mut listener in [self.listener.take(), self.tls_listener.take()]
-            .into_iter()
-            .flatten()
+        for mut listener in [
+            self.listener.take(),
+            self.tls_listener.take(),
+            self.admin_listener.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             let _ = self.poll.registry().deregister(&mut listener);
         }
@@ -622,6 +640,14 @@ impl EventLoop {
         }
         self.shared.log.info("stopped", &[]);
     }
+}
+
+/// The listener a connection came from.
+#[derive(Clone, Copy, Debug)]
+enum Listener {
+    Plain,
+    Tls,
+    Admin,
 }
 
 /// Applies what a trusted proxy says about the client to `req`.
