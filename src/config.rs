@@ -234,6 +234,24 @@ pub struct Config {
     )]
     pub metrics_henv_top: usize,
 
+    /// SQLite heap of the whole process past which SQLite frees cached pages, in MiB (0 = off).
+    #[arg(
+        long = "sqlite_soft_heap_limit_mb",
+        env = "HBF_SQLITE_SOFT_HEAP_LIMIT_MB",
+        default_value_t = 256
+    )]
+    pub sqlite_soft_heap_limit_mb: u64,
+
+    /// SQLite heap of the whole process past which an allocation fails (the statement gets
+    /// "out of memory"), in MiB (0 = off). Bounds all henvs' SQL together; each connection's
+    /// values are bounded by the henv's `sql_limits` setting.
+    #[arg(
+        long = "sqlite_hard_heap_limit_mb",
+        env = "HBF_SQLITE_HARD_HEAP_LIMIT_MB",
+        default_value_t = 1024
+    )]
+    pub sqlite_hard_heap_limit_mb: u64,
+
     /// Memory limit of one JavaScript runtime, in MiB.
     #[arg(long = "qjs_mem_mb", env = "HBF_QJS_MEM_MB", default_value_t = 64)]
     pub qjs_mem_mb: usize,
@@ -336,6 +354,16 @@ pub struct Config {
     #[arg(long = "max_trailer_bytes", env = "HBF_MAX_TRAILER_BYTES", default_value_t = 8 * 1024)]
     pub max_trailer_bytes: usize,
 
+    /// Let `TRACE` requests reach apps (off: 501 before any app code runs; TRACE echoes the
+    /// request, credentials included, back to the client).
+    #[arg(long = "allow_trace", env = "HBF_ALLOW_TRACE")]
+    pub allow_trace: bool,
+
+    /// Let `CONNECT` requests (authority-form target, e.g. `host:443`) reach apps, which see
+    /// path `/` (off: 501; HBF is not a tunnelling proxy).
+    #[arg(long = "allow_connect", env = "HBF_ALLOW_CONNECT")]
+    pub allow_connect: bool,
+
     /// Also answer the bare `/health` (liveness) and `/metrics` (with --metrics_token) on app
     /// hosts, not only `/_hbf/health` and `/_hbf/metrics`; by default the apps own those paths.
     #[arg(long = "builtin_bare_paths", env = "HBF_BUILTIN_BARE_PATHS", default_value_t = false, action = clap::ArgAction::Set)]
@@ -418,6 +446,33 @@ pub struct Config {
     )]
     pub tls_handshake_timeout_ms: u64,
 
+    /// Threads that run TLS handshake crypto, so that a flood of new TLS connections never
+    /// occupies the event loop (0 = handshakes on the loop thread).
+    #[arg(
+        long = "tls_handshake_threads",
+        env = "HBF_TLS_HANDSHAKE_THREADS",
+        default_value_t = 1
+    )]
+    pub tls_handshake_threads: usize,
+
+    /// Handshake steps waiting for a handshake thread; past it, the new TLS connection whose
+    /// step does not fit is closed.
+    #[arg(
+        long = "tls_handshake_queue",
+        env = "HBF_TLS_HANDSHAKE_QUEUE",
+        default_value_t = 256
+    )]
+    pub tls_handshake_queue: usize,
+
+    /// Lifetime of TLS session tickets (resumption without a full handshake), in seconds; the
+    /// ticket key rotates this often and the previous key is still accepted. 0 turns tickets off.
+    #[arg(
+        long = "tls_ticket_lifetime_secs",
+        env = "HBF_TLS_TICKET_LIFETIME_SECS",
+        default_value_t = 3600
+    )]
+    pub tls_ticket_lifetime_secs: u32,
+
     /// Reverse proxies to believe, as comma-separated CIDR ranges (e.g. 127.0.0.1/32,10.0.0.0/8).
     /// Only from these peers are Forwarded / X-Forwarded-For / -Proto / -Host honoured.
     #[arg(
@@ -493,6 +548,10 @@ impl Config {
             max_body: self.max_body_bytes,
             max_chunk_line: self.max_chunk_line_bytes,
             max_trailer_bytes: self.max_trailer_bytes,
+            methods: crate::http::MethodPolicy {
+                allow_trace: self.allow_trace,
+                allow_connect: self.allow_connect,
+            },
         }
     }
 

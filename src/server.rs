@@ -134,6 +134,11 @@ impl Server {
         config.validate()?;
         config.prepare_storage_dir()?;
         crate::db::set_durability(config.durability);
+        crate::db::set_heap_limits(
+            config.sqlite_soft_heap_limit_mb,
+            config.sqlite_hard_heap_limit_mb,
+        )
+        .map_err(|e| io::Error::other(format!("--sqlite_hard_heap_limit_mb: {e}")))?;
         let tls = TlsState::load(&config)?;
         let bind = |flag: &'static str, port: u16| {
             let addr = SocketAddr::new(config.bind, port);

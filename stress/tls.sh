@@ -145,6 +145,14 @@ loop_cpu_ms() { # CPU time of the event-loop thread so far, in ms
     [[ -n $LOOP_TASK ]] || { echo 0; return; }
     awk -v tick="$TICK" '{ printf "%d", ($14 + $15) * 1000 / tick }' "$LOOP_TASK/stat"
 }
+pool_cpu_ms() { # CPU time of the handshake-pool threads (hbf-tls-N) so far, in ms
+    local t sum=0
+    for t in /proc/"$PID"/task/*; do
+        [[ $(cat "$t/comm" 2>/dev/null) == hbf-tls-* ]] || continue
+        sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat") ))
+    done
+    echo $(( sum * 1000 / TICK ))
+}
 metric() { # name -> value from /metrics
     curl -sf --max-time 5 "http://127.0.0.1:$APORT/metrics" | awk -v n="$1" '$1 == n {print $2}'
 }
@@ -194,6 +202,7 @@ if [[ $STIME_RUN == 1 ]]; then
     echo "running: $STIME_PAR parallel s_time -new (${STIME}s)..." >&2
     before_n=$(metric hbf_tls_handshake_duration_seconds_count)
     cpu0=$(loop_cpu_ms)
+    pcpu0=$(pool_cpu_ms)
     t0=$(date +%s.%N)
     spids=()
     for i in $(seq "$STIME_PAR"); do
@@ -203,11 +212,12 @@ if [[ $STIME_RUN == 1 ]]; then
     for p in "${spids[@]}"; do wait "$p" || true; done
     t1=$(date +%s.%N)
     cpu1=$(loop_cpu_ms)
+    pcpu1=$(pool_cpu_ms)
     after_n=$(metric hbf_tls_handshake_duration_seconds_count)
     awk -v n="$(( after_n - before_n ))" -v t0="$t0" -v t1="$t1" -v par="$STIME_PAR" \
-        -v cpu="$(( cpu1 - cpu0 ))" 'BEGIN {
-        printf "%d parallel clients: %d handshakes in %.1f s = %.0f handshakes/s; event-loop CPU %.2f ms per connection (%.0f%% of a core)\n",
-            par, n, t1 - t0, n / (t1 - t0), (n > 0 ? cpu / n : 0), cpu / 10 / (t1 - t0) }'
+        -v cpu="$(( cpu1 - cpu0 ))" -v pcpu="$(( pcpu1 - pcpu0 ))" 'BEGIN {
+        printf "%d parallel clients: %d handshakes in %.1f s = %.0f handshakes/s; event-loop CPU %.2f ms per connection (%.0f%% of a core), handshake pool %.2f ms per connection (%.0f%% of a core)\n",
+            par, n, t1 - t0, n / (t1 - t0), (n > 0 ? cpu / n : 0), cpu / 10 / (t1 - t0), (n > 0 ? pcpu / n : 0), pcpu / 10 / (t1 - t0) }'
 fi
 
 # ---- wrk: plain vs TLS -----------------------------------------------------------------

@@ -764,3 +764,65 @@ fn unreadable_or_mismatched_certificates_are_startup_errors_naming_the_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("hbf: --tls_key: "), "{stderr}");
 }
+
+#[test]
+fn session_tickets_resume_without_a_full_handshake() {
+    if !have_openssl() {
+        return;
+    }
+    let srv = start_tls(|_| {});
+    let dir = TempDir::new("tls-sess");
+    let sess = dir.path().join("session.pem");
+    let sess = sess.to_str().unwrap();
+    let request = b"GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    let first = s_client(
+        tls_addr(&srv),
+        &["-servername", "localhost", "-sess_out", sess, "-ign_eof"],
+        request,
+    );
+    let all = text(&first);
+    assert!(all.contains("New, TLSv1.2"), "{all}");
+    assert!(
+        all.contains("TLS session ticket lifetime hint: 3600"),
+        "{all}"
+    );
+    let again = s_client(
+        tls_addr(&srv),
+        &["-servername", "localhost", "-sess_in", sess, "-ign_eof"],
+        request,
+    );
+    let all = text(&again);
+    assert!(all.contains("Reused, TLSv1.2"), "{all}");
+    assert!(all.contains("\r\n\r\nhello"), "no HTTP response in {all}");
+    // A reload keeps the ticket keys: the session still resumes.
+    srv.handle.reload_tls().expect("reload");
+    let after = s_client(
+        tls_addr(&srv),
+        &["-servername", "localhost", "-sess_in", sess],
+        b"",
+    );
+    assert!(text(&after).contains("Reused, TLSv1.2"), "{}", text(&after));
+    // Tickets off: every connection is a full handshake.
+    let off = start_tls(|c| c.tls_ticket_lifetime_secs = 0);
+    let out = s_client(tls_addr(&off), &["-sess_out", sess], b"");
+    assert!(!text(&out).contains("session ticket lifetime hint"));
+    let out = s_client(tls_addr(&off), &["-sess_in", sess], b"");
+    assert!(text(&out).contains("New, TLSv1.2"), "{}", text(&out));
+}
+
+#[test]
+fn handshakes_run_on_the_loop_when_the_pool_is_off() {
+    if !have_openssl() || !have_program("curl") {
+        return;
+    }
+    for threads in [0, 3] {
+        let srv = start_tls(|c| c.tls_handshake_threads = threads);
+        for _ in 0..3 {
+            let out = curl_https(&srv, "localhost", "/hello");
+            assert!(out.status.success(), "curl failed: {}", text(&out));
+            assert_eq!(parse_all(&out.stdout)[0].text(), "hello");
+        }
+        assert_eq!(handshakes(&srv, "ok"), 3, "threads={threads}");
+        assert_healthy(&srv);
+    }
+}

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use files::{
     delete_file, file_hash, files_version, list_files, put_file, put_file_at, read_file,
-    valid_file_path, FileMeta, StoredFile,
+    valid_file_path, with_length_lifted, FileMeta, StoredFile,
 };
 
 /// Busy timeout: writers wait for each other instead of failing with SQLITE_BUSY.
@@ -145,6 +145,20 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", synchronous())?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Sets SQLite's process-wide heap limits, in MiB (0 = none): past `soft` SQLite frees cache
+/// memory to get back under it; past `hard` an allocation fails and the statement that asked
+/// gets SQLITE_NOMEM (an error, never a crash). Per-connection limits (`henv::sql_limits`)
+/// bound one statement; this bounds all connections together. App SQL cannot change either:
+/// the isolation authorizer refuses both pragmas.
+pub fn set_heap_limits(soft_mb: u64, hard_mb: u64) -> rusqlite::Result<()> {
+    let conn = Connection::open_in_memory()?;
+    let bytes = |mb: u64| i64::try_from(mb.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX);
+    // (hard first: SQLite caps the soft limit at the hard one)
+    conn.pragma_update(None, "hard_heap_limit", bytes(hard_mb))?;
+    conn.pragma_update(None, "soft_heap_limit", bytes(soft_mb))?;
     Ok(())
 }
 

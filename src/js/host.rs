@@ -269,7 +269,10 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
 }
 
 fn sql_error(ctx: &Ctx<'_>, e: rusqlite::Error) -> rquickjs::Error {
-    Exception::throw_message(ctx, &format!("SQLite: {e}"))
+    match crate::henv::sql_limits::explain(&e) {
+        Some(why) => Exception::throw_message(ctx, &format!("SQLite: {e}: {why}")),
+        None => Exception::throw_message(ctx, &format!("SQLite: {e}")),
+    }
 }
 
 fn authz_error(ctx: &Ctx<'_>, e: AuthzError) -> rquickjs::Error {

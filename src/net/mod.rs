@@ -7,11 +7,13 @@
 //! connection's state decides what it does with each event.
 //!
 //! There are up to two listeners: plain HTTP (`--port`) and HTTPS (`--tls_port`). A TLS
-//! connection differs only in its `Transport` and in starting in the `Handshake` state.
+//! connection differs only in its `Transport` and in starting in the `Handshake` state, whose
+//! crypto runs on the handshake pool (`handshake.rs`).
 
 mod conn;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
+mod handshake;
 mod limiter;
 mod proxy;
 mod tls;
@@ -39,6 +41,7 @@ use crate::observe::{rss_bytes, Event, Field};
 use crate::server::{Shared, WAKER};
 use crate::worker::{Dispatch, DispatchError, Job, Pool, Reply};
 use conn::{Admission, Conn, Ctx, Progress};
+use handshake::HandshakePool;
 use limiter::PerIp;
 use tls::Transport;
 
@@ -66,6 +69,8 @@ pub(crate) struct EventLoop {
     refusing: usize,
     jobs: Option<Dispatch>,
     replies: Receiver<Reply>,
+    /// Where TLS handshake steps run (TLS on and `--tls_handshake_threads` > 0).
+    handshakes: Option<HandshakePool>,
     shared: Arc<Shared>,
     limits: Limits,
     per_ip: PerIp,
@@ -103,7 +108,16 @@ impl EventLoop {
         }
         let c = &shared.config;
         let now = Instant::now();
+        let handshakes = match (&shared.tls, c.tls_handshake_threads) {
+            (Some(_), threads) if threads > 0 => Some(HandshakePool::start(
+                threads,
+                c.tls_handshake_queue,
+                shared.clone(),
+            )?),
+            _ => None,
+        };
         Ok(EventLoop {
+            handshakes,
             limits: c.limits(),
             per_ip: PerIp::new(c.max_conn_per_ip, c.rate_limit_rps, c.rate_limit_burst),
             conns: Slab::with_capacity(c.max_conn.min(1024)),
@@ -153,6 +167,7 @@ impl EventLoop {
                 }
             }
             self.deliver_replies(now);
+            self.deliver_handshakes(now);
             if self.shared.stop.load(Ordering::SeqCst) && self.stop_deadline.is_none() {
                 self.begin_stop(now);
             }
@@ -332,7 +347,7 @@ impl EventLoop {
 
     /// Steps connection `token` until it waits, closes, or produces a request.
     fn drive(&mut self, token: usize, now: Instant) {
-        let mut progress = {
+        let progress = {
             let Some(conn) = self.conns.get_mut(token) else {
                 return;
             };
@@ -353,10 +368,17 @@ impl EventLoop {
             };
             conn.on_ready(&mut ctx)
         };
+        self.follow(token, progress, now);
+    }
+
+    /// Acts on what a connection step asked for until the connection waits: routes complete
+    /// requests (a pipelined one may follow an answer), parks handshakes, closes.
+    fn follow(&mut self, token: usize, mut progress: Progress, now: Instant) {
         loop {
             progress = match progress {
                 Progress::Idle => return,
                 Progress::Close => return self.close(token),
+                Progress::Handshake(session) => return self.park_handshake(token, session),
                 Progress::Request {
                     id,
                     head,
@@ -367,6 +389,47 @@ impl EventLoop {
                     None => return,
                 },
             };
+        }
+    }
+
+    /// Sends connection `token`'s handshake step to the pool; closes it when the pool's queue
+    /// is full (a handshake flood is shed here, not on the loop's CPU).
+    fn park_handshake(&mut self, token: usize, session: Box<tls::Session>) {
+        let Some(serial) = self.conns.get(token).map(|c| c.serial) else {
+            return;
+        };
+        let refused = match &self.handshakes {
+            Some(pool) => pool.submit(token, serial, session).is_err(),
+            None => true,
+        };
+        if refused {
+            self.shared.emit(&Event::Handshake {
+                result: "overload",
+                duration: Duration::ZERO,
+            });
+            self.close(token);
+        }
+    }
+
+    /// Gives sessions back from the handshake pool to their connections; sessions of
+    /// connections that timed out or closed meanwhile are dropped.
+    fn deliver_handshakes(&mut self, now: Instant) {
+        let Some(pool) = &self.handshakes else {
+            return;
+        };
+        let done: Vec<handshake::Done> = pool.completed().collect();
+        for step in done {
+            if self
+                .conns
+                .get(step.token)
+                .is_none_or(|c| c.serial != step.serial)
+            {
+                continue;
+            }
+            let progress = self.with_conn(step.token, now, |conn, ctx| {
+                conn.handshake_returned(step.session, step.outcome, ctx)
+            });
+            self.follow(step.token, progress, now);
         }
     }
 
@@ -514,30 +577,11 @@ impl EventLoop {
             if !current {
                 continue;
             }
-            let mut progress = self.with_conn(reply.token, now, |conn, ctx| {
+            let progress = self.with_conn(reply.token, now, |conn, ctx| {
                 conn.respond(reply.response, ctx)
             });
             // A pipelined request may follow immediately.
-            loop {
-                progress = match progress {
-                    Progress::Idle => break,
-                    Progress::Close => {
-                        self.close(reply.token);
-                        break;
-                    }
-                    Progress::Request {
-                        id,
-                        head,
-                        body,
-                        received_at,
-                    } => match self.route(reply.token, id, head, body, received_at, now) {
-                        Some(resp) => {
-                            self.with_conn(reply.token, now, |conn, ctx| conn.respond(resp, ctx))
-                        }
-                        None => break,
-                    },
-                };
-            }
+            self.follow(reply.token, progress, now);
         }
     }
 
@@ -581,7 +625,9 @@ impl EventLoop {
             match progress {
                 Progress::Close => self.close(token),
                 Progress::Idle => {}
-                Progress::Request { .. } => unreachable!("a timeout never completes a request"),
+                Progress::Request { .. } | Progress::Handshake(_) => {
+                    unreachable!("a timeout never completes a request or a handshake step")
+                }
             }
         }
         self.sweep_tokens = expired;
@@ -629,6 +675,9 @@ impl EventLoop {
             self.close(token);
         }
         self.jobs = None; // closing the channel lets idle workers exit
+        if let Some(handshakes) = &mut self.handshakes {
+            handshakes.stop();
+        }
         let deadline = Instant::now()
             + Duration::from_millis(self.shared.config.shutdown_timeout_ms.min(1_000));
         let detached = pool.join_until(deadline);
