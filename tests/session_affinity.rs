@@ -14,11 +14,9 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::thread;
-use std::time::Duration;
 
-use common::apps::{start_app_server, AppServer};
+use common::apps::{hbf_import, set_henv_workers, start_app_server, AppServer};
 use common::{Client, Resp, TempDir};
-use hbf::henv;
 use serde_json::Value;
 
 const SESSION_APP: &str = r#"
@@ -166,18 +164,7 @@ fn import_session_app() -> Option<TempDir> {
     std::fs::write(src.path().join("server.js"), SESSION_APP).unwrap();
     copy_with_dependencies(&npm, "express-session", src.path());
     let storage = TempDir::new("session-store");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hbf"))
-        .arg("import")
-        .arg(src.path())
-        .args(["--host", "localhost", "--storage_dir"])
-        .arg(storage.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    hbf_import(src.path(), storage.path());
     Some(storage)
 }
 
@@ -215,15 +202,7 @@ fn express_session_memory_store_keeps_each_clients_session_on_the_henvs_runtime(
     // no error, no crash, exactly what a Node cluster does (sessions there need a shared
     // store such as connect-redis, or sticky sessions). HBF spreads a henv's requests
     // round-robin per request, not per connection, so a keep-alive client meets both.
-    {
-        let (conn, _) = henv::open_henv(app.dir.path(), "localhost").unwrap();
-        conn.execute(
-            "INSERT OR REPLACE INTO _hbf_config (key, value) VALUES ('workers', '2')",
-            [],
-        )
-        .unwrap();
-    }
-    thread::sleep(Duration::from_millis(150)); // (outside writes are seen within 100 ms)
+    set_henv_workers(app.dir.path(), 2);
     app.get("/visit"); // (its worker reads the new setting)
 
     // One client alone alternates between the two runtimes: each request brings a cookie the
