@@ -901,6 +901,35 @@ test('response helpers', async (t) => {
     assert.equal(res.header('x-y'), 'z');
   });
 
+  await t.test('end()/write() send the head through a wrapped writeHead (on-headers)', async () => {
+    const app = express();
+    // What on-headers (express-session, response-time) does: wrap writeHead, set headers there.
+    app.use((req, res, next) => {
+      const prev = res.writeHead;
+      res.writeHead = function (status) {
+        this.setHeader('X-Hooked', String(this._header === null) + ':' + status);
+        return prev.apply(this, arguments);
+      };
+      next();
+    });
+    app.get('/send', (req, res) => res.status(201).send('body'));
+    app.get('/write', (req, res) => { res.write('a'); res.end('b'); });
+    app.get('/implicit', (req, res) => {
+      res._implicitHeader();
+      res.end(String(Boolean(res._header)) + String(res.headersSent));
+    });
+    let res = await send(app, { url: '/send' });
+    assert.equal(res.status, 201);
+    assert.equal(res.header('x-hooked'), 'true:201');
+    assert.equal(res.header('content-length'), '4', 'Content-Length stays implicit');
+    res = await send(app, { url: '/write' });
+    assert.equal(res.text, 'ab');
+    assert.equal(res.header('x-hooked'), 'true:200');
+    res = await send(app, { url: '/implicit' });
+    assert.equal(res.text, 'truetrue');
+    assert.equal(res.header('x-hooked'), 'true:200');
+  });
+
   await t.test('finish event, locals, app.locals', async () => {
     const app = express();
     let finished = false;

@@ -1927,13 +1927,26 @@ ServerResponse.writeHead = function (statusCode, reason, headers) {
     for (const k of Object.keys(headers)) if (headers[k] !== undefined) this.setHeader(k, headers[k]);
   }
   st[S_SENT] = true; // as in Node: framing is decided now, no implicit Content-Length
-  st[S_EXPLICIT] = true;
+  if (!implicitHead) st[S_EXPLICIT] = true;
   return this;
 };
+// Node's write()/end() send the head through `this.writeHead(this.statusCode)`
+// (_implicitHeader), so a wrapped writeHead (on-headers: express-session's Set-Cookie,
+// response-time) runs as the head goes out. HBF calls it only when writeHead was replaced;
+// the Content-Length stays implicit then.
+let implicitHead = false;
+ServerResponse._implicitHeader = function () {
+  implicitHead = true;
+  try { this.writeHead(this.statusCode); } finally { implicitHead = false; }
+};
+function headHook(res, st) {
+  if (!st[S_SENT] && res.writeHead !== ServerResponse.writeHead) res._implicitHeader();
+}
 ServerResponse.write = function (chunk, encoding, cb) {
   const st = this[kRes];
   if (st[S_FINISHED]) return false;
   if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
+  headHook(this, st);
   st[S_SENT] = true;
   st[S_EXPLICIT] = true;
   if (chunk != null) (st[S_CHUNKS] || (st[S_CHUNKS] = [])).push(toBytes(chunk, encoding));
@@ -1972,6 +1985,7 @@ ServerResponse.end = function (chunk, encoding, cb) {
 function endResponse(res, chunk, encoding, cb, textLength) {
   const st = res[kRes];
   if (st[S_FINISHED]) { if (typeof cb === 'function') defer(cb); return res; }
+  headHook(res, st);
   const status = res.statusCode;
   if (typeof status !== 'number' || status % 1 !== 0 || status < 100 || status > 999) { // (!isInteger)
     // Node throws here too; from a handler this becomes next(err) and a 500
@@ -2015,6 +2029,8 @@ ServerResponse.setTimeout = function () { return this; };
 ServerResponse.cork = ServerResponse.uncork = function () {};
 for (const [name, get] of Object.entries({
   headersSent() { return this[kRes][S_SENT]; },
+  // Node's head text once sent, else null; packages test it for "headers sent"
+  _header() { return this[kRes][S_SENT] ? 'HTTP/1.1' : null; },
   finished() { return this[kRes][S_FINISHED]; },
   writableEnded() { return this[kRes][S_FINISHED]; },
   writableFinished() { return this[kRes][S_FINISHED]; },
