@@ -18,6 +18,7 @@ mod host_buffer;
 mod host_crypto;
 mod host_docs;
 pub mod host_fetch;
+mod host_templates;
 mod host_zlib;
 pub(crate) mod modules;
 mod native;
