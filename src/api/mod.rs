@@ -142,6 +142,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Response> {
     let path = req.path();
     let method = req.method();
+    if crate::admin::is_admin_path(path) {
+        return Some(crate::admin::page(req, caller));
+    }
     let auth_op = match path.strip_prefix("/_api/auth/") {
         Some(op) => Some(op),
         None if env.settings.root_routes => match (method, path) {
@@ -166,6 +169,7 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
         "tables" => tables_endpoint(env, req, caller, &segs),
         "documents" => documents::endpoint(env, req, caller, &path["/_api/documents".len()..]),
         "openapi.json" => Response::json(200, &openapi::document()),
+        "admin" => crate::admin::api(env, req, caller, &rest["admin/".len()..]),
         "users" | "permissions" | "policies" | "audit" => {
             admin_endpoint(env, req, caller, first, &segs)
         }
@@ -428,7 +432,7 @@ fn sql_failure(e: &AuthzError) -> Response {
 }
 
 /// Runs SQL as the caller; rows as JSON objects, and (rows affected, last insert id).
-fn run_as_caller(
+pub(crate) fn run_as_caller(
     env: &ApiEnv<'_>,
     sql: &str,
     params: &[Value],

@@ -18,7 +18,7 @@ pub(crate) mod fuzzing;
 mod host;
 mod host_buffer;
 mod host_docs;
-mod runtime;
+pub(crate) mod runtime;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -237,6 +237,9 @@ impl WorkerHandler for AppWorker {
                 api::handle(&env, req, &caller)
             };
             if let Some(mut resp) = early {
+                if req.path().starts_with("/_api/admin/") {
+                    henv.data_version = -1; // its own writes (files) do not move data_version
+                }
                 henv.authz.end_request();
                 if !henv.conn.is_autocommit() {
                     let _ = henv.conn.execute_batch("ROLLBACK");
