@@ -82,8 +82,15 @@ fn main() {
     let mut code = String::new();
     let _ = writeln!(code, "/// URL directory of the UI's own assets.");
     let _ = writeln!(code, "pub const UI_DIR: &str = {a_dir:?};");
-    let _ = writeln!(code, "/// URL directory of Monaco's `vs` tree (\"\" when not packed).");
-    let m_url = if has_monaco { m_dir.clone() } else { String::new() };
+    let _ = writeln!(
+        code,
+        "/// URL directory of Monaco's `vs` tree (\"\" when not packed)."
+    );
+    let m_url = if has_monaco {
+        m_dir.clone()
+    } else {
+        String::new()
+    };
     let _ = writeln!(code, "pub const MONACO_DIR: &str = {m_url:?};");
     let _ = writeln!(code, "/// (URL path, gzip-compressed content, raw length)");
     let _ = writeln!(code, "pub static ASSETS: &[(&str, &[u8], usize)] = &[");

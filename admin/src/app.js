@@ -185,10 +185,10 @@ $('#history-btn').addEventListener('click', async () => {
 // ---- data ------------------------------------------------------------------------------
 let table = null; let offset = 0; const LIMIT = 50; let sort = null;
 async function loadTables() {
-  const r = await api('POST', '/_api/admin/sql', { sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_hbf%' ESCAPE '\\' AND name NOT IN ('nodes','edges','tags') AND name NOT LIKE 'nodes_fts%' ORDER BY name" });
-  $('#tables').replaceChildren(...r.rows.map((t) => {
-    const li = el('li', {}, t.name);
-    li.addEventListener('click', () => { table = t.name; offset = 0; sort = null; browse(); });
+  const { data } = await api('GET', '/_api/admin/tables');
+  $('#tables').replaceChildren(...data.map((name) => {
+    const li = el('li', {}, name);
+    li.addEventListener('click', () => { table = name; offset = 0; sort = null; browse(); });
     return li;
   }));
 }
@@ -208,7 +208,7 @@ async function runSql(sql, onSort) {
   try {
     const r = await api('POST', '/_api/admin/sql', { sql });
     $('#sql-status').textContent = `${r.rows.length} rows${r.changes ? `, ${r.changes} changed` : ''}`;
-    grid($('#grid'), r.rows, onSort);
+    grid($('#grid'), r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]]))), onSort);
   } catch (e) {
     $('#sql-status').textContent = e.message;
     grid($('#grid'), []);

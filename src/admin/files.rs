@@ -13,6 +13,7 @@ use serde_json::{json, Value as J};
 use super::Access;
 use crate::api::{self, ApiEnv};
 use crate::db;
+use crate::db::authz::Handle;
 use crate::http::{Request, Response};
 
 /// Length of the function head `js::runtime::compile_commonjs` puts before line 1 (the unit
@@ -52,6 +53,10 @@ pub fn endpoint(env: &ApiEnv<'_>, req: &Request, access: &Access, rest: &str) ->
             None => Ok(Response::error(404, "no such API endpoint")),
         },
         ("POST", "sql", "") => Ok(sql(env, &req.body)),
+        ("GET", "tables", "") => Ok(Response::json(
+            200,
+            &json!({ "data": env.authz.app_tables() }),
+        )),
         _ => Ok(Response::error(404, "no such API endpoint")),
     };
     result.unwrap_or_else(|e| Response::error(500, &format!("database: {e}")))
@@ -256,9 +261,11 @@ fn history(conn: &Connection, path: &str) -> rusqlite::Result<Response> {
     )?;
     let rows = st
         .query_map([path], |r| {
-            Ok(json!({ "id": r.get::<_, i64>(0)?, "hash": r.get::<_, String>(1)?,
+            Ok(
+                json!({ "id": r.get::<_, i64>(0)?, "hash": r.get::<_, String>(1)?,
                        "size": r.get::<_, i64>(2)?, "saved_at": r.get::<_, i64>(3)?,
-                       "user_id": r.get::<_, Option<i64>>(4)? }))
+                       "user_id": r.get::<_, Option<i64>>(4)? }),
+            )
         })?
         .collect::<rusqlite::Result<Vec<J>>>()?;
     Ok(Response::json(200, &json!({ "path": path, "data": rows })))
@@ -294,7 +301,7 @@ fn restore(conn: &Connection, id: &str, user_id: i64) -> rusqlite::Result<Respon
 }
 
 /// Runs one SQL statement as the caller (the owner: through the authorizer as `db` does) and
-/// answers `{columns, rows, changes}`.
+/// answers `{columns, rows, changes}` with each row an array in column order.
 fn sql(env: &ApiEnv<'_>, body: &[u8]) -> Response {
     let Ok(J::Object(f)) = serde_json::from_slice::<J>(body) else {
         return Response::error(400, "expected a JSON object {sql}");
@@ -302,18 +309,26 @@ fn sql(env: &ApiEnv<'_>, body: &[u8]) -> Response {
     let Some(sql) = f.get("sql").and_then(J::as_str) else {
         return Response::error(400, "sql is required");
     };
-    match api::run_as_caller(env, sql, &[]) {
-        Ok((rows, changes, _)) => {
-            let columns: Vec<&String> = rows
-                .first()
-                .and_then(J::as_object)
-                .map(|o| o.keys().collect())
-                .unwrap_or_default();
-            Response::json(
-                200,
-                &json!({ "columns": columns, "rows": rows, "changes": changes }),
-            )
+    let before = env.conn.total_changes();
+    let principal = env.authz.principal_for(Handle::Request);
+    let ran = env.authz.run(env.conn, principal, sql, |st| {
+        let columns: Vec<String> = st.column_names().map(str::to_owned).collect();
+        let mut rows = st.raw_query();
+        let mut out: Vec<J> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let cells = (0..columns.len())
+                .map(|i| row.get_ref(i).map(api::sql_to_json))
+                .collect::<rusqlite::Result<Vec<J>>>()?;
+            out.push(J::Array(cells));
         }
+        Ok((columns, out))
+    });
+    match ran {
+        Ok(((columns, rows), _)) => Response::json(
+            200,
+            &json!({ "columns": columns, "rows": rows,
+                     "changes": env.conn.total_changes() - before }),
+        ),
         Err(e) => Response::error(400, &e.to_string()),
     }
 }

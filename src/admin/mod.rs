@@ -35,6 +35,14 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The policy of the editor page (`/_admin/`): the same, plus inline style *attributes*,
+/// because Monaco renders its lines as HTML strings positioned with `style="top:..."`
+/// (there is no option to avoid it). Inline `<style>` elements stay refused: `csp-styles.js`
+/// moves Monaco's generated CSS into constructable style sheets. Scripts stay `'self'` only.
+pub const CSP_EDITOR: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// What the caller may do here.
 #[derive(Debug)]
 pub enum Access {
@@ -62,18 +70,22 @@ pub fn is_admin_path(path: &str) -> bool {
     path == "/_admin" || path.starts_with("/_admin/")
 }
 
-/// Adds the admin security headers.
-fn secure(resp: Response) -> Response {
-    resp.with_header("Content-Security-Policy", CSP)
-        .with_header("X-Frame-Options", "DENY")
-        .with_header("X-Content-Type-Options", "nosniff")
-        .with_header("Referrer-Policy", "no-referrer")
-        .with_header("Cross-Origin-Opener-Policy", "same-origin")
+/// Adds the admin security headers (the editor page's policy when `editor`).
+fn secure(resp: Response, editor: bool) -> Response {
+    resp.with_header(
+        "Content-Security-Policy",
+        if editor { CSP_EDITOR } else { CSP },
+    )
+    .with_header("X-Frame-Options", "DENY")
+    .with_header("X-Content-Type-Options", "nosniff")
+    .with_header("Referrer-Policy", "no-referrer")
+    .with_header("Cross-Origin-Opener-Policy", "same-origin")
 }
 
 /// Answers a `/_admin...` request (pages and assets).
 pub fn page(req: &Request, caller: &Caller) -> Response {
-    secure(serve(req, &Access::of(caller)))
+    let editor = matches!(req.path(), "/_admin" | "/_admin/");
+    secure(serve(req, &Access::of(caller)), editor)
 }
 
 /// Answers `/_api/admin/<rest>`.
@@ -83,7 +95,7 @@ pub fn api(env: &ApiEnv<'_>, req: &Request, caller: &Caller, rest: &str) -> Resp
     } else {
         files::endpoint(env, req, &Access::of(caller), rest)
     };
-    secure(resp.with_header("Cache-Control", "no-store"))
+    secure(resp.with_header("Cache-Control", "no-store"), false)
 }
 
 fn setup_endpoint(env: &ApiEnv<'_>, req: &Request) -> Response {
@@ -123,6 +135,9 @@ const PUBLIC_ASSETS: &[&str] = &["admin.css", "login.js"];
 
 #[cfg(feature = "admin")]
 fn serve(req: &Request, access: &Access) -> Response {
+    if let Access::Forbidden = access {
+        return Response::error(403, "owner or admin role required");
+    }
     if !matches!(req.method(), "GET" | "HEAD") {
         return Response::error(405, "method not allowed").with_header("Allow", "GET, HEAD");
     }
@@ -144,8 +159,9 @@ fn serve(req: &Request, access: &Access) -> Response {
         Access::Anonymous if page => {
             return Response::new(303).with_header("Location", "/_admin/login");
         }
-        Access::Anonymous => return Response::error(401, "sign in as the owner or an admin"),
-        Access::Forbidden => return Response::error(403, "owner or admin role required"),
+        Access::Anonymous | Access::Forbidden => {
+            return Response::error(401, "sign in as the owner or an admin")
+        }
     }
     let ctype = if page {
         "text/html; charset=utf-8"
@@ -179,5 +195,8 @@ fn serve(req: &Request, access: &Access) -> Response {
 #[cfg(not(feature = "admin"))]
 fn serve(_req: &Request, _access: &Access) -> Response {
     let _ = (PUBLIC_PAGES, PUBLIC_ASSETS);
-    Response::error(404, "this hbf was built without the admin UI (cargo feature `admin`)")
+    Response::error(
+        404,
+        "this hbf was built without the admin UI (cargo feature `admin`)",
+    )
 }

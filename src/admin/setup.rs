@@ -117,9 +117,16 @@ mod tests {
         let settings = AuthSettings::load(&conn).unwrap();
         let token = issue(&conn, 1000, 60).unwrap().unwrap();
         let raw: Vec<u8> = conn
-            .query_row("SELECT value FROM _hbf_secrets WHERE name = ?1", [SECRET_NAME], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM _hbf_secrets WHERE name = ?1",
+                [SECRET_NAME],
+                |r| r.get(0),
+            )
             .unwrap();
-        assert!(!String::from_utf8_lossy(&raw).contains(&token), "stored hashed");
+        assert!(
+            !String::from_utf8_lossy(&raw).contains(&token),
+            "stored hashed"
+        );
         assert!(matches!(
             create_owner(&conn, &settings, "nope", "boss", "correct horse", 1001),
             Err(SetupError::WrongToken)

@@ -386,7 +386,7 @@ pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn sql_to_json(v: ValueRef<'_>) -> J {
+pub(crate) fn sql_to_json(v: ValueRef<'_>) -> J {
     match v {
         ValueRef::Null => J::Null,
         ValueRef::Integer(i) => i.into(),
@@ -432,7 +432,7 @@ fn sql_failure(e: &AuthzError) -> Response {
 }
 
 /// Runs SQL as the caller; rows as JSON objects, and (rows affected, last insert id).
-pub(crate) fn run_as_caller(
+fn run_as_caller(
     env: &ApiEnv<'_>,
     sql: &str,
     params: &[Value],

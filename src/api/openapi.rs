@@ -548,6 +548,18 @@ fn operation(op: &str) -> Operation {
             None,
             vec![("200", ok_json("Saved", json!({ "type": "object" })))],
         ),
+        "listTables" => (
+            "The app's tables (owner/admin)",
+            vec![],
+            None,
+            vec![(
+                "200",
+                ok_json(
+                    "Table names",
+                    json!({ "type": "object", "properties": { "data": { "type": "array", "items": { "type": "string" } } } }),
+                ),
+            )],
+        ),
         "runSql" => (
             "Run one SQL statement as the signed-in owner/admin (through the authorizer)",
             vec![],

@@ -90,7 +90,12 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/_api/admin/files", "listFiles", "admin-ui"),
     r("GET", "/_api/admin/files/{path}", "readFile", "admin-ui"),
     r("PUT", "/_api/admin/files/{path}", "writeFile", "admin-ui"),
-    r("DELETE", "/_api/admin/files/{path}", "deleteFile", "admin-ui"),
+    r(
+        "DELETE",
+        "/_api/admin/files/{path}",
+        "deleteFile",
+        "admin-ui",
+    ),
     r("POST", "/_api/admin/rename", "renameFile", "admin-ui"),
     r("GET", "/_api/admin/history", "listFileHistory", "admin-ui"),
     r(
@@ -99,8 +104,14 @@ pub const ROUTES: &[Route] = &[
         "restoreFileVersion",
         "admin-ui",
     ),
-    r("GET", "/_api/admin/history/{hid}", "readFileVersion", "admin-ui"),
+    r(
+        "GET",
+        "/_api/admin/history/{hid}",
+        "readFileVersion",
+        "admin-ui",
+    ),
     r("POST", "/_api/admin/sql", "runSql", "admin-ui"),
+    r("GET", "/_api/admin/tables", "listTables", "admin-ui"),
 ];
 
 /// Whether a raw request path matches a template.

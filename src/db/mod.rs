@@ -39,11 +39,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "documents: ids, content, revisions, index over title and text",
         include_str!("schema_v3.sql"),
     ),
-    (
-        4,
-        "admin UI: file history",
-        include_str!("schema_v4.sql"),
-    ),
+    (4, "admin UI: file history", include_str!("schema_v4.sql")),
 ];
 
 /// The schema version this build expects.
