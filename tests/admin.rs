@@ -184,7 +184,7 @@ fn setup_access_files_history() {
     }
 
     // Files: a syntax error is refused with file:line:col and the old code keeps serving.
-    let v1 = "const express = require('express');\nconst app = express();\napp.get('/v', (q, r) => r.send('one'));\nmodule.exports = app;\n";
+    let v1 = "const express = require('express');\nrequire('hbf:db').execute('CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, title TEXT)');\nconst app = express();\napp.get('/v', (q, r) => r.send('one'));\nmodule.exports = app;\n";
     assert_eq!(
         curl(&s, &owner, "PUT", "/_api/admin/files/server.js", Some(v1)).0,
         200
@@ -283,6 +283,83 @@ fn setup_access_files_history() {
     assert_eq!(st, 200);
     assert!(out.contains(r#""columns":["b","a"]"#), "{out}");
     assert!(out.contains(r#""rows":[[2,1]]"#), "{out}");
+
+    // People: change a role, reset a password (ends the user's sessions); preview as the
+    // user is read-only and bound to them (pat has no permission on _hbf_users).
+    let grant = r#"{"role":"user","table":"notes","select":true,"delete":true}"#;
+    assert_eq!(
+        curl(&s, &owner, "POST", "/_api/permissions", Some(grant)).0,
+        201
+    );
+    let (st, _) = curl(
+        &s,
+        &owner,
+        "PATCH",
+        "/_api/users/1",
+        Some(r#"{"role":"user"}"#),
+    );
+    assert_eq!(st, 400, "no changing one's own role");
+    let (st, _) = curl(
+        &s,
+        &owner,
+        "PATCH",
+        "/_api/users/2",
+        Some(r#"{"password":"a new password"}"#),
+    );
+    assert_eq!(st, 200);
+    assert_eq!(
+        curl(&s, &user, "GET", "/_api/auth/me", None).0,
+        401,
+        "sessions ended"
+    );
+    login(&user, "pat", "a new password");
+    let (st, _) = curl(
+        &s,
+        &owner,
+        "PATCH",
+        "/_api/users/2",
+        Some(r#"{"role":"admin"}"#),
+    );
+    assert_eq!(st, 200);
+    assert_eq!(
+        curl(&s, &user, "GET", "/_api/admin/tables", None).0,
+        200,
+        "now an admin"
+    );
+    let (st, _) = curl(
+        &s,
+        &owner,
+        "PATCH",
+        "/_api/users/2",
+        Some(r#"{"role":"user"}"#),
+    );
+    assert_eq!(st, 200);
+    assert_eq!(curl(&s, &user, "GET", "/_api/admin/tables", None).0, 403);
+    let (st, out) = curl(
+        &s,
+        &owner,
+        "POST",
+        "/_api/admin/preview",
+        Some(r#"{"user_id":2,"sql":"DELETE FROM notes"}"#),
+    );
+    assert_eq!(st, 400, "{out}");
+    assert!(out.contains("read-only"), "{out}");
+    let (st, _) = curl(
+        &s,
+        &owner,
+        "POST",
+        "/_api/admin/preview",
+        Some(r#"{"user_id":2,"sql":"SELECT username FROM _hbf_users"}"#),
+    );
+    assert_eq!(st, 400, "pat may not read the users table");
+    let (st, _) = curl(
+        &s,
+        &owner,
+        "POST",
+        "/_api/admin/sql",
+        Some(r#"{"sql":"DELETE FROM notes"}"#),
+    );
+    assert_eq!(st, 200, "the owner binding (writes allowed) is back after a preview");
 
     // The route table knows the admin endpoints (OpenAPI lists them).
     let (_, api) = curl(&s, &anon, "GET", "/_api/openapi.json", None);

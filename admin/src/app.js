@@ -19,6 +19,7 @@ function showTab(name) {
   if (name === 'data') loadTables();
   if (name === 'users') loadUsers();
   if (name === 'docs') searchDocs('');
+  if (name === 'rules') loadRules();
 }
 $('#logout').addEventListener('click', async () => {
   await fetch('/_api/auth/logout', { method: 'POST', headers: csrf() });
@@ -232,12 +233,19 @@ $('#doc-search').addEventListener('submit', (e) => { e.preventDefault(); searchD
 // ---- users -----------------------------------------------------------------------------
 async function loadUsers() {
   const { data } = await api('GET', '/_api/users');
-  grid($('#user-grid'), data.map((u) => ({ ...u, '': '' })), null, null, (row, td) => {
-    const del = el('button', {}, 'Delete');
-    del.addEventListener('click', async () => {
-      try { await api('DELETE', `/_api/users/${row.id}`); loadUsers(); } catch (e) { $('#user-status').textContent = e.message; }
+  const act = async (f) => { try { await f(); loadUsers(); } catch (e) { $('#user-status').textContent = e.message; } };
+  grid($('#user-grid'), data.map(({ id, username, role, enabled, email }) => ({ id, username, role, enabled, email })), null, null, (row, td) => {
+    const role = el('select', { 'aria-label': `role of ${row.username}` }, ...['user', 'admin', 'owner'].map((r) => el('option', {}, r)));
+    role.value = row.role;
+    role.addEventListener('change', () => act(() => api('PATCH', `/_api/users/${row.id}`, { role: role.value })));
+    const reset = el('button', {}, 'Reset password');
+    reset.addEventListener('click', () => {
+      const password = prompt(`New password for ${row.username}`);
+      if (password) act(() => api('PATCH', `/_api/users/${row.id}`, { password }));
     });
-    td.append(del);
+    const del = el('button', {}, 'Delete');
+    del.addEventListener('click', () => act(() => api('DELETE', `/_api/users/${row.id}`)));
+    td.append(role, reset, del);
   });
 }
 $('#user-form').addEventListener('submit', async (e) => {
@@ -246,6 +254,51 @@ $('#user-form').addEventListener('submit', async (e) => {
     await api('POST', '/_api/users', Object.fromEntries(new FormData(e.target).entries()));
     $('#user-status').textContent = 'Created'; e.target.reset(); loadUsers();
   } catch (err) { $('#user-status').textContent = err.message; }
+});
+
+// ---- rules -----------------------------------------------------------------------------
+async function loadRules() {
+  const [{ data: tables }, { data: perms }, { data: policies }, { data: users }] = await Promise.all([
+    api('GET', '/_api/admin/tables'), api('GET', '/_api/permissions'), api('GET', '/_api/policies'), api('GET', '/_api/users'),
+  ]);
+  for (const sel of document.querySelectorAll('.table-select')) {
+    const keep = sel.value;
+    sel.replaceChildren(...tables.map((t) => el('option', {}, t)));
+    if (keep) sel.value = keep;
+  }
+  $('#preview-user').replaceChildren(...users.map((u) => el('option', { value: String(u.id) }, `${u.username} (${u.role})`)));
+  const remove = (url) => (row, td) => {
+    const b = el('button', {}, 'Remove');
+    b.addEventListener('click', async () => { await api('DELETE', `${url}/${row.id}`); loadRules(); });
+    td.append(b);
+  };
+  grid($('#perm-grid'), perms, null, null, remove('/_api/permissions'));
+  grid($('#policy-grid'), policies, null, null, remove('/_api/policies'));
+}
+function formJson(form) {
+  const out = {};
+  for (const e of form.elements) {
+    if (!e.name) continue;
+    out[e.name] = e.type === 'checkbox' ? e.checked : e.value;
+  }
+  return out;
+}
+$('#perm-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try { await api('POST', '/_api/permissions', formJson(e.target)); $('#rules-status').textContent = 'Granted'; loadRules(); } catch (err) { $('#rules-status').textContent = err.message; }
+});
+$('#policy-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try { await api('POST', '/_api/policies', formJson(e.target)); $('#rules-status').textContent = 'Policy added'; loadRules(); } catch (err) { $('#rules-status').textContent = err.message; }
+});
+$('#preview-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = formJson(e.target);
+  try {
+    const r = await api('POST', '/_api/admin/preview', { user_id: Number(f.user_id), sql: f.sql });
+    $('#rules-status').textContent = `${r.rows.length} rows as this user sees them`;
+    grid($('#preview-grid'), r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]]))));
+  } catch (err) { $('#rules-status').textContent = err.message; grid($('#preview-grid'), []); }
 });
 
 await initEditor();

@@ -144,6 +144,29 @@ try {
   check(true, 'user created from the Users screen');
   await shot(page, 'admin-users');
 
+  // Rules: a row policy from the form, then "test as user" shows what pat would see.
+  await page.click('nav button[data-tab=rules]');
+  await page.waitForSelector('#policy-form select[name=table] option:text-is("notes")', { state: 'attached' });
+  await page.fill('#policy-form input[name=name]', 'only-shopping');
+  await page.selectOption('#policy-form select[name=table]', 'notes');
+  await page.fill('#policy-form input[name=condition]', "title LIKE 'buy%'");
+  await page.click('#policy-form button[type=submit]');
+  await page.waitForSelector('#policy-grid td:text-is("only-shopping")');
+  await page.selectOption('#preview-user', { label: 'pat (user)' });
+  await page.fill('#preview-form input[name=sql]', 'SELECT id, title FROM notes ORDER BY id');
+  await page.click('#preview-form button[type=submit]');
+  await page.waitForSelector('#preview-grid td:text-is("buy milk")');
+  const seen = await page.textContent('#preview-grid tbody');
+  check(!seen.includes('write tests'), `preview as pat shows only the rows the policy lets through (${seen})`);
+  await page.fill('#preview-form input[name=sql]', 'DELETE FROM notes');
+  await page.click('#preview-form button[type=submit]');
+  await page.waitForSelector('#rules-status:text-matches("read-only")');
+  check(true, 'the preview refuses a write');
+  await page.fill('#preview-form input[name=sql]', 'SELECT id, title FROM notes ORDER BY id');
+  await page.click('#preview-form button[type=submit]');
+  await page.waitForSelector('#preview-grid td:text-is("buy milk")');
+  await shot(page, 'admin-rules');
+
   // A non-owner gets 403 on every admin page and API.
   const other = await browser.newContext();
   const login = await other.request.post(`${URL}/_api/auth/login`, { data: { username: 'pat', password: 'pat password 1' } });
@@ -158,7 +181,8 @@ try {
     ['GET', '/_api/admin/files'], ['GET', '/_api/admin/files/server.js'],
     ['PUT', '/_api/admin/files/server.js'], ['DELETE', '/_api/admin/files/server.js'],
     ['POST', '/_api/admin/rename'], ['GET', '/_api/admin/history?path=server.js'],
-    ['GET', '/_api/admin/history/1'], ['POST', '/_api/admin/history/1/restore'], ['POST', '/_api/admin/sql'],
+    ['GET', '/_api/admin/history/1'], ['POST', '/_api/admin/history/1/restore'], ['POST', '/_api/admin/sql'], ['POST', '/_api/admin/preview'], ['GET', '/_api/admin/tables'],
+    ['PATCH', '/_api/users/1'],
     ['GET', '/_api/users'], ['GET', '/_api/permissions'], ['GET', '/_api/policies'], ['GET', '/_api/audit'],
   ];
   for (const [method, path] of probes) {

@@ -1,6 +1,6 @@
 //! The admin API (`/_api/admin/...`, owner and admin only): the henv's files (list, read,
-//! write with a compile check, rename, delete, binary upload), each file's history with
-//! restore, and SQL run as the signing-in owner.
+//! write with a compile check, rename, delete, binary upload) and each file's history with
+//! restore; it routes SQL and the "test as user" preview to `query`.
 //!
 //! A JavaScript file is compiled (as CommonJS, as the loader runs it) before it is stored; a
 //! syntax error refuses the save with 422 and `file`, `line`, `col`, so the previous version
@@ -13,7 +13,6 @@ use serde_json::{json, Value as J};
 use super::Access;
 use crate::api::{self, ApiEnv};
 use crate::db;
-use crate::db::authz::Handle;
 use crate::http::{Request, Response};
 
 /// Length of the function head `js::runtime::compile_commonjs` puts before line 1 (the unit
@@ -52,7 +51,8 @@ pub fn endpoint(env: &ApiEnv<'_>, req: &Request, access: &Access, rest: &str) ->
             Some(id) => restore(conn, id, user_id),
             None => Ok(Response::error(404, "no such API endpoint")),
         },
-        ("POST", "sql", "") => Ok(sql(env, &req.body)),
+        ("POST", "sql", "") => Ok(super::query::sql(env, &req.body)),
+        ("POST", "preview", "") => Ok(super::query::preview(env, &req.body, user_id)),
         ("GET", "tables", "") => Ok(Response::json(
             200,
             &json!({ "data": env.authz.app_tables() }),
@@ -297,39 +297,6 @@ fn restore(conn: &Connection, id: &str, user_id: i64) -> rusqlite::Result<Respon
     match version_row(conn, id)? {
         Some((path, content)) => write(conn, &path, &content, user_id),
         None => Ok(Response::error(404, "no such version")),
-    }
-}
-
-/// Runs one SQL statement as the caller (the owner: through the authorizer as `db` does) and
-/// answers `{columns, rows, changes}` with each row an array in column order.
-fn sql(env: &ApiEnv<'_>, body: &[u8]) -> Response {
-    let Ok(J::Object(f)) = serde_json::from_slice::<J>(body) else {
-        return Response::error(400, "expected a JSON object {sql}");
-    };
-    let Some(sql) = f.get("sql").and_then(J::as_str) else {
-        return Response::error(400, "sql is required");
-    };
-    let before = env.conn.total_changes();
-    let principal = env.authz.principal_for(Handle::Request);
-    let ran = env.authz.run(env.conn, principal, sql, |st| {
-        let columns: Vec<String> = st.column_names().map(str::to_owned).collect();
-        let mut rows = st.raw_query();
-        let mut out: Vec<J> = Vec::new();
-        while let Some(row) = rows.next()? {
-            let cells = (0..columns.len())
-                .map(|i| row.get_ref(i).map(api::sql_to_json))
-                .collect::<rusqlite::Result<Vec<J>>>()?;
-            out.push(J::Array(cells));
-        }
-        Ok((columns, out))
-    });
-    match ran {
-        Ok(((columns, rows), _)) => Response::json(
-            200,
-            &json!({ "columns": columns, "rows": rows,
-                     "changes": env.conn.total_changes() - before }),
-        ),
-        Err(e) => Response::error(400, &e.to_string()),
     }
 }
 

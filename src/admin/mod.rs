@@ -12,6 +12,8 @@
 //! them before the app sees the request.
 
 pub mod files;
+pub mod people;
+pub mod query;
 pub mod setup;
 
 use serde_json::{json, Map, Value as J};

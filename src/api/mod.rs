@@ -736,6 +736,10 @@ fn admin_endpoint(
                 .map_err(|e| e.to_string())?;
             Ok(Response::json(201, &json!(user)))
         })(),
+        ("PATCH", "users", Some(id)) => match body() {
+            Some(f) => crate::admin::people::update_user(conn, env.settings, admin, id, &f),
+            None => Err("expected a JSON object {role?, password?, enabled?}".into()),
+        },
         ("DELETE", "users", Some(id)) => (|| {
             let target = auth::user_by_id(conn, id).map_err(|e| e.to_string())?;
             let Some(target) = target else {

@@ -548,6 +548,25 @@ fn operation(op: &str) -> Operation {
             None,
             vec![("200", ok_json("Saved", json!({ "type": "object" })))],
         ),
+        "updateUser" => (
+            "Change a user's role, reset their password (ends their sessions) or disable them",
+            vec![path_param("uid", "User id")],
+            Some(json_body(
+                json!({ "type": "object", "properties": {
+                "role": { "type": "string", "enum": ["owner", "admin", "user"] },
+                "password": { "type": "string" }, "enabled": { "type": "boolean" } } }),
+            )),
+            vec![("200", ok_json("The user", schema("User")))],
+        ),
+        "previewAsUser" => (
+            "Run a read-only statement as another user (their permissions and row policies)",
+            vec![],
+            Some(json_body(
+                json!({ "type": "object", "required": ["user_id", "sql"], "properties": {
+                "user_id": { "type": "integer" }, "sql": { "type": "string" } } }),
+            )),
+            vec![("200", ok_json("Result", json!({ "type": "object" })))],
+        ),
         "listTables" => (
             "The app's tables (owner/admin)",
             vec![],

@@ -47,6 +47,7 @@ pub const ROUTES: &[Route] = &[
     ),
     r("GET", "/_api/users", "listUsers", "admin"),
     r("POST", "/_api/users", "createUser", "admin"),
+    r("PATCH", "/_api/users/{uid}", "updateUser", "admin"),
     r("DELETE", "/_api/users/{uid}", "deleteUser", "admin"),
     r("GET", "/_api/permissions", "listPermissions", "admin"),
     r("POST", "/_api/permissions", "grantPermission", "admin"),
@@ -112,6 +113,7 @@ pub const ROUTES: &[Route] = &[
     ),
     r("POST", "/_api/admin/sql", "runSql", "admin-ui"),
     r("GET", "/_api/admin/tables", "listTables", "admin-ui"),
+    r("POST", "/_api/admin/preview", "previewAsUser", "admin-ui"),
 ];
 
 /// Whether a raw request path matches a template.
