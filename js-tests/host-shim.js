@@ -9,6 +9,7 @@ const path = require('node:path');
 const vm = require('node:vm');
 
 const EXPRESS_JS = path.join(__dirname, '..', 'src', 'js', 'lib', 'express.js');
+const PROXY_ADDR_JS = path.join(__dirname, '..', 'src', 'js', 'lib', 'proxy_addr.js');
 
 const TYPES = {
   html: 'text/html; charset=utf-8', htm: 'text/html; charset=utf-8', txt: 'text/plain; charset=utf-8',
@@ -139,9 +140,11 @@ function loadModule(file, requireFn, context) {
 function loadExpress(host, context) {
   return loadModule(EXPRESS_JS, (name) => {
     if (name === 'hbf:host') return host;
+    if (name === 'hbf:proxy-addr') return loadModule(PROXY_ADDR_JS, () => { throw new Error('proxy_addr.js requires nothing'); }, context);
     // (HBF's built-in node:buffer; Node's own stands in, made when a body is streamed)
     if (name === 'buffer') return require('node:buffer');
-    throw new Error('express.js may only require hbf:host and buffer, not ' + name);
+    if (name === 'zlib') return require('node:zlib'); // stands in for HBF's zlib built-in
+    throw new Error('express.js may only require hbf:host, hbf:proxy-addr, buffer and zlib, not ' + name);
   }, context);
 }
 
@@ -223,4 +226,4 @@ async function request(express, app, spec) {
   };
 }
 
-module.exports = { createHost, createIsolatedContext, loadModule, loadExpress, loadApp, makeRawReq, request, EXPRESS_JS };
+module.exports = { createHost, createIsolatedContext, loadModule, loadExpress, loadApp, makeRawReq, request, EXPRESS_JS, PROXY_ADDR_JS };

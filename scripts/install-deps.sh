@@ -48,6 +48,26 @@ else
     echo "install-deps: all system packages present; nothing to install"
 fi
 
+# npm packages of the differential suites, pinned by their lockfiles: `npm ci` in DIR unless
+# its node_modules is newer than its lockfile.
+npm_suite() { # dir (under js-tests/) [npm ci flags...]
+    local dir="$(dirname "$0")/../js-tests/$1"
+    shift
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "install-deps: npm not found; the js-tests/${dir##*/} suite will be skipped"
+    elif [[ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
+        echo "install-deps: js-tests/${dir##*/} npm packages: installed"
+    else
+        echo "install-deps: + npm ci (js-tests/${dir##*/})"
+        (cd "$dir" && npm ci --no-audit --no-fund "$@")
+    fi
+}
+# The crypto differential suite (tests/crypto_js.rs): jose, jsonwebtoken, express, esbuild.
+npm_suite crypto
+# The module differential suite (tests/js.rs, js-tests/modules/run.js): 25 npm packages
+# (run.js also installs them itself when missing).
+npm_suite modules --ignore-scripts
+
 # `make test` also needs the rustfmt and clippy cargo subcommands.
 command -v cargo >/dev/null 2>&1 ||
     { echo "install-deps: cargo not found; install Rust via https://rustup.rs" >&2; exit 1; }

@@ -51,6 +51,9 @@ enum Command {
         /// Also delete henv files that are not in DIR.
         #[arg(long)]
         prune: bool,
+        /// Refuse an import whose files add up to more than this many MiB.
+        #[arg(long = "max_import_mb", default_value_t = henv::import::DEFAULT_MAX_IMPORT_MB)]
+        max_import_mb: u64,
     },
     /// Write a henv's files out to a directory.
     Export {
@@ -188,7 +191,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(config) => return serve(config),
         Command::Init(h) => init(&h),
-        Command::Import { dir, henv, prune } => import(&dir, &henv, prune),
+        Command::Import {
+            dir,
+            henv,
+            prune,
+            max_import_mb,
+        } => import(&dir, &henv, prune, max_import_mb),
         Command::Export { dir, henv } => export(&dir, &henv),
         Command::Sql { sql, henv } => run_sql(&sql, &henv),
         Command::Hash { name } => henv::normalize_hostname(&name)
@@ -345,16 +353,60 @@ fn init(h: &HenvArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn import(dir: &std::path::Path, h: &HenvArgs, prune: bool) -> Result<(), String> {
+fn import(dir: &std::path::Path, h: &HenvArgs, prune: bool, max_mb: u64) -> Result<(), String> {
+    use std::io::IsTerminal;
     if !dir.is_dir() {
         return Err(format!("{}: not a directory", dir.display()));
     }
     register(h)?;
     let mut conn = open(h)?;
-    let (written, deleted) = henv::import_dir(&mut conn, dir, prune).map_err(|e| e.to_string())?;
+    let options = henv::import::ImportOptions {
+        prune,
+        max_bytes: max_mb.saturating_mul(1 << 20),
+    };
+    // A progress bar on a terminal only (large node_modules trees take a while).
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files") {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let report = henv::import::import_tree(&mut conn, dir, &options, &mut |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut reasons: Vec<henv::import::SkipReason> =
+        report.skipped.iter().map(|(r, _)| *r).collect();
+    reasons.dedup();
+    for reason in reasons {
+        let paths: Vec<&str> = report
+            .skipped
+            .iter()
+            .filter(|(r, _)| *r == reason)
+            .map(|(_, p)| p.as_str())
+            .collect();
+        if reason == henv::import::SkipReason::NativeAddon {
+            for p in &paths {
+                println!("skipped native addon {p} (its package will fail at require)");
+            }
+        } else {
+            println!("skipped {} {}", paths.len(), reason.describe());
+        }
+    }
     println!(
-        "imported {written} files into {} ({deleted} deleted)",
-        h.host
+        "imported {} files ({}) into {}, {} skipped, {} deleted",
+        report.files,
+        human_size(report.bytes),
+        h.host,
+        report.skipped.len(),
+        report.deleted
     );
     Ok(())
 }

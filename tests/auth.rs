@@ -128,7 +128,7 @@ impl App {
     fn login(&self, user: &str) -> String {
         let r = self.json(
             "POST",
-            "/login",
+            "/_api/auth/login",
             None,
             &json!({"username": user, "password": format!("password-of-{user}")}),
         );
@@ -137,7 +137,8 @@ impl App {
     }
 
     fn me(&self, token: &str) -> u16 {
-        self.json("GET", "/me", Some(token), &Value::Null).status
+        self.json("GET", "/_api/auth/me", Some(token), &Value::Null)
+            .status
     }
 }
 
@@ -146,7 +147,7 @@ fn register_login_me_logout() {
     let app = start(|_| {});
     let r = app.json(
         "POST",
-        "/register",
+        "/_api/auth/register",
         None,
         &json!({"username": "Newbie", "password": "long enough pw"}),
     );
@@ -156,7 +157,7 @@ fn register_login_me_logout() {
     assert_eq!(v["user"]["role"], "user");
     assert!(v["expires_at"].as_i64().unwrap() > 0);
     let token = v["token"].as_str().unwrap().to_owned();
-    let me = app.json("GET", "/me", Some(&token), &Value::Null);
+    let me = app.json("GET", "/_api/auth/me", Some(&token), &Value::Null);
     assert_eq!(me.json()["user"]["username"], "newbie");
     // The same under /_api/auth, and req.user in the app.
     assert_eq!(
@@ -177,7 +178,7 @@ fn register_login_me_logout() {
     assert_eq!(
         app.json(
             "POST",
-            "/register",
+            "/_api/auth/register",
             None,
             &json!({"username": "newbie", "password": "long enough pw"})
         )
@@ -187,7 +188,7 @@ fn register_login_me_logout() {
     assert_eq!(
         app.json(
             "POST",
-            "/register",
+            "/_api/auth/register",
             None,
             &json!({"username": "other", "password": "short"})
         )
@@ -197,7 +198,7 @@ fn register_login_me_logout() {
     // Uniform login errors: wrong password and unknown user look the same.
     let wrong = app.json(
         "POST",
-        "/login",
+        "/_api/auth/login",
         None,
         &json!({"username": "newbie", "password": "wrong password"}),
     );
@@ -211,7 +212,7 @@ fn register_login_me_logout() {
     assert_eq!(wrong.body, unknown.body);
     // Logout revokes the token.
     assert_eq!(
-        app.json("POST", "/logout", Some(&token), &Value::Null)
+        app.json("POST", "/_api/auth/logout", Some(&token), &Value::Null)
             .status,
         204
     );
@@ -227,7 +228,7 @@ fn register_login_me_logout() {
     assert_eq!(app.me(&t2), 401);
     let r = app.json(
         "POST",
-        "/login",
+        "/_api/auth/login",
         None,
         &json!({"username": "uwe", "password": "password-of-uwe"}),
     );
@@ -242,7 +243,7 @@ fn register_login_me_logout() {
     assert_eq!(
         app.json(
             "POST",
-            "/register",
+            "/_api/auth/register",
             None,
             &json!({"username": "late", "password": "long enough pw"})
         )
@@ -341,7 +342,7 @@ fn cookie_session_and_csrf() {
     let app = start(|_| {});
     let r = app.json(
         "POST",
-        "/login",
+        "/_api/auth/login",
         None,
         &json!({"username": "ulla", "password": "password-of-ulla"}),
     );
@@ -359,7 +360,7 @@ fn cookie_session_and_csrf() {
     let cookie = format!("{}; {}", value(&session), value(&csrf));
     let csrf_token = value(&csrf).split_once('=').unwrap().1.to_owned();
     // Safe methods work with the cookie alone.
-    let me = app.request("GET", "/me", &[("Cookie", &cookie)], b"");
+    let me = app.request("GET", "/_api/auth/me", &[("Cookie", &cookie)], b"");
     assert_eq!(me.json()["user"]["username"], "ulla");
     let body = br#"{"v":"x"}"#;
     let post = |extra: &[(&str, &str)]| {
@@ -395,7 +396,7 @@ fn cookie_session_and_csrf() {
     // Logout clears the cookies and revokes the session.
     let out = app.request(
         "POST",
-        "/logout",
+        "/_api/auth/logout",
         &[("Cookie", &cookie), ("Origin", "http://localhost")],
         b"",
     );
@@ -405,7 +406,7 @@ fn cookie_session_and_csrf() {
         .iter()
         .any(|c| c.starts_with("hbf_session=;")));
     assert_eq!(
-        app.request("GET", "/me", &[("Cookie", &cookie)], b"")
+        app.request("GET", "/_api/auth/me", &[("Cookie", &cookie)], b"")
             .status,
         401
     );
@@ -425,7 +426,7 @@ fn login_attempts_are_rate_limited() {
     let attempt = |pw: &str| {
         app.json(
             "POST",
-            "/login",
+            "/_api/auth/login",
             None,
             &json!({"username": "rita", "password": pw}),
         )
@@ -753,7 +754,8 @@ fn system_handle_and_hbf_auth_module() {
         .json();
     let token = s["token"].as_str().unwrap();
     assert_eq!(
-        app.json("GET", "/me", Some(token), &Value::Null).json()["user"]["username"],
+        app.json("GET", "/_api/auth/me", Some(token), &Value::Null)
+            .json()["user"]["username"],
         "uwe"
     );
 }
@@ -901,4 +903,48 @@ fn admin_api_is_audited_and_takes_effect() {
     ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
+}
+
+#[test]
+fn root_aliases_are_opt_in_and_never_take_an_apps_routes() {
+    // Default: /login belongs to the app (here: no such route, so the app's 404).
+    let app = start(|_| {});
+    let creds = json!({"username": "ulla", "password": "password-of-ulla"});
+    assert_eq!(app.json("POST", "/login", None, &creds).status, 404);
+    assert_eq!(
+        app.json("POST", "/_api/auth/login", None, &creds).status,
+        200
+    );
+    // Opted in: HBF answers /login when the app's router matches nothing there...
+    let app = start(|c| {
+        c.execute(
+            "INSERT INTO _hbf_config (key, value) VALUES ('auth_root_aliases', 'true')",
+            [],
+        )
+        .unwrap();
+    });
+    let r = app.json("POST", "/login", None, &creds);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!r.has_header("x-hbf-unmatched"));
+    assert_eq!(
+        app.json("GET", "/nothing-here", None, &Value::Null).status,
+        404
+    );
+    assert!(!app.get("/nothing-here").has_header("x-hbf-unmatched"));
+    // ...and an app that defines its own /login keeps it.
+    put_file(
+        app.dir.path(),
+        "server.js",
+        b"const app = require('express')(); app.post('/login', (req, res) => res.send('app login')); module.exports = app;",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let mut text = String::new();
+    for _ in 0..20 {
+        text = app.json("POST", "/login", None, &creds).text();
+        if text == "app login" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(text, "app login");
 }

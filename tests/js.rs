@@ -60,6 +60,24 @@ fn hbf_answers_like_express_5() {
     assert!(text.contains(" 0 failed"), "{text}");
 }
 
+/// Multi-file apps, ES modules, require cycles and real npm packages (installed from
+/// `js-tests/modules/package-lock.json` on first run, cached in its gitignored
+/// `node_modules/`), answered by real Node + Express 5 and by the `hbf` binary.
+#[test]
+fn modules_and_npm_packages_answer_like_node() {
+    let Some(mut cmd) = node() else { return };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js-tests/modules");
+    cmd.arg("run.js")
+        .env("HBF_BIN", env!("CARGO_BIN_EXE_hbf"))
+        .current_dir(&dir);
+    let text = run(cmd);
+    if text.contains("SKIP:") {
+        eprintln!("note: {text}");
+        return;
+    }
+    assert!(text.contains(" 0 failed"), "{text}");
+}
+
 /// The built-in Node modules (`src/js/lib/node/`) answer like Node itself: every case of
 /// `js-tests/builtins/cases/` run under this Node and inside a real `hbf` server.
 #[test]

@@ -80,8 +80,8 @@ function record(spec, status, headerPairs, bodyBuffer) {
 }
 
 // Sends one request spec to 127.0.0.1:port and records the response (used by the runners
-// that go over HTTP: real Express and real HBF).
-function send(port, spec) {
+// that go over HTTP: real Express and real HBF); `recordFn` replaces `record`.
+function send(port, spec, recordFn = record) {
   const http = require('node:http');
   return new Promise((resolve, reject) => {
     const req = http.request({
@@ -92,7 +92,7 @@ function send(port, spec) {
       res.on('end', () => {
         const pairs = [];
         for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        resolve(record(spec, res.statusCode, pairs, Buffer.concat(chunks)));
+        resolve(recordFn(spec, res.statusCode, pairs, Buffer.concat(chunks)));
       });
     });
     req.on('error', reject);

@@ -116,6 +116,7 @@ async function runAll() {
       evalOrThrow('__define(' + JSON.stringify(modName) + ', __src)', file);
     };
     evalOrThrow(BOOTSTRAP, 'bootstrap.js');
+    define('hbf:proxy-addr', shim.PROXY_ADDR_JS);
     define('express', shim.EXPRESS_JS);
     define('app', path.join(lib.APPS_DIR, name + '.js'));
 

@@ -15,7 +15,7 @@ use crate::api::{self, ApiEnv};
 use crate::db;
 use crate::http::{Request, Response};
 
-/// Length of the function head `js::runtime::compile_commonjs` puts before line 1 (the unit
+/// Length of the function head `js::compile_commonjs` puts before line 1 (the unit
 /// test `compile_check_reports_line_and_column` catches a change).
 const COMMONJS_HEAD_LEN: usize =
     "export default function (exports, require, module, __filename, __dirname) {".len();
@@ -107,9 +107,9 @@ pub fn check(path: &str, content: &[u8]) -> Result<(), CompileError> {
                 line: 1,
                 col: 1,
             })?;
-            match crate::js::runtime::compile_commonjs(path, text) {
+            match crate::js::compile_commonjs(path, text) {
                 Ok(_) => Ok(()),
-                Err(crate::js::runtime::JsError::Exception { message, stack }) => {
+                Err(crate::js::JsError::Exception { message, stack }) => {
                     let (line, col) = position_in(&stack, path).unwrap_or((1, 1));
                     // Line 1 also holds `compile_commonjs`'s wrapper head.
                     let col = if line == 1 {

@@ -1,8 +1,8 @@
 //! The HTTP endpoints HBF answers itself for every henv app, on the worker, before the app's
 //! server.js sees the request: who the caller is (Bearer token or session cookie, with the
-//! CSRF rule for cookies), the auth endpoints (`/_api/auth/{register,login,logout,me}` and,
-//! unless `auth_root_routes` is off, `POST /register`, `POST /login`, `POST /logout`,
-//! `GET /me`), the generic data API (`/_api/tables/...`, run as the caller through the same
+//! CSRF rule for cookies), the auth endpoints (`/_api/auth/{register,login,logout,me}`, and
+//! when the henv setting `auth_root_aliases` is on, `POST /register`, `POST /login`,
+//! `POST /logout`, `GET /me` for requests the app's router does not match), the generic data API (`/_api/tables/...`, run as the caller through the same
 //! authorizer and policy views as `db`), and the admin API (`/_api/users`,
 //! `/_api/permissions`, `/_api/policies`, `/_api/audit`; owner and admin only, every change
 //! audited).
@@ -138,6 +138,25 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The header express.js puts on its final 404 (no route matched); never sent.
+pub const UNMATCHED_MARKER: &str = "x-hbf-unmatched";
+
+/// The root auth aliases (`POST /register`, `/login`, `/logout`, `GET /me`), when the henv
+/// setting `auth_root_aliases` turns them on; called only after the app's router matched
+/// nothing, so an app's own `/login` always wins.
+pub fn handle_alias(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Response> {
+    if !env.settings.root_routes {
+        return None;
+    }
+    let path = req.path();
+    match (req.method(), path) {
+        ("POST", "/register" | "/login" | "/logout") | ("GET", "/me") => {
+            Some(auth_endpoint(env, req, caller, &path[1..]))
+        }
+        _ => None,
+    }
+}
+
 /// Answers the request if it is one of HBF's endpoints; `None` lets the app handle it.
 pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Response> {
     let path = req.path();
@@ -145,15 +164,7 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
     if crate::admin::is_admin_path(path) {
         return Some(crate::admin::page(req, caller));
     }
-    let auth_op = match path.strip_prefix("/_api/auth/") {
-        Some(op) => Some(op),
-        None if env.settings.root_routes => match (method, path) {
-            ("POST", "/register" | "/login" | "/logout") | ("GET", "/me") => Some(&path[1..]),
-            _ => None,
-        },
-        None => None,
-    };
-    if let Some(op) = auth_op {
+    if let Some(op) = path.strip_prefix("/_api/auth/") {
         return Some(auth_endpoint(env, req, caller, op));
     }
     let rest = path.strip_prefix("/_api/")?;

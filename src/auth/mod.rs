@@ -40,8 +40,9 @@ pub struct AuthSettings {
     pub argon2: Argon2Params,
     /// `session_lifetime_hours`.
     pub session_lifetime_hours: i64,
-    /// `auth_root_routes`: also answer `/register`, `/login`, `/logout`, `/me` (besides
-    /// `/_api/auth/...`). Turn off when the app has its own routes there.
+    /// `auth_root_aliases` (default false): also answer `/register`, `/login`, `/logout`,
+    /// `/me` (besides `/_api/auth/...`) when the app's router matches nothing there. (The
+    /// `auth_root_routes` key of older henvs is no longer read.)
     pub root_routes: bool,
     /// `auth_rate_limit`: `{"ip_burst", "ip_per_minute", "user_burst", "user_per_minute"}`.
     pub ip_rate: ratelimit::Rate,
@@ -57,7 +58,7 @@ impl Default for AuthSettings {
             password_min_length: 8,
             argon2: Argon2Params::default(),
             session_lifetime_hours: 168,
-            root_routes: true,
+            root_routes: false,
             ip_rate: ratelimit::Rate {
                 burst: 20.0,
                 per_minute: 10.0,
@@ -78,7 +79,7 @@ impl AuthSettings {
         let mut stmt = conn.prepare_cached(
             "SELECT key, value FROM _hbf_config WHERE key IN ('auth_registration_open',
              'auth_password_min_length', 'auth_argon2', 'session_lifetime_hours',
-             'auth_root_routes', 'auth_rate_limit', 'enable_audit_log')",
+             'auth_root_aliases', 'auth_rate_limit', 'enable_audit_log')",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -105,7 +106,7 @@ impl AuthSettings {
                     self.session_lifetime_hours = n;
                 }
             }
-            "auth_root_routes" => self.root_routes = v.as_bool().unwrap_or(true),
+            "auth_root_aliases" => self.root_routes = v.as_bool().unwrap_or(false),
             "auth_rate_limit" => {
                 let f = |k: &str, d: f64| {
                     v.get(k)

@@ -52,7 +52,7 @@ pub fn put_file_at(
         )));
     }
     let hash = hex(&Sha256::digest(content));
-    conn.prepare_cached(
+    let changed = conn.prepare_cached(
         "INSERT INTO _hbf_files (path, content, hash, size, modified_at)
          VALUES (?1, ?2, ?3, ?4, COALESCE(?5, unixepoch()))
          ON CONFLICT(path) DO UPDATE SET content = excluded.content, hash = excluded.hash,
@@ -60,6 +60,9 @@ pub fn put_file_at(
          WHERE _hbf_files.hash <> excluded.hash OR (?5 IS NOT NULL AND _hbf_files.modified_at <> ?5)",
     )?
     .execute(params![path, content, hash, content.len() as i64, modified_at])?;
+    if changed > 0 {
+        note_code_change(conn, path)?;
+    }
     Ok(hash)
 }
 
@@ -100,10 +103,40 @@ pub fn list_files(conn: &Connection) -> rusqlite::Result<Vec<FileMeta>> {
 
 /// Deletes a file; true if it existed.
 pub fn delete_file(conn: &Connection, path: &str) -> rusqlite::Result<bool> {
-    Ok(conn
+    let deleted = conn
         .prepare_cached("DELETE FROM _hbf_files WHERE path = ?1")?
         .execute([path])?
-        > 0)
+        > 0;
+    if deleted {
+        note_code_change(conn, path)?;
+    }
+    Ok(deleted)
+}
+
+/// Bumps the henv's code files version when a file outside `www/` changes: the app's
+/// runtimes reload (modules, templates and `fs` reads may depend on any such file).
+fn note_code_change(conn: &Connection, path: &str) -> rusqlite::Result<()> {
+    if path.starts_with("www/") {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO _hbf_config (key, value, description)
+         VALUES ('files_version', '1', 'Bumped when a code file (outside www/) changes')
+         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1, modified_at = unixepoch()",
+    )?
+    .execute([])?;
+    Ok(())
+}
+
+/// The henv's code files version (see `note_code_change`); 0 before any change.
+pub fn files_version(conn: &Connection) -> i64 {
+    conn.prepare_cached(
+        "SELECT CAST(value AS INTEGER) FROM _hbf_config WHERE key = 'files_version'",
+    )
+    .and_then(|mut st| st.query_row([], |r| r.get(0)).optional())
+    .ok()
+    .flatten()
+    .unwrap_or(0)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -15,8 +15,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use files::{
-    delete_file, file_hash, list_files, put_file, put_file_at, read_file, valid_file_path,
-    FileMeta, StoredFile,
+    delete_file, file_hash, files_version, list_files, put_file, put_file_at, read_file,
+    valid_file_path, FileMeta, StoredFile,
 };
 
 /// Busy timeout: writers wait for each other instead of failing with SQLITE_BUSY.

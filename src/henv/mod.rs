@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod budget;
+pub mod import;
 pub mod isolation;
 pub mod lifecycle;
 mod name;
@@ -72,6 +73,10 @@ pub enum HenvError {
     },
     #[error("{0}: not a valid app file path (use relative paths without '..')")]
     BadPath(String),
+    #[error("{path}: a symbolic link to {target}, outside the imported directory; refusing to import it (copy the file in instead)")]
+    SymlinkEscapes { path: String, target: String },
+    #[error("the files to import exceed {limit_mb} MiB (raise --max_import_mb, or leave out what the app does not need)")]
+    TooLarge { limit_mb: u64 },
 }
 
 /// Opens (creating and migrating) the henv of `hostname`, with files 0600 (the file is
@@ -110,94 +115,20 @@ pub fn install_starter(conn: &Connection) -> Result<usize, HenvError> {
     Ok(written)
 }
 
-/// Loads every regular file under `dir` (hidden entries skipped) into the henv, in one
-/// transaction. With `prune`, henv files absent from `dir` are deleted. Returns (written, deleted).
+/// Loads the tree `dir` into the henv in one transaction (see `import::import_tree`, which
+/// also says what it left out). With `prune`, henv files absent from `dir` are deleted.
+/// Returns (written, deleted).
 pub fn import_dir(
     conn: &mut Connection,
     dir: &Path,
     prune: bool,
 ) -> Result<(usize, usize), HenvError> {
-    let mut files = Vec::new();
-    collect_files(dir, dir, &mut files)?;
-    let tx = conn.transaction().map_err(|source| HenvError::Sqlite {
-        path: dir.display().to_string(),
-        source,
-    })?;
-    for (rel, abs) in &files {
-        let content = std::fs::read(abs).map_err(|source| HenvError::Io {
-            path: abs.display().to_string(),
-            source,
-        })?;
-        // Keep the source mtime, so Last-Modified is the file's, not the import's.
-        let mtime = std::fs::metadata(abs)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64);
-        db::put_file_at(&tx, rel, &content, mtime).map_err(|source| HenvError::Sqlite {
-            path: rel.clone(),
-            source,
-        })?;
-    }
-    let mut deleted = 0;
-    if prune {
-        let stored = db::list_files(&tx).map_err(|source| HenvError::Sqlite {
-            path: "files".into(),
-            source,
-        })?;
-        for meta in stored
-            .iter()
-            .filter(|m| !files.iter().any(|(rel, _)| *rel == m.path))
-        {
-            db::delete_file(&tx, &meta.path).map_err(|source| HenvError::Sqlite {
-                path: meta.path.clone(),
-                source,
-            })?;
-            deleted += 1;
-        }
-    }
-    tx.commit().map_err(|source| HenvError::Sqlite {
-        path: dir.display().to_string(),
-        source,
-    })?;
-    Ok((files.len(), deleted))
-}
-
-fn collect_files(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<(String, PathBuf)>,
-) -> Result<(), HenvError> {
-    let io = |source, p: &Path| HenvError::Io {
-        path: p.display().to_string(),
-        source,
+    let options = import::ImportOptions {
+        prune,
+        ..Default::default()
     };
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| io(e, dir))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| io(e, dir))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let kind = entry.file_type().map_err(|e| io(e, &path))?;
-        if kind.is_dir() {
-            collect_files(root, &path, out)?;
-        } else if kind.is_file() {
-            let rel = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            if !db::valid_file_path(&rel) {
-                return Err(HenvError::BadPath(rel));
-            }
-            out.push((rel, path));
-        }
-    }
-    Ok(())
+    let report = import::import_tree(conn, dir, &options, &mut |_, _| {})?;
+    Ok((report.files, report.deleted))
 }
 
 /// Writes every henv file under `dir` (creating directories). Returns the count.

@@ -14,6 +14,11 @@ use super::{compile_commonjs, Bytecode, JsError};
 
 /// `(name without "node:", CommonJS source)`, one per built-in module.
 pub(crate) const BUILTINS: &[(&str, &str)] = &[
+    // modules helper: the read-only view of the henv's files.
+    ("fs", include_str!("lib/fs.js")),
+    ("fs/promises", "module.exports = require('fs').promises;"),
+    // Express's `trust proxy` (proxy-addr), for express.js (not a Node module).
+    ("hbf:proxy-addr", include_str!("lib/proxy_addr.js")),
     ("_stream_duplex", include_str!("lib/node/_stream_duplex.js")),
     (
         "_stream_passthrough",
@@ -82,6 +87,11 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
         "module.exports = require('hbf:node-stubs').perf_hooks;",
     ),
     ("process", include_str!("lib/node/process.js")),
+    ("crypto", include_str!("lib/node/crypto.js")),
+    ("zlib", include_str!("lib/node/zlib.js")),
+    // WebCrypto's SubtleCrypto/CryptoKey behind the global `crypto.subtle` (not a Node module).
+    ("hbf:webcrypto", include_str!("lib/node/webcrypto.js")),
+    // Node's error codes and messages, shared by the modules above (not a Node module).
     ("punycode", include_str!("lib/node/punycode.js")),
     ("querystring", include_str!("lib/node/querystring.js")),
     (
@@ -122,6 +132,11 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     ),
     ("hbf:node-stubs", include_str!("lib/node/stubs.js")),
     ("hbf:node-types", include_str!("lib/node/types.js")),
+    // Backed by Rust host functions (src/js/host_crypto.rs, src/js/host_zlib.rs).
+    ("crypto", include_str!("lib/node/crypto.js")),
+    ("zlib", include_str!("lib/node/zlib.js")),
+    // WebCrypto's SubtleCrypto/CryptoKey behind the global `crypto.subtle` (not a Node module).
+    ("hbf:webcrypto", include_str!("lib/node/webcrypto.js")),
 ];
 
 /// The source of the built-in module `name` (`"buffer"`, not `"node:buffer"`).

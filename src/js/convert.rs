@@ -76,7 +76,7 @@ pub fn request_args<'js>(
     hostname: &str,
 ) -> rquickjs::Result<Args<'js>> {
     let head = &req.head;
-    let mut args = Args::new(ctx.clone(), 10);
+    let mut args = Args::new(ctx.clone(), 11);
     args.push_arg(app)?;
     args.push_arg(strings.get(ctx, &head.method)?)?;
     if head.path == "*" {
@@ -95,7 +95,9 @@ pub fn request_args<'js>(
     } else {
         args.push_arg(TypedArray::<u8>::new_copy(ctx.clone(), &req.body)?)?;
     }
-    args.push_arg(strings.ip(ctx, req.peer.ip())?)?;
+    // The address the connection came from after --trust_proxy (Express's
+    // `socket.remoteAddress`; the app's own `trust proxy` starts from it).
+    args.push_arg(strings.ip(ctx, req.client_ip)?)?;
     args.push_arg(strings.get(ctx, if req.secure { "https" } else { "http" })?)?;
     args.push_arg(strings.get(ctx, hostname)?)?;
     let version = if head.version == crate::http::Version::Http10 {
@@ -104,7 +106,32 @@ pub fn request_args<'js>(
         "1.1"
     };
     args.push_arg(strings.get(ctx, version)?)?;
+    if req.client_ip != req.peer.ip().to_canonical() {
+        // X-Forwarded-For entries left of the one --trust_proxy chose (oldest first).
+        args.push_arg(unconsumed_forwarded(req))?;
+    }
     Ok(args)
+}
+
+/// The X-Forwarded-For entries before (older than) the one HBF took as the client.
+fn unconsumed_forwarded(req: &Request) -> Vec<String> {
+    let entries: Vec<&str> = req
+        .head
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"))
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    let is_client = |e: &&str| {
+        e.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical() == req.client_ip)
+    };
+    match entries.iter().rposition(is_client) {
+        Some(i) => entries[..i].iter().map(|e| (*e).to_owned()).collect(),
+        None => Vec::new(),
+    }
 }
 
 /// `headers` (lower-case names; repeated fields joined with ", ", cookies with "; ",

@@ -123,3 +123,27 @@ pub fn own_property<'js>(
         }
     }
 }
+
+// SAFETY: `Native` holds only `'static` Rust data (a boxed `Any`), no JavaScript value, so
+// it has no `'js` lifetime to rebind and `Changed<'to>` is the type itself, as the trait's
+// documentation prescribes for static types.
+unsafe impl<'js> rquickjs::JsLifetime<'js> for super::native::Native {
+    type Changed<'to> = super::native::Native;
+}
+
+/// The memory limit of the runtime `ctx` belongs to, in bytes (`None` when unlimited).
+/// Walks the heap (`JS_ComputeMemoryUsage`): call it once and keep the answer.
+pub fn memory_limit(ctx: &Ctx<'_>) -> Option<usize> {
+    let mut usage = std::mem::MaybeUninit::<rquickjs::qjs::JSMemoryUsage>::zeroed();
+    // SAFETY: `ctx` is a live context whose runtime lock the caller holds (it is inside
+    // `Context::with`); `JS_ComputeMemoryUsage` only fills the struct it is given, which is
+    // zero-initialised plain data (integers only), so `assume_init` is sound.
+    let usage = unsafe {
+        let rt = rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
+        rquickjs::qjs::JS_ComputeMemoryUsage(rt, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    usize::try_from(usage.malloc_limit)
+        .ok()
+        .filter(|&n| n > 0 && n < usize::MAX / 2)
+}

@@ -164,6 +164,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
         })?,
     )?;
     super::host_buffer::install(ctx, &host)?;
+    super::host_crypto::install(ctx, &host)?;
+    super::host_zlib::install(ctx, &host)?;
     ctx.globals().set("__hbf_host", host.clone())?;
 
     let native = Object::new(ctx.clone())?;

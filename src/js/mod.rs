@@ -12,16 +12,22 @@ mod auth_host;
 pub(crate) mod builtins;
 pub mod completion;
 mod convert;
+mod crypto_keys;
+mod crypto_prims;
 mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
 mod host;
 mod host_buffer;
+mod host_crypto;
 mod host_docs;
-pub(crate) mod runtime;
+mod host_zlib;
+pub(crate) mod modules;
+mod native;
+mod runtime;
+mod zlib_codec;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -68,11 +74,11 @@ pub struct AppHandler {
     tenancy: OnceLock<Arc<henv::Tenancy>>,
 }
 
-/// server.js bytecode by content hash, and express.js compiled once.
+/// express.js compiled once. (The app's own files, server.js included, are compiled once per
+/// content hash by `modules`.)
 #[derive(Default)]
 struct BytecodeCache {
     express: Mutex<Option<Arc<Bytecode>>>,
-    servers: Mutex<HashMap<String, Arc<Bytecode>>>,
 }
 
 impl BytecodeCache {
@@ -88,23 +94,6 @@ impl BytecodeCache {
             bytes: compile_commonjs("express.js", EXPRESS_JS)?,
         });
         *slot = Some(b.clone());
-        Ok(b)
-    }
-
-    fn server(&self, hash: &str, source: &[u8]) -> Result<Arc<Bytecode>, JsError> {
-        if let Some(b) = self.servers.lock().ok().and_then(|m| m.get(hash).cloned()) {
-            return Ok(b);
-        }
-        let source = String::from_utf8_lossy(source);
-        let b = Arc::new(Bytecode {
-            bytes: compile_commonjs("server.js", &source)?,
-        });
-        if let Ok(mut m) = self.servers.lock() {
-            if m.len() > 1024 {
-                m.clear(); // bounded; recompiling is cheap
-            }
-            m.insert(hash.to_owned(), b.clone());
-        }
         Ok(b)
     }
 }
@@ -158,7 +147,11 @@ struct OpenHenv {
     /// again regardless (for writes from other processes).
     seen_generation: u64,
     next_version_check: Instant,
+    /// server.js's hash and the henv's code files version (`db::files_version`): the
+    /// runtime is rebuilt when it changes.
     server_hash: Option<String>,
+    /// A code version whose runtime failed to build, while the previous runtime keeps serving.
+    failed_code: Option<String>,
     settings: henv::HenvSettings,
     /// Authorization of the connection (authorizer, policy views, request binding).
     authz: Rc<Authz>,
@@ -280,6 +273,12 @@ impl WorkerHandler for AppWorker {
                 error_response(&e, req, &hash, dev, &log)
             }
         };
+        if resp.status == 404 {
+            // HBF's root auth aliases answer only what the app's router did not match.
+            if let Some(alias) = unmatched_alias(henv, req, &hash, &caller, &mut resp) {
+                resp = alias;
+            }
+        }
         henv.settings.decorate(req, &mut resp);
         match (had_runtime, henv.runtime.is_some()) {
             (false, true) => self.metrics.active_henvs.fetch_add(1, Relaxed),
@@ -335,6 +334,38 @@ impl Drop for AppWorker {
     }
 }
 
+/// When the app's router matched nothing (express.js marks its final 404 with
+/// `X-HBF-Unmatched`, removed here), HBF's opt-in root auth aliases (`/login`, ...) answer.
+fn unmatched_alias(
+    henv: &OpenHenv,
+    req: &Request,
+    hash: &str,
+    caller: &api::Caller,
+    resp: &mut Response,
+) -> Option<Response> {
+    let before = resp.headers.len();
+    resp.headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case(api::UNMATCHED_MARKER));
+    if resp.headers.len() == before {
+        return None;
+    }
+    let env = api::ApiEnv {
+        conn: &henv.conn,
+        authz: &henv.authz,
+        henv: hash,
+        settings: &henv.auth,
+    };
+    if let authz::Principal::Request { user_id, role } = api::principal_of(caller) {
+        henv.authz.begin_request(user_id, role);
+    }
+    let answer = api::handle_alias(&env, req, caller);
+    henv.authz.end_request();
+    if !henv.conn.is_autocommit() {
+        let _ = henv.conn.execute_batch("ROLLBACK");
+    }
+    answer
+}
+
 /// The open henv `hash` on this worker, opening it if needed (within the connection budget:
 /// `WorkerTenancy::open` closes this worker's least recently used henvs to make room).
 fn open_henv<'a>(
@@ -364,6 +395,7 @@ fn open_henv<'a>(
                 seen_generation: 0,
                 next_version_check: Instant::now(),
                 server_hash: None,
+                failed_code: None,
                 settings: henv::HenvSettings::default(),
                 residency,
             });
@@ -395,18 +427,15 @@ fn run_app(
             resp,
         ));
     };
-    if henv
+    let stale = henv
         .runtime
         .as_ref()
-        .is_some_and(|rt| rt.code_hash != server_hash)
+        .is_some_and(|rt| rt.code_hash != server_hash);
+    // Hot reload: build the new version first; if it fails to load (a module that throws, a
+    // syntax error, a missing module), the previous version keeps serving.
+    if henv.runtime.is_none()
+        || (stale && henv.failed_code.as_deref() != Some(server_hash.as_str()))
     {
-        henv.runtime = None; // hot reload
-    }
-    if henv.runtime.is_none() {
-        let file = db::read_file(&henv.conn, "server.js")
-            .map_err(|e| JsError::Engine(format!("reading server.js: {e}")))?
-            .ok_or(JsError::Engine("server.js disappeared".into()))?;
-        let server = cache.server(&file.hash, &file.content)?;
         let express = cache.express()?;
         let env = host::HostEnv {
             conn: henv.conn.clone(),
@@ -419,18 +448,33 @@ fn run_app(
             })),
         };
         let source = runtime::AppSource {
-            code_hash: file.hash.clone(),
-            server: &server,
+            code_hash: server_hash.clone(),
             express: &express,
             mem_limit_bytes: config.mem_limit_bytes,
             henv: &henv.hash,
         };
         // server.js's module-level code runs as the owner (schema changes allowed);
         // tables it creates get their policy views before the request's code runs.
-        let built = henv
+        match henv
             .authz
-            .loading(|| AppRuntime::build(&source, env, req.deadline))?;
-        henv.runtime = Some(built);
+            .loading(|| AppRuntime::build(&source, env, req.deadline))
+        {
+            Ok(built) => {
+                henv.runtime = Some(built);
+                henv.failed_code = None;
+            }
+            Err(e) if stale && !e.poisons_runtime() => {
+                log.error(
+                    "new app version failed to load; still serving the previous one",
+                    &[
+                        ("henv", Field::Str(&henv.hash)),
+                        ("error", Field::Str(&e.to_string())),
+                    ],
+                );
+                henv.failed_code = Some(server_hash.clone());
+            }
+            Err(e) => return Err(e),
+        }
         henv.authz
             .refresh(&henv.conn)
             .map_err(|e| JsError::Engine(format!("authorization: {e}")))?;
@@ -471,7 +515,8 @@ fn refresh(henv: &mut OpenHenv) -> rusqlite::Result<()> {
             .query_row([], |r| r.get(0))?;
         if version != henv.data_version {
             henv.data_version = version;
-            henv.server_hash = db::file_hash(&henv.conn, "server.js")?;
+            henv.server_hash = db::file_hash(&henv.conn, "server.js")?
+                .map(|h| format!("{h}:{}", db::files_version(&henv.conn)));
             henv.settings = henv::HenvSettings::load(&henv.conn)?;
             henv.auth = AuthSettings::load(&henv.conn)?;
         }

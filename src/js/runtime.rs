@@ -71,7 +71,6 @@ pub struct AppRuntime {
 /// What a runtime is built from.
 pub struct AppSource<'a> {
     pub code_hash: String,
-    pub server: &'a Bytecode,
     pub express: &'a Bytecode,
     pub mem_limit_bytes: usize,
     pub henv: &'a str,
@@ -98,10 +97,17 @@ impl AppRuntime {
         runtime.set_interrupt_handler(Some(Box::new(move || {
             watch.get().is_some_and(|d| Instant::now() >= d)
         })));
+        // require()/import over the henv's files (src/js/modules).
+        let modules = super::modules::ModuleHost::new(env.conn.clone());
+        runtime.set_loader(
+            super::modules::EsmResolver(modules.clone()),
+            super::modules::EsmLoader(modules.clone()),
+        );
         let context = Context::full(&runtime).map_err(engine)?;
         let log_ctx = env.log_ctx.clone();
         let (app, serve, timers, after_request) = context.with(|ctx| -> Result<_, JsError> {
             let host_obj = host::install(&ctx, &env).map_err(engine)?;
+            super::modules::install(&ctx, &host_obj, &modules).map_err(engine)?;
             let libs = library_bytecode()?;
             run_module(&ctx, &libs[0])?; // loader.js
             let bind_host: Function = ctx
@@ -115,23 +121,15 @@ impl AppRuntime {
             let express = load_commonjs(&ctx, source.express)?;
             define.call::<_, ()>(("express", express)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
             eval_script(&ctx, "auth-user.js", "__hbf_define_user_getter(require('express'))")?;
-            let server = load_commonjs(&ctx, source.server)?;
-            let require: Function = ctx.globals().get("require").map_err(engine)?;
-            let module = Object::new(ctx.clone()).map_err(engine)?;
-            let exports = Object::new(ctx.clone()).map_err(engine)?;
-            module.set("exports", exports.clone()).map_err(engine)?;
-            server
-                .call::<_, ()>((exports, require.clone(), module.clone(), "/server.js", "/"))
-                .catch(&ctx)
-                .map_err(|e| caught(&ctx, e))?;
+            let app = super::modules::load_main(&ctx, &modules)?;
             drain_jobs(&ctx);
-            let app: Value = module.get("exports").map_err(engine)?;
             let Some(app) = app.into_object().filter(|o| o.is_function()) else {
                 return Err(JsError::Exception {
-                    message: "server.js must set module.exports to an express() app".into(),
+                    message: "server.js must set module.exports (or export default) to an express() app".into(),
                     stack: String::new(),
                 });
             };
+            let require: Function = ctx.globals().get("require").map_err(engine)?;
             let express_mod: Object = require.call(("express",)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
             let serve: Function = express_mod.get("__serve").map_err(engine)?;
             let timers: Object = ctx.globals().get("__hbf_timers").map_err(engine)?;
@@ -409,6 +407,11 @@ pub fn compile_commonjs(name: &str, source: &str) -> Result<Vec<u8>, JsError> {
 
 fn engine(e: rquickjs::Error) -> JsError {
     JsError::Engine(e.to_string())
+}
+
+/// `caught`, for the module loader.
+pub(crate) fn caught_error(ctx: &Ctx<'_>, e: CaughtError<'_>) -> JsError {
+    caught(ctx, e)
 }
 
 /// Turns a caught JS error into a `JsError`, recognising interrupts and out-of-memory.

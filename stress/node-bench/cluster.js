@@ -1,6 +1,7 @@
-// Runs stress/apps/bench/server.js under Node + Express 5 as a 2-worker cluster (one per core,
-// as HBF runs one worker per core), with `hbf:db` mapped to hbf-db-node.js.
-//   BENCH_DB=/tmp/x.db NODE_PATH=stress/node-bench/node_modules node stress/node-bench/cluster.js
+// Runs stress/apps/bench/server.js (or DIR/server.js) under Node + Express 5 as a 2-worker
+// cluster (one per core, as HBF runs one worker per core), with `hbf:db` mapped to
+// hbf-db-node.js.
+//   BENCH_DB=/tmp/x.db NODE_PATH=stress/node-bench/node_modules node stress/node-bench/cluster.js [DIR]
 const cluster = require('node:cluster');
 const path = require('node:path');
 const Module = require('node:module');
@@ -22,7 +23,8 @@ if (cluster.isPrimary) {
     return resolve.call(this, request, ...rest);
   };
   process.env.NODE_ENV = 'production';
-  const app = require(path.join(__dirname, '..', 'apps', 'bench', 'server.js'));
+  const dir = process.argv[2] ? path.resolve(process.argv[2]) : path.join(__dirname, '..', 'apps', 'bench');
+  const app = require(path.join(dir, 'server.js'));
   const server = app.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
     process.send({ port: server.address().port });
   });

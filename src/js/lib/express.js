@@ -37,6 +37,9 @@
  *                                                    pathname is still percent-encoded
  *   log(level, message)                              only 'error' is used
  *
+ * Body parsers inflate gzip/deflate/br request bodies with require('zlib'), loaded only when a
+ * compressed body arrives.
+ *
  * The one deliberate difference from Express: X-Powered-By is never sent (HBF policy).
  */
 
@@ -978,14 +981,14 @@ function compileETag(val) {
   }
 }
 
-// 'trust proxy' is stored like Express does; HBF's host decides req.ip/req.ips/protocol.
+// 'trust proxy' as Express compiles it (src/js/lib/proxy_addr.js, loaded on first use).
+let proxyAddr;
+const proxyAddrLib = () => proxyAddr || (proxyAddr = require('hbf:proxy-addr'));
 function compileTrust(val) {
-  if (typeof val === 'function') return val;
-  if (val === true) return () => true;
-  if (typeof val === 'number') return (a, i) => i < val;
-  const list = typeof val === 'string' ? val.split(',').map((v) => v.trim()) : (val || []);
-  return (addr) => list.includes(addr);
+  if (val === false || val === undefined) return trustNone;
+  return proxyAddrLib().compileTrust(val);
 }
+function trustNone() { return false; }
 
 // ---------------------------------------------------------------------------
 // URL helpers (parseurl)
@@ -2101,18 +2104,41 @@ defineGetter(request, 'query', function query() {
 });
 // (the peer as the host saw it, from the request state when the host made it)
 const hostState = (req) => { const st = req[kReq]; return st !== undefined && st[Q_HOST] ? st : undefined; };
+// The connection as HBF saw it (after --trust_proxy): remoteAddress, encrypted, Host.
+const peerAddr = (req) => { const raw = hostState(req); return raw ? raw[Q_IP] : req.socket && req.socket.remoteAddress; };
+const trustFn = (req) => (req.app && setting(req.app, 'trust proxy fn')) || trustNone;
+// X-Forwarded-For entries nearest first, less those HBF's --trust_proxy already used.
+function forwardedFor(req) {
+  const raw = hostState(req);
+  if (raw && Array.isArray(raw[Q_IPS])) return raw[Q_IPS].slice().reverse();
+  const h = req.headers['x-forwarded-for'];
+  return h ? proxyAddrLib().parseForwarded(String(h)) : [];
+}
+function addrChain(req, trust) {
+  return proxyAddrLib().addresses(peerAddr(req), forwardedFor(req), trust);
+}
 defineGetter(request, 'protocol', function protocol() {
   const raw = hostState(this);
-  return (raw && raw[Q_PROTOCOL]) || (this.socket && this.socket.encrypted ? 'https' : 'http');
+  const proto = (raw && raw[Q_PROTOCOL]) || (this.socket && this.socket.encrypted ? 'https' : 'http');
+  const trust = trustFn(this);
+  if (trust === trustNone || !trust(peerAddr(this), 0)) return proto;
+  const header = this.get('X-Forwarded-Proto') || proto;
+  const i = header.indexOf(',');
+  return i !== -1 ? header.substring(0, i).trim() : header.trim();
 });
 defineGetter(request, 'secure', function secure() { return this.protocol === 'https'; });
 defineGetter(request, 'ip', function ip() {
-  const raw = hostState(this);
-  return raw ? raw[Q_IP] : this.socket && this.socket.remoteAddress;
+  const trust = trustFn(this);
+  if (trust === trustNone) return peerAddr(this);
+  const addrs = addrChain(this, trust);
+  return addrs[addrs.length - 1];
 });
 defineGetter(request, 'ips', function ips() {
-  const raw = hostState(this);
-  return (raw && Array.isArray(raw[Q_IPS])) ? raw[Q_IPS].slice() : [];
+  const trust = trustFn(this);
+  if (trust === trustNone) return [];
+  const addrs = addrChain(this, trust);
+  addrs.reverse().pop();
+  return addrs;
 });
 defineGetter(request, 'subdomains', function subdomains() {
   const hostname = this.hostname;
@@ -2124,9 +2150,14 @@ defineGetter(request, 'subdomains', function subdomains() {
 defineGetter(request, 'path', function path() { return parseUrl(this)[P_PATHNAME]; });
 defineGetter(request, 'host', function host_() { return this.get('Host') || undefined; });
 defineGetter(request, 'hostname', function hostname() {
-  const raw = hostState(this);
-  if (raw && typeof raw[Q_HOSTNAME] === 'string' && raw[Q_HOSTNAME]) return raw[Q_HOSTNAME];
-  const h = this.host;
+  const trust = trustFn(this);
+  let h = trust !== trustNone && trust(peerAddr(this), 0) ? this.get('X-Forwarded-Host') : undefined;
+  if (h && h.indexOf(',') !== -1) h = h.substring(0, h.indexOf(',')).trimEnd();
+  if (!h) {
+    const raw = hostState(this);
+    if (raw && typeof raw[Q_HOSTNAME] === 'string' && raw[Q_HOSTNAME]) return raw[Q_HOSTNAME];
+    h = this.host;
+  }
   if (!h) return undefined;
   const offset = h[0] === '[' ? h.indexOf(']') + 1 : 0;
   const i = h.indexOf(':', offset);
@@ -2590,6 +2621,7 @@ function respondDefault(req, res, opts) {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.setHeader('Content-Length', byteLength(body));
+    if (!err) res.setHeader('X-HBF-Unmatched', '1'); // no route matched: HBF's aliases may answer (never sent)
     if (req.method === 'HEAD') res.end();
     else res.end(body, 'utf8');
   };
@@ -2821,6 +2853,8 @@ function parserOptions(options, defaultType) {
   };
 }
 
+const INFLATE = { gzip: 'gunzipSync', deflate: 'inflateSync', br: 'brotliDecompressSync' };
+
 function readBody(req, res, next, parse, opts) {
   if (reqState(req)[Q_BODY_READ]) return next(); // an earlier parser (or a stream reader) had it
   if (!('body' in req)) req.body = undefined;
@@ -2837,13 +2871,26 @@ function readBody(req, res, next, parse, opts) {
   }
   const ce = req.headers['content-encoding'];
   const contentEncoding = ce ? String(ce).toLowerCase() : 'identity';
+  let body;
   if (contentEncoding !== 'identity') {
-    // no zlib in the sandbox: compressed request bodies are refused, as body-parser
-    // refuses encodings it does not know
-    const msg = opts.inflate === false ? 'content encoding unsupported' : 'unsupported content encoding "' + contentEncoding + '"';
-    return next(createError(415, msg, { encoding: contentEncoding, type: 'encoding.unsupported' }));
+    // body-parser's inflation: gzip, deflate and br bodies (node:zlib, loaded on first use),
+    // the limit applying to the inflated size; other encodings are 415.
+    const method = opts.inflate === false ? undefined : INFLATE[contentEncoding];
+    if (!method) {
+      const msg = opts.inflate === false ? 'content encoding unsupported' : 'unsupported content encoding "' + contentEncoding + '"';
+      return next(createError(415, msg, { encoding: contentEncoding, type: 'encoding.unsupported' }));
+    }
+    try {
+      body = require('zlib')[method](req._takeBody(), { maxOutputLength: opts.limit + 1 });
+    } catch (err) {
+      if (err && err.code === 'ERR_BUFFER_TOO_LARGE') {
+        return next(createError(413, 'request entity too large', { limit: opts.limit, type: 'entity.too.large' }));
+      }
+      return next(createError(400, err));
+    }
+  } else {
+    body = req._takeBody();
   }
-  const body = req._takeBody();
   if (body.length > opts.limit) {
     return next(createError(413, 'request entity too large', { expected: body.length, length: body.length, limit: opts.limit, type: 'entity.too.large' }));
   }

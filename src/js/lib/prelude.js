@@ -1562,4 +1562,15 @@
       set(value) { define(name, value); },
     });
   }
+  // crypto.subtle and the CryptoKey/SubtleCrypto classes are the built-in hbf:webcrypto
+  // (src/js/lib/node/webcrypto.js), made on first touch like Buffer.
+  defineProperty(cryptoObj, "subtle", { configurable: true, enumerable: true, get: () => requireBuiltin("hbf:webcrypto").subtle });
+  for (const name of ["CryptoKey", "SubtleCrypto"]) {
+    defineProperty(globalThis, name, {
+      configurable: true,
+      enumerable: false,
+      get() { const value = requireBuiltin("hbf:webcrypto")[name]; define(name, value); return value; },
+      set(value) { define(name, value); },
+    });
+  }
 })();

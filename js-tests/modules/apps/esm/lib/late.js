@@ -1,0 +1,2 @@
+export default 'late value';
+export const named = 42;

@@ -1,0 +1,2 @@
+exports.kind = 'commonjs';
+exports.helper = (s) => s + s;

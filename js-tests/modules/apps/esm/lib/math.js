@@ -1,0 +1,4 @@
+export const NAME = 'math';
+export function double(x) {
+  return x * 2;
+}
