@@ -204,6 +204,41 @@ fn setup_access_files_history() {
     );
     assert!(curl(&s, &anon, "GET", "/v", None).1.ends_with("two"));
 
+    // A module the app requires: saving it changes the next answer too.
+    let app = "const express = require('express');\nconst g = require('./lib/greet');\nconst app = express();\napp.get('/g', (q, r) => r.send(g()));\nmodule.exports = app;\n";
+    assert_eq!(
+        curl(
+            &s,
+            &owner,
+            "PUT",
+            "/_api/admin/files/lib/greet.js",
+            Some("module.exports = () => 'm1';")
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        curl(&s, &owner, "PUT", "/_api/admin/files/server.js", Some(app)).0,
+        200
+    );
+    assert!(curl(&s, &anon, "GET", "/g", None).1.ends_with("m1"));
+    assert_eq!(
+        curl(
+            &s,
+            &owner,
+            "PUT",
+            "/_api/admin/files/lib/greet.js",
+            Some("module.exports = () => 'm2';")
+        )
+        .0,
+        200
+    );
+    assert!(curl(&s, &anon, "GET", "/g", None).1.ends_with("m2"));
+    assert_eq!(
+        curl(&s, &owner, "PUT", "/_api/admin/files/server.js", Some(&v2)).0,
+        200
+    );
+
     // History: v1 is kept; restoring it serves it again.
     let (_, hist) = curl(
         &s,
@@ -214,7 +249,9 @@ fn setup_access_files_history() {
     );
     let json = &hist[hist.find("\r\n\r\n").unwrap() + 4..];
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
-    let first = v["data"][0]["id"].as_i64().expect("a version");
+    // Newest first: the module app, v2, v1, the starter.
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(4), "{v}");
+    let first = v["data"][2]["id"].as_i64().expect("a version");
     let (st, _) = curl(
         &s,
         &owner,
