@@ -193,7 +193,7 @@ fn write(conn: &Connection, path: &str, body: &[u8], user_id: i64) -> rusqlite::
         ));
     }
     let tx = conn.unchecked_transaction()?;
-    if db::file_hash(&tx, path)?.is_some_and(|h| h != sha_hex(body)) {
+    if db::file_hash(&tx, path)?.is_some_and(|h| h != db::sha256_hex(body)) {
         remember(&tx, path, user_id)?;
     }
     let hash = db::put_file(&tx, path, body)?;
@@ -202,14 +202,6 @@ fn write(conn: &Connection, path: &str, body: &[u8], user_id: i64) -> rusqlite::
         200,
         &json!({ "path": path, "hash": hash, "size": body.len() }),
     ))
-}
-
-fn sha_hex(b: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
 }
 
 fn delete(conn: &Connection, path: &str, user_id: i64) -> rusqlite::Result<Response> {

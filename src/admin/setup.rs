@@ -6,7 +6,6 @@
 //! issues one.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use sha2::{Digest, Sha256};
 
 use crate::auth::{self, AuthSettings, User, UserError};
 
@@ -40,10 +39,7 @@ pub fn has_owner(conn: &Connection) -> rusqlite::Result<bool> {
 }
 
 fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::db::sha256_hex(token.as_bytes())
 }
 
 /// Issues a new setup token valid for `ttl_secs` (replacing any earlier one) and returns it,
@@ -87,13 +83,7 @@ pub fn create_owner(
     let (hash, expires) = stored.split_once(':').ok_or(SetupError::NoToken)?;
     let expires: i64 = expires.parse().map_err(|_| SetupError::NoToken)?;
     let given = digest(token.trim());
-    let same = hash.len() == given.len()
-        && hash
-            .bytes()
-            .zip(given.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
+    if !crate::api::constant_time_eq(hash.as_bytes(), given.as_bytes()) {
         return Err(SetupError::WrongToken);
     }
     if now > expires {

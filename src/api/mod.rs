@@ -134,7 +134,8 @@ pub fn csrf_ok(req: &Request, caller: &Caller) -> bool {
     origin.is_some_and(|o| o.to_ascii_lowercase() == own)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Byte equality in time independent of where they differ (tokens, hashes).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

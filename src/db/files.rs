@@ -51,7 +51,7 @@ pub fn put_file_at(
             "invalid file path {path:?}"
         )));
     }
-    let hash = hex(&Sha256::digest(content));
+    let hash = sha256_hex(content);
     let changed = conn.prepare_cached(
         "INSERT INTO _hbf_files (path, content, hash, size, modified_at)
          VALUES (?1, ?2, ?3, ?4, COALESCE(?5, unixepoch()))
@@ -137,6 +137,11 @@ pub fn files_version(conn: &Connection) -> i64 {
     .ok()
     .flatten()
     .unwrap_or(0)
+}
+
+/// Lowercase hex SHA-256 of `bytes` (a file's hash, as stored).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {

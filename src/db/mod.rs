@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use files::{
     delete_file, file_hash, files_version, list_files, put_file, put_file_at, read_file,
-    valid_file_path, FileMeta, StoredFile,
+    sha256_hex, valid_file_path, FileMeta, StoredFile,
 };
 
 /// Busy timeout: writers wait for each other instead of failing with SQLITE_BUSY.
