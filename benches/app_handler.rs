@@ -126,6 +126,8 @@ fn main() {
         dev: false,
     });
     let env = WorkerEnv {
+        completions: hbf::js::completion::channel().0,
+        henvs: Default::default(),
         index: 0,
         log: Arc::new(Logger::new(LogLevel::Warn, LogFormat::Json).expect("logger")),
         metrics: Arc::new(Metrics::new()),

@@ -14,9 +14,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TARGET=x86_64-unknown-linux-gnu
 OUT=target/$TARGET/release
 
+# SQLite features HBF does not use, left out of the shipped binary (apps keep FTS5, JSON,
+# math and window functions): FTS3/4, R*Tree, dbstat, soundex, column metadata, extension
+# loading (refused by the authorizer anyway), deprecated APIs, shared cache. Override with
+# LIBSQLITE3_FLAGS= (empty) to build with the bundled defaults.
+export LIBSQLITE3_FLAGS=${LIBSQLITE3_FLAGS-"-USQLITE_ENABLE_FTS3 -USQLITE_ENABLE_FTS3_PARENTHESIS -USQLITE_ENABLE_RTREE -USQLITE_ENABLE_DBSTAT_VTAB -USQLITE_SOUNDEX -USQLITE_ENABLE_COLUMN_METADATA -USQLITE_ENABLE_LOAD_EXTENSION -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_DEPRECATED -DSQLITE_OMIT_SHARED_CACHE"}
+echo "+ LIBSQLITE3_FLAGS='$LIBSQLITE3_FLAGS'"
+
 # `--target` keeps the static flags off build scripts and proc macros (they must stay dynamic).
-echo "+ RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --target $TARGET --bin hbf $*"
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --target "$TARGET" --bin hbf "$@"
+# getrandom_backend="linux_getrandom": call getrandom(2) directly. By default getrandom 0.3 looks
+# the libc function up with dlsym, which a static binary cannot, and falls back to opening
+# /dev/urandom, so the binary would panic in a root without /dev (stress/deploy_check.sh).
+FLAGS='-C target-feature=+crt-static --cfg getrandom_backend="linux_getrandom"'
+echo "+ RUSTFLAGS='$FLAGS' cargo build --release --target $TARGET --bin hbf $*"
+RUSTFLAGS="$FLAGS" cargo build --release --target "$TARGET" --bin hbf "$@"
 
 cp "$OUT/hbf" "$OUT/hbf-static"
 strip "$OUT/hbf-static"

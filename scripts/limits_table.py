@@ -20,6 +20,7 @@ END = "<!-- limits-table:end -->"
 GROUPS = [
     ("Connections", ["max_conn", "listen_backlog", "max_conn_per_ip", "rate_limit_rps", "rate_limit_burst",
                      "accept_backoff_ms", "max_requests_per_conn"]),
+    ("TLS handshakes", ["tls_handshake_threads", "tls_handshake_queue"]),
     ("Timeouts", ["tls_handshake_timeout_ms", "header_timeout_ms", "body_timeout_ms",
                   "qjs_timeout_ms", "write_timeout_ms", "keepalive_timeout_ms",
                   "linger_timeout_ms", "shutdown_timeout_ms"]),
@@ -29,7 +30,8 @@ GROUPS = [
     ("Workers, JavaScript, SQLite", ["workers", "queue_capacity", "qjs_mem_mb",
                                      "js_max_runtimes", "js_max_memory_mb", "db_max_open",
                                      "henv_idle_secs", "activity_flush_secs",
-                                     "metrics_henv_top"]),
+                                     "metrics_henv_top", "sqlite_soft_heap_limit_mb",
+                                     "sqlite_hard_heap_limit_mb"]),
 ]
 
 

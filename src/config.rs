@@ -4,7 +4,7 @@
 //! the flags, their `HBF_*` environment variables and `--help` from the attributes below, so a
 //! default is written exactly once. `Config::default()` is what `hbf serve` with no flags gives.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,6 +29,48 @@ pub enum LogFormat {
     Json,
     /// `timestamp level message key=value ...`, for a terminal.
     Text,
+}
+
+/// `--durability`: what a committed transaction survives (SQLite `synchronous` in WAL mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Durability {
+    /// `synchronous=NORMAL`: a commit survives a crash of the process (SIGKILL, panic, OOM
+    /// kill) but the last commits before a power loss or kernel crash may be lost (never
+    /// half-applied: the database stays consistent). One fsync per checkpoint, not per commit.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: every commit is fsynced to the WAL before it is acknowledged, so
+    /// it also survives a power loss. Costs one fsync per write transaction.
+    Full,
+}
+
+/// `--admin_bind`: where the operator listener binds, or `None` (empty value) for no listener.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdminBind(pub Option<SocketAddr>);
+
+impl std::str::FromStr for AdminBind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(AdminBind(None));
+        }
+        s.parse::<SocketAddr>()
+            .map(|a| AdminBind(Some(a)))
+            .map_err(|_| {
+                format!("{s:?} is not ADDR:PORT (e.g. 127.0.0.1:9309, [::1]:9309; empty for off)")
+            })
+    }
+}
+
+impl std::fmt::Display for AdminBind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, "{a}"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Server configuration: listener, storage, workers, and every protocol limit and timeout.
@@ -156,6 +198,16 @@ pub struct Config {
     )]
     pub js_max_memory_mb: usize,
 
+    /// Requests of one henv in flight at once (queued, running or waiting on timers and
+    /// I/O) before its new ones get 503; a henv's `max_inflight` setting overrides it
+    /// (0 = half the worker queue, at least 64).
+    #[arg(
+        long = "henv_max_inflight",
+        env = "HBF_HENV_MAX_INFLIGHT",
+        default_value_t = 0
+    )]
+    pub henv_max_inflight: usize,
+
     /// A henv unused for this long closes its connection and runtime, in seconds.
     #[arg(
         long = "henv_idle_secs",
@@ -181,6 +233,24 @@ pub struct Config {
         default_value_t = 20
     )]
     pub metrics_henv_top: usize,
+
+    /// SQLite heap of the whole process past which SQLite frees cached pages, in MiB (0 = off).
+    #[arg(
+        long = "sqlite_soft_heap_limit_mb",
+        env = "HBF_SQLITE_SOFT_HEAP_LIMIT_MB",
+        default_value_t = 256
+    )]
+    pub sqlite_soft_heap_limit_mb: u64,
+
+    /// SQLite heap of the whole process past which an allocation fails (the statement gets
+    /// "out of memory"), in MiB (0 = off). Bounds all henvs' SQL together; each connection's
+    /// values are bounded by the henv's `sql_limits` setting.
+    #[arg(
+        long = "sqlite_hard_heap_limit_mb",
+        env = "HBF_SQLITE_HARD_HEAP_LIMIT_MB",
+        default_value_t = 1024
+    )]
+    pub sqlite_hard_heap_limit_mb: u64,
 
     /// Memory limit of one JavaScript runtime, in MiB.
     #[arg(long = "qjs_mem_mb", env = "HBF_QJS_MEM_MB", default_value_t = 64)]
@@ -284,10 +354,45 @@ pub struct Config {
     #[arg(long = "max_trailer_bytes", env = "HBF_MAX_TRAILER_BYTES", default_value_t = 8 * 1024)]
     pub max_trailer_bytes: usize,
 
-    /// Also answer `/health` and `/metrics` (not only `/_hbf/health`, `/_hbf/metrics`) on every
-    /// host; set false to let apps own those paths.
-    #[arg(long = "builtin_bare_paths", env = "HBF_BUILTIN_BARE_PATHS", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Let `TRACE` requests reach apps (off: 501 before any app code runs; TRACE echoes the
+    /// request, credentials included, back to the client).
+    #[arg(long = "allow_trace", env = "HBF_ALLOW_TRACE")]
+    pub allow_trace: bool,
+
+    /// Let `CONNECT` requests (authority-form target, e.g. `host:443`) reach apps, which see
+    /// path `/` (off: 501; HBF is not a tunnelling proxy).
+    #[arg(long = "allow_connect", env = "HBF_ALLOW_CONNECT")]
+    pub allow_connect: bool,
+
+    /// Also answer the bare `/health` (liveness) and `/metrics` (with --metrics_token) on app
+    /// hosts, not only `/_hbf/health` and `/_hbf/metrics`; by default the apps own those paths.
+    #[arg(long = "builtin_bare_paths", env = "HBF_BUILTIN_BARE_PATHS", default_value_t = false, action = clap::ArgAction::Set)]
     pub builtin_bare_paths: bool,
+
+    /// What an acknowledged write survives: `normal` (process crash; the last commits may be
+    /// lost on power loss) or `full` (also power loss; one fsync per write transaction).
+    #[arg(long = "durability", env = "HBF_DURABILITY", value_enum, default_value_t = Durability::Normal)]
+    pub durability: Durability,
+
+    /// Operator listener (`ADDR:PORT`) serving `/metrics` and the full `/health` JSON; process-wide
+    /// data is never answered on app hosts. Empty turns it off. Port 0 picks a free port.
+    #[arg(
+        long = "admin_bind",
+        env = "HBF_ADMIN_BIND",
+        default_value = "127.0.0.1:9309",
+        value_name = "ADDR:PORT"
+    )]
+    pub admin_bind: AdminBind,
+
+    /// Bearer token that unlocks `/_hbf/metrics` on the public port (`Authorization: Bearer
+    /// TOKEN`, compared in constant time), for scrapers that cannot reach --admin_bind. Unset:
+    /// the public port never answers metrics.
+    #[arg(
+        long = "metrics_token",
+        env = "HBF_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 
     /// Send `Server: hbf` on every response.
     #[arg(long = "server_header", env = "HBF_SERVER_HEADER", default_value_t = true, action = clap::ArgAction::Set)]
@@ -341,6 +446,33 @@ pub struct Config {
     )]
     pub tls_handshake_timeout_ms: u64,
 
+    /// Threads that run TLS handshake crypto, so that a flood of new TLS connections never
+    /// occupies the event loop (0 = handshakes on the loop thread).
+    #[arg(
+        long = "tls_handshake_threads",
+        env = "HBF_TLS_HANDSHAKE_THREADS",
+        default_value_t = 1
+    )]
+    pub tls_handshake_threads: usize,
+
+    /// Handshake steps waiting for a handshake thread; past it, the new TLS connection whose
+    /// step does not fit is closed.
+    #[arg(
+        long = "tls_handshake_queue",
+        env = "HBF_TLS_HANDSHAKE_QUEUE",
+        default_value_t = 256
+    )]
+    pub tls_handshake_queue: usize,
+
+    /// Lifetime of TLS session tickets (resumption without a full handshake), in seconds; the
+    /// ticket key rotates this often and the previous key is still accepted. 0 turns tickets off.
+    #[arg(
+        long = "tls_ticket_lifetime_secs",
+        env = "HBF_TLS_TICKET_LIFETIME_SECS",
+        default_value_t = 3600
+    )]
+    pub tls_ticket_lifetime_secs: u32,
+
     /// Reverse proxies to believe, as comma-separated CIDR ranges (e.g. 127.0.0.1/32,10.0.0.0/8).
     /// Only from these peers are Forwarded / X-Forwarded-For / -Proto / -Host honoured.
     #[arg(
@@ -374,6 +506,7 @@ impl Config {
         Config {
             port: 0,
             bind: IpAddr::from([127, 0, 0, 1]),
+            admin_bind: AdminBind(Some(SocketAddr::from(([127, 0, 0, 1], 0)))),
             storage_dir: storage_dir.into(),
             log_level: LogLevel::Warn,
             ..Config::default()
@@ -397,6 +530,14 @@ impl Config {
         }
     }
 
+    /// The per-henv in-flight cap after resolving 0.
+    pub fn henv_inflight_cap(&self) -> usize {
+        if self.henv_max_inflight > 0 {
+            return self.henv_max_inflight;
+        }
+        (self.queue_len() / 2).max(64)
+    }
+
     /// The HTTP parser's limits.
     pub fn limits(&self) -> Limits {
         Limits {
@@ -407,6 +548,10 @@ impl Config {
             max_body: self.max_body_bytes,
             max_chunk_line: self.max_chunk_line_bytes,
             max_trailer_bytes: self.max_trailer_bytes,
+            methods: crate::http::MethodPolicy {
+                allow_trace: self.allow_trace,
+                allow_connect: self.allow_connect,
+            },
         }
     }
 
@@ -440,6 +585,16 @@ impl Config {
                     reason: "must be greater than 0".into(),
                 });
             }
+        }
+        if self
+            .metrics_token
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return Err(ConfigError::Invalid {
+                flag: "--metrics_token",
+                reason: "must not be empty (unset it to keep metrics off the public port)".into(),
+            });
         }
         if self.max_chunk_line_bytes < 3 {
             return Err(ConfigError::Invalid {
@@ -611,6 +766,8 @@ mod tests {
         assert_eq!(c.db_max_open, 100);
         assert_eq!(c.js_max_runtimes, 64);
         assert_eq!(c.metrics_henv_top, 20);
+        assert_eq!(c.admin_bind.to_string(), "127.0.0.1:9309");
+        assert!(!c.builtin_bare_paths && c.metrics_token.is_none());
         assert!(c.base_domain.is_none() && !c.allow_signup);
         assert_eq!(c.qjs_mem_mb, 64);
         assert_eq!(c.qjs_timeout_ms, 5_000);

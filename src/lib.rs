@@ -19,11 +19,13 @@ pub mod http;
 pub mod js;
 mod net;
 pub mod observe;
+pub mod ops;
+pub mod pipeline;
 mod server;
 mod util;
 pub mod worker;
 
-pub use config::{Config, ConfigError, LogFormat, LogLevel};
+pub use config::{AdminBind, Config, ConfigError, Durability, LogFormat, LogLevel};
 pub use net::{IpNet, TlsError};
 pub use observe::{Event, Hook, Metrics};
 pub use server::{Server, ServerHandle, StartError, StopHandle, TlsReloader};

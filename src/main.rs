@@ -79,6 +79,8 @@ enum Command {
         #[command(subcommand)]
         command: HenvCommand,
     },
+    #[command(flatten)]
+    Ops(hbf::ops::cli::OpsCommand),
     /// Documents: put, get, ls, rm, search (as the henv's owner).
     Docs {
         #[command(subcommand)]
@@ -123,6 +125,10 @@ enum HenvCommand {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    /// Hand a henv to another node's storage directory without losing writes: online copy,
+    /// drain (unregister, wait), final sync under the write lock, register there, old copy to
+    /// trash/.
+    Move(hbf::ops::cli::MoveArgs),
     /// Route a custom domain to the henv of HOST.
     AddDomain {
         host: String,
@@ -203,6 +209,7 @@ fn main() -> ExitCode {
             .map(|n| println!("{}", henv::dns_safe_hash(&n)))
             .map_err(|e| format!("{name:?}: {e}")),
         Command::Henv { command } => henv_command(command),
+        Command::Ops(command) => hbf::ops::cli::run(command),
         Command::Docs { command } => docs_cli::run(command),
         Command::User { command } => user_cli::run(command),
     };
@@ -491,6 +498,7 @@ fn henv_command(command: HenvCommand) -> Result<(), String> {
     let registry =
         |s: &StorageArgs| henv::Registry::open(&s.storage_dir).map_err(|e| e.to_string());
     match command {
+        HenvCommand::Move(args) => hbf::ops::cli::run_move(args),
         HenvCommand::Create {
             host,
             owner,

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::{Poll, Token, Waker};
 
@@ -133,6 +133,12 @@ impl Server {
         let config = self.config;
         config.validate()?;
         config.prepare_storage_dir()?;
+        crate::db::set_durability(config.durability);
+        crate::db::set_heap_limits(
+            config.sqlite_soft_heap_limit_mb,
+            config.sqlite_hard_heap_limit_mb,
+        )
+        .map_err(|e| io::Error::other(format!("--sqlite_hard_heap_limit_mb: {e}")))?;
         let tls = TlsState::load(&config)?;
         let bind = |flag: &'static str, port: u16| {
             let addr = SocketAddr::new(config.bind, port);
@@ -150,6 +156,18 @@ impl Server {
             Some(port) => Some(bind("--bind/--tls_port", port)?),
             None => None,
         };
+        let admin_listener = match config.admin_bind.0 {
+            Some(addr) => Some(listen(addr, 64).map_err(|source| StartError::Bind {
+                flag: "--admin_bind",
+                addr,
+                source,
+            })?),
+            None => None,
+        };
+        let admin_addr = admin_listener
+            .as_ref()
+            .map(|l| l.local_addr())
+            .transpose()?;
         let plain_addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
         let tls_addr = tls_listener.as_ref().map(|l| l.local_addr()).transpose()?;
         let local_addr = plain_addr
@@ -173,25 +191,37 @@ impl Server {
             .metrics
             .henv_requests
             .set_top(shared.config.metrics_henv_top);
-        let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(shared.config.queue_len());
         let (replies_tx, replies_rx) = crossbeam_channel::unbounded();
+        let (jobs_tx, jobs_rx): (Vec<_>, Vec<_>) = (0..shared.config.worker_count())
+            .map(|_| crossbeam_channel::bounded(shared.config.queue_len()))
+            .unzip();
+        let henvs = Arc::new(crate::worker::HenvTable::default());
+        let (dispatch, queue) = crate::worker::Dispatch::new(
+            jobs_tx,
+            shared.config.queue_len(),
+            henvs.clone(),
+            self.handler.affinity(&shared.log, &shared.metrics),
+            shared.config.henv_inflight_cap(),
+            Duration::from_secs(shared.config.henv_idle_secs),
+        );
         let pool = Pool::start(
-            shared.config.worker_count(),
             self.handler,
             jobs_rx,
+            queue,
+            henvs,
             replies_tx,
             shared.clone(),
         )?;
         let event_loop = EventLoop::new(
             poll,
-            listener,
-            tls_listener,
-            jobs_tx,
+            [listener, tls_listener, admin_listener],
+            dispatch,
             replies_rx,
             shared.clone(),
         )?;
         let plain = plain_addr.map_or_else(|| "off".to_owned(), |a| a.to_string());
         let https = tls_addr.map_or_else(|| "off".to_owned(), |a| a.to_string());
+        let admin = admin_addr.map_or_else(|| "off".to_owned(), |a| a.to_string());
         let sni = shared
             .tls
             .as_ref()
@@ -202,6 +232,7 @@ impl Server {
             &[
                 ("addr", Field::Str(&plain)),
                 ("tls_addr", Field::Str(&https)),
+                ("admin_addr", Field::Str(&admin)),
                 ("sni_names", Field::Str(&sni)),
                 ("workers", Field::U64(shared.config.worker_count() as u64)),
                 ("version", Field::Str(crate::VERSION)),
@@ -213,6 +244,7 @@ impl Server {
         Ok(ServerHandle {
             local_addr,
             tls_addr,
+            admin_addr,
             shared,
             thread: Some(thread),
         })
@@ -223,6 +255,7 @@ impl Server {
 pub struct ServerHandle {
     local_addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
+    admin_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
@@ -237,6 +270,12 @@ impl ServerHandle {
     /// The address the HTTPS listener is bound to, when TLS is on.
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls_addr
+    }
+
+    /// The address the operator listener (`--admin_bind`: `/metrics`, full `/health`) is
+    /// bound to, when it is on.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
     }
 
     /// Re-reads the TLS certificates (`--tls_cert`/`--tls_key`, `--tls_cert_dir`). New

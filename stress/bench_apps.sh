@@ -39,7 +39,10 @@ wait_port() { # log pattern -> prints port
 }
 
 "$HBF_BIN" import stress/apps/bench --host localhost --storage_dir "$WORK/henvs" >/dev/null
-"$HBF_BIN" serve --port 0 --storage_dir "$WORK/henvs" --log_level info --access_log false >"$WORK/hbf.log" 2>&1 &
+# The app spreads over every worker, as Node's cluster of 2 does (by default a henv runs on one).
+"$HBF_BIN" sql --host localhost --storage_dir "$WORK/henvs" \
+    "INSERT OR REPLACE INTO _hbf_config (key, value) VALUES ('workers', '$(nproc)')" >/dev/null
+"$HBF_BIN" serve --port 0 --admin_bind "" --storage_dir "$WORK/henvs" --log_level info --access_log false >"$WORK/hbf.log" 2>&1 &
 PIDS+=($!)
 HBF_PORT=$(wait_port "$WORK/hbf.log" '"addr":"127\.0\.0\.1:[0-9]+')
 
@@ -71,7 +74,7 @@ done
 echo
 echo "machine: nproc=$(nproc) cpu=\"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\" kernel=$(uname -r)"
 echo "params:  DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS (wrk -t$THREADS -c$CONNS -d$DURATION --latency)"
-echo "hbf:     $HBF_BIN serve --port 0 --access_log false (workers = cores), app imported from stress/apps/bench"
+echo "hbf:     $HBF_BIN serve --port 0 --access_log false (workers = cores, the henv's workers setting = cores), app imported from stress/apps/bench"
 echo "node:    $(node --version), express $(node -p "require('./stress/node-bench/node_modules/express/package.json').version"), 2-worker cluster (stress/node-bench/cluster.js)"
 echo "$status: hbf/node >= $TARGET_RATIO on every route"
 [[ $status == PASS ]]

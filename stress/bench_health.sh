@@ -87,7 +87,8 @@ trap 'exit 143' TERM
 
 # Both servers bind port 0 and report the port they got: picking a "free" port first and
 # polling it with curl can make curl connect to itself (TCP self-connect) and steal the port.
-HBF_CMD=("$HBF_BIN" serve --port 0 --storage_dir "$STORAGE_DIR" --log_level info --access_log false $HBF_ARGS)
+# --builtin_bare_paths true: /health is HBF's liveness answer on the loop, as the ceiling's.
+HBF_CMD=("$HBF_BIN" serve --port 0 --admin_bind "" --builtin_bare_paths true --storage_dir "$STORAGE_DIR" --log_level info --access_log false $HBF_ARGS)
 CEILING_CMD=("$CEILING_BIN" "127.0.0.1:0")
 
 start_server() { # name log pattern cmd... ; sets PORT from the first log line matching pattern

@@ -108,16 +108,17 @@ storage_mb=$(du -sm "$STORAGE_DIR" | awk '{print $1}')
 # ---- server ------------------------------------------------------------------
 LOG="$WORK/hbf.log"
 # --log_level info: the port is read from the "listening" line.
-HBF_CMD=("$HBF_BIN" serve --port 0 --storage_dir "$STORAGE_DIR" --default_host "" --db_max_open "$DB_MAX_OPEN"
+HBF_CMD=("$HBF_BIN" serve --port 0 --admin_bind 127.0.0.1:0 --storage_dir "$STORAGE_DIR" --default_host "" --db_max_open "$DB_MAX_OPEN"
          --log_level info --access_log false $HBF_ARGS)
 "${HBF_CMD[@]}" >"$LOG" 2>&1 &
 PID=$!
 deadline=$(( SECONDS + STARTUP_TIMEOUT ))
 PORT=""
-until [[ -n "$PORT" ]] && curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/health"; do
+until [[ -n "$PORT" ]] && curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/_hbf/health"; do
     kill -0 "$PID" 2>/dev/null || { tail -n 30 "$LOG" >&2; die "hbf exited during startup"; }
     (( SECONDS < deadline )) || { tail -n 30 "$LOG" >&2; die "hbf did not answer within ${STARTUP_TIMEOUT}s"; }
     PORT=$(grep -oE '"addr":"127\.0\.0\.1:[0-9]+' "$LOG" | head -n1 | grep -oE '[0-9]+$' || true)
+    APORT=$(grep -oE '"admin_addr":"127\.0\.0\.1:[0-9]+' "$LOG" | head -n1 | grep -oE '[0-9]+$' || true)
     sleep 0.1
 done
 WORKERS=$(grep -oE '"workers":[0-9]+' "$LOG" | head -n1 | grep -oE '[0-9]+$' || echo 1)
@@ -143,7 +144,7 @@ sample() {
         local fds rss health
         fds=$(ls /proc/"$PID"/fd 2>/dev/null | wc -l)
         rss=$(awk '/^VmRSS:/ {print $2}' /proc/"$PID"/status 2>/dev/null || echo 0)
-        health=$(curl -s --max-time 1 "http://127.0.0.1:$PORT/health" || true)
+        health=$(curl -s --max-time 1 "http://127.0.0.1:$APORT/health" || true)
         echo "$fds $rss $(echo "$health" | grep -oE '"db_connections":[0-9]+' | grep -oE '[0-9]+$' || echo 0) $(echo "$health" | grep -oE '"active_henvs":[0-9]+' | grep -oE '[0-9]+$' || echo 0)" >>"$out"
         sleep 0.2
     done
@@ -192,7 +193,7 @@ run() { # name henvs
 
 run single 1
 run all "$HENVS"
-final_health=$(curl -s "http://127.0.0.1:$PORT/health")
+final_health=$(curl -s "http://127.0.0.1:$APORT/health")
 
 # ---- report ------------------------------------------------------------------
 model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)

@@ -24,6 +24,6 @@ check "every case got its expected status" "$(cmp "$rc" == 0)" "$summary"
 check "server counted the 7 at-limit requests as 2xx" "$( (( $(metric 'hbf_requests_total{class="2xx"}') >= 7 )) && echo 1)" \
     "2xx $(metric 'hbf_requests_total{class="2xx"}'), 4xx $(metric 'hbf_requests_total{class="4xx"}')"
 check "recovery: /health and /hello 200" \
-    "$( [[ $(http_status "$HBF_URL/health") == 200 && $(http_status "$HBF_URL/hello") == 200 ]] && echo 1)" ""
+    "$( [[ $(http_status "$HBF_URL/_hbf/health") == 200 && $(http_status "$HBF_URL/hello") == 200 ]] && echo 1)" ""
 check "hbf alive" "$(alive && echo 1)" "rss $(rss_kb) KiB"
 finish

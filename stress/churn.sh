@@ -49,7 +49,7 @@ warm() { for _ in 1 2 3 4 5 6; do http_status "$HBF_URL/hello" >/dev/null; done;
 start_hbf --access_log false
 warm
 fds0=$(fd_count)
-run_wrk health-close "$CONNS" /health
+run_wrk health-close "$CONNS" /_hbf/health
 check "/health close: all 2xx, no socket errors" "$( (( NON2XX == 0 && ERRS == 0 && TOTAL > 0 )) && echo 1)" \
     "$RPS req/s, $TOTAL requests, non-2xx $NON2XX, errors $ERRS"
 run_wrk app-close "$CONNS" /hello
@@ -66,7 +66,7 @@ start_hbf --access_log false --max_conn "$MAX_CONN_SMALL"
 warm
 fds0=$(fd_count)
 # one client polls /health with its own fresh connections during the overload
-bg bash -c "for i in \$(seq $(( DURATION * 5 ))); do curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 2 '$HBF_URL/health'; sleep 0.2; done" >"$WORK/probe.txt"
+bg bash -c "for i in \$(seq $(( DURATION * 5 ))); do curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 2 '$HBF_URL/_hbf/health'; sleep 0.2; done" >"$WORK/probe.txt"
 PROBE=$BG_PID
 run_wrk over-max-conn "$CONNS_OVER" /hello
 wait "$PROBE" 2>/dev/null || true
@@ -89,7 +89,7 @@ check "probe answered or closed at once, never hung" "$(cmp "$probe_hung" == 0)"
 a=$(settled); fds1=$(fd_count)
 check "connections and fds back to baseline" "$( (( a <= 1 && fds1 <= fds0 + 4 )) && echo 1)" "active $a, fds $fds0 -> $fds1"
 check "recovery: /health and /hello 200" \
-    "$( [[ $(http_status "$HBF_URL/health") == 200 && $(http_status "$HBF_URL/hello") == 200 ]] && echo 1)" ""
+    "$( [[ $(http_status "$HBF_URL/_hbf/health") == 200 && $(http_status "$HBF_URL/hello") == 200 ]] && echo 1)" ""
 check "hbf alive" "$(alive && echo 1)" "rss $(rss_kb) KiB"
 
 echo

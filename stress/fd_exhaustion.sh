@@ -38,7 +38,7 @@ fds_squeezed=$(fd_count)
 t1=$(cpu_ticks)
 keeper_before=$(wc -l <"$WORK/keeper.txt")
 # a new client while descriptors are exhausted: expected to wait in the backlog, not to crash
-new_during=$(CURL_MAX_TIME=2 http_status "$HBF_URL/health")
+new_during=$(CURL_MAX_TIME=2 http_status "$HBF_URL/_hbf/health")
 sleep 3
 t2=$(cpu_ticks)
 keeper_during_ok=$(awk -v from="$keeper_before" 'NR > from && $2 == "200" {n++} END {print n + 0}' "$WORK/keeper.txt")
@@ -52,7 +52,7 @@ log "hogs released: $(grep '"released"' "$WORK/hogs.jsonl" || echo none)"
 t_rec=-1
 start=$SECONDS
 for _ in $(seq 100); do
-    if [[ $(CURL_MAX_TIME=1 http_status "$HBF_URL/health") == 200 ]]; then t_rec=$(( SECONDS - start )); break; fi
+    if [[ $(CURL_MAX_TIME=1 http_status "$HBF_URL/_hbf/health") == 200 ]]; then t_rec=$(( SECONDS - start )); break; fi
     sleep 0.1
 done
 app_after=$(http_status "$HBF_URL/hello")

@@ -3,7 +3,7 @@
 
     hold_conns.py PORT N --mode request|partial|none [--hold SECS] [--rate R]
 
-mode request: send one `GET /health` per connection and read its response, then idle (a
+mode request: send one `GET /_hbf/health` per connection and read its response, then idle (a
               keep-alive connection in the server's KeepAlive state);
 mode partial: send an incomplete request head (no blank line) and idle;
 mode none:    connect only.
@@ -18,8 +18,8 @@ import socket
 import sys
 import time
 
-REQ = b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"
-PARTIAL = b"GET /health HTTP/1.1\r\nHost: localhost\r\n"
+REQ = b"GET /_hbf/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+PARTIAL = b"GET /_hbf/health HTTP/1.1\r\nHost: localhost\r\n"
 
 
 def out(**kw):

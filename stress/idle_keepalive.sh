@@ -53,7 +53,7 @@ active=$(metric hbf_connections_active)
 per_conn=$(awk -v a="$rss_held" -v b="$rss_before" -v n="$connected" 'BEGIN { printf "%.1f", (n > 0 ? (a - b) / n : 0) }')
 
 # new clients while the idle ones are held
-t_health=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "$HBF_URL/health" || true)
+t_health=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "$HBF_URL/_hbf/health" || true)
 t_app=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "$HBF_URL/hello" || true)
 
 kill -USR1 "$HOLD_PID" 2>/dev/null || true

@@ -27,6 +27,7 @@ STORAGE=
 HBF_PID=
 HBF_PORT=
 HBF_URL=
+HBF_ADMIN_URL=
 HBF_LOG=
 HBF_CMD=()
 LIB_PIDS=()
@@ -87,19 +88,20 @@ import_app() { # dir [host]
         die "hbf import $1 failed"
 }
 
-# Starts `hbf serve --port 0 --storage_dir $STORAGE --log_level info ARGS...` in the background
-# and waits for its "listening" line and a 200 from /health. HBF_WRAP (an array, optional) is
+# Starts `hbf serve --port 0 --admin_bind 127.0.0.1:0 --storage_dir $STORAGE --log_level info
+# ARGS...` in the background and waits for its "listening" line and a 200 from /_hbf/health.
+# HBF_ADMIN_URL is the operator listener (/metrics, the full /health). HBF_WRAP (an array, optional) is
 # put in front of the command, e.g. (nice -n 10) or (bash -c 'ulimit -n 64; exec "$@"' hbf).
 start_hbf() {
     HBF_LOG=$WORK/hbf.log
-    HBF_CMD=("$HBF_BIN" serve --port 0 --storage_dir "$STORAGE" --log_level info "$@")
+    HBF_CMD=("$HBF_BIN" serve --port 0 --admin_bind 127.0.0.1:0 --storage_dir "$STORAGE" --log_level info "$@")
     local -a wrap=()
     if declare -p HBF_WRAP >/dev/null 2>&1; then wrap=("${HBF_WRAP[@]}"); fi
     "${wrap[@]}" "${HBF_CMD[@]}" >"$HBF_LOG" 2>&1 &
     HBF_PID=$!
     local deadline=$(( SECONDS + STARTUP_TIMEOUT ))
     HBF_PORT=
-    until [[ -n $HBF_PORT ]] && curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$HBF_PORT/health"; do
+    until [[ -n $HBF_PORT ]] && curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$HBF_PORT/_hbf/health"; do
         if ! kill -0 "$HBF_PID" 2>/dev/null; then
             tail -n 30 "$HBF_LOG" >&2
             die "hbf exited during startup"
@@ -109,6 +111,7 @@ start_hbf() {
         sleep 0.1
     done
     HBF_URL=http://127.0.0.1:$HBF_PORT
+    HBF_ADMIN_URL=http://$(grep -m1 '"msg":"listening"' "$HBF_LOG" | grep -oE '"admin_addr":"[^"]+' | cut -d'"' -f4)
     log "hbf pid $HBF_PID listening on $HBF_URL"
 }
 
@@ -130,9 +133,9 @@ fd_count() { find "/proc/${1:-$HBF_PID}/fd" -mindepth 1 -maxdepth 1 2>/dev/null 
 # user+system CPU time of a process in clock ticks (normally 1/100 s)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/${1:-$HBF_PID}/stat"; }
 
-# Value of an unlabelled (or exactly labelled) series from /metrics, 0 if absent.
+# Value of an unlabelled (or exactly labelled) series from /metrics (operator listener), 0 if absent.
 metric() { # 'name' or 'name{label="x"}'
-    curl -s --max-time 5 "$HBF_URL/metrics" |
+    curl -s --max-time 5 "$HBF_ADMIN_URL/metrics" |
         awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print 0}'
 }
 

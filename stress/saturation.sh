@@ -31,7 +31,7 @@ bg bash -c "for i in \$(seq $(( DURATION * 2 ))); do
     sleep 0.5; done" >"$WORK/probe-app.txt"
 PROBE_APP=$BG_PID
 bg bash -c "for i in \$(seq $(( DURATION * 4 ))); do
-    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 5 '$HBF_URL/health'; sleep 0.25; done" >"$WORK/probe-health.txt"
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 5 '$HBF_URL/_hbf/health'; sleep 0.25; done" >"$WORK/probe-health.txt"
 PROBE_HEALTH=$BG_PID
 
 WRK_CMD=(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$HBF_URL/busy?ms=$BUSY_MS")

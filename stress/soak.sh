@@ -50,7 +50,7 @@ start=$SECONDS
 sample() {
     local t=$(( SECONDS - start )) counts
     # one /metrics read for both counters (two reads would race with the load)
-    counts=$(curl -s --max-time 5 "$HBF_URL/metrics" | awk '
+    counts=$(curl -s --max-time 5 "$HBF_ADMIN_URL/metrics" | awk '
         $1 == "hbf_requests_total{class=\"2xx\"}" {ok = $2}
         $1 ~ /^hbf_requests_total\{class="[1345]xx"\}$/ {bad += $2}
         END {printf "%d,%d", ok, bad}')
@@ -95,7 +95,7 @@ check "no non-2xx responses" "$(cmp "${non2xx:-0}" == 0)" "non-2xx ${non2xx:-0}"
 check "no socket errors" "$(cmp "${errs:-1}" == 0)" "errors ${errs:-?}"
 check "hbf alive after the soak" "$(alive && echo 1)" "pid $HBF_PID"
 check "/health and the app answer 200 afterwards" \
-    "$( [[ $(http_status "$HBF_URL/health") == 200 && $(http_status "$HBF_URL/soak/read?k=1") == 200 ]] && echo 1)" ""
+    "$( [[ $(http_status "$HBF_URL/_hbf/health") == 200 && $(http_status "$HBF_URL/soak/read?k=1") == 200 ]] && echo 1)" ""
 check "no RSS growth trend (second half)" "$(cmp "$slope" '<=' "$SLOPE_MAX_KIB_PER_MIN")" \
     "slope ${slope} KiB/min; RSS ${first_kib} -> ${half_kib} -> ${last_kib} KiB (max ${max_kib})"
 check "no fd growth" "$(cmp "$last_fds" '<=' $(( half_fds + 8 )))" "fds $half_fds at half, $last_fds at end"

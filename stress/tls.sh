@@ -120,7 +120,7 @@ interruptible() { # outfile cmd...
 
 # ---- server --------------------------------------------------------------------
 # Both ports are 0: the server reports what it got in its "listening" line.
-HBF_CMD=("$HBF_BIN" serve --port 0 --tls_port 0 --tls_cert "$WORK/server.crt"
+HBF_CMD=("$HBF_BIN" serve --port 0 --admin_bind 127.0.0.1:0 --tls_port 0 --tls_cert "$WORK/server.crt"
     --tls_key "$WORK/server.key" --storage_dir "$WORK/henvs" --log_level info
     --access_log false $HBF_ARGS)
 "${HBF_CMD[@]}" >"$WORK/hbf.log" 2>&1 &
@@ -128,13 +128,14 @@ PID=$!
 deadline=$(( SECONDS + STARTUP_TIMEOUT ))
 PORT= TPORT=
 until [[ -n $TPORT ]] && curl -sf -o /dev/null --max-time 2 --cacert "$WORK/ca.crt" \
-    --resolve "localhost:$TPORT:127.0.0.1" "https://localhost:$TPORT/health"; do
+    --resolve "localhost:$TPORT:127.0.0.1" "https://localhost:$TPORT/_hbf/health"; do
     kill -0 "$PID" 2>/dev/null || { tail -n 30 "$WORK/hbf.log" >&2; die "hbf exited during startup"; }
     (( SECONDS < deadline )) || { tail -n 30 "$WORK/hbf.log" >&2; die "hbf did not answer"; }
     TPORT=$(grep -oE '"tls_addr":"127\.0\.0\.1:[0-9]+' "$WORK/hbf.log" | head -n1 | grep -oE '[0-9]+$' || true)
     sleep 0.1
 done
 PORT=$(grep -oE '"addr":"127\.0\.0\.1:[0-9]+' "$WORK/hbf.log" | head -n1 | grep -oE '[0-9]+$' || true)
+APORT=$(grep -oE '"admin_addr":"127\.0\.0\.1:[0-9]+' "$WORK/hbf.log" | head -n1 | grep -oE '[0-9]+$' || true)
 [[ -n $PORT ]] || { cat "$WORK/hbf.log" >&2; die "no plain HTTP port in the log"; }
 echo "hbf: http on 127.0.0.1:$PORT, https on 127.0.0.1:$TPORT (key: $KEY)"
 LOOP_TASK=
@@ -144,8 +145,16 @@ loop_cpu_ms() { # CPU time of the event-loop thread so far, in ms
     [[ -n $LOOP_TASK ]] || { echo 0; return; }
     awk -v tick="$TICK" '{ printf "%d", ($14 + $15) * 1000 / tick }' "$LOOP_TASK/stat"
 }
+pool_cpu_ms() { # CPU time of the handshake-pool threads (hbf-tls-N) so far, in ms
+    local t sum=0
+    for t in /proc/"$PID"/task/*; do
+        [[ $(cat "$t/comm" 2>/dev/null) == hbf-tls-* ]] || continue
+        sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat") ))
+    done
+    echo $(( sum * 1000 / TICK ))
+}
 metric() { # name -> value from /metrics
-    curl -sf --max-time 5 "http://127.0.0.1:$PORT/metrics" | awk -v n="$1" '$1 == n {print $2}'
+    curl -sf --max-time 5 "http://127.0.0.1:$APORT/metrics" | awk -v n="$1" '$1 == n {print $2}'
 }
 COMMANDS=("$(quote "${HBF_CMD[@]}")")
 status=0
@@ -193,6 +202,7 @@ if [[ $STIME_RUN == 1 ]]; then
     echo "running: $STIME_PAR parallel s_time -new (${STIME}s)..." >&2
     before_n=$(metric hbf_tls_handshake_duration_seconds_count)
     cpu0=$(loop_cpu_ms)
+    pcpu0=$(pool_cpu_ms)
     t0=$(date +%s.%N)
     spids=()
     for i in $(seq "$STIME_PAR"); do
@@ -202,11 +212,12 @@ if [[ $STIME_RUN == 1 ]]; then
     for p in "${spids[@]}"; do wait "$p" || true; done
     t1=$(date +%s.%N)
     cpu1=$(loop_cpu_ms)
+    pcpu1=$(pool_cpu_ms)
     after_n=$(metric hbf_tls_handshake_duration_seconds_count)
     awk -v n="$(( after_n - before_n ))" -v t0="$t0" -v t1="$t1" -v par="$STIME_PAR" \
-        -v cpu="$(( cpu1 - cpu0 ))" 'BEGIN {
-        printf "%d parallel clients: %d handshakes in %.1f s = %.0f handshakes/s; event-loop CPU %.2f ms per connection (%.0f%% of a core)\n",
-            par, n, t1 - t0, n / (t1 - t0), (n > 0 ? cpu / n : 0), cpu / 10 / (t1 - t0) }'
+        -v cpu="$(( cpu1 - cpu0 ))" -v pcpu="$(( pcpu1 - pcpu0 ))" 'BEGIN {
+        printf "%d parallel clients: %d handshakes in %.1f s = %.0f handshakes/s; event-loop CPU %.2f ms per connection (%.0f%% of a core), handshake pool %.2f ms per connection (%.0f%% of a core)\n",
+            par, n, t1 - t0, n / (t1 - t0), (n > 0 ? cpu / n : 0), cpu / 10 / (t1 - t0), (n > 0 ? pcpu / n : 0), pcpu / 10 / (t1 - t0) }'
 fi
 
 # ---- wrk: plain vs TLS -----------------------------------------------------------------
@@ -235,11 +246,11 @@ if [[ $WRK == 1 ]]; then
         ROWS+=("$(printf '%-6s %-11s %12s %10s %12s %9s' "$label" "$mode" "$rps" "${p99:-?}" "${errs:-0}" "${non2xx:-0}")")
     }
     for mode in keep-alive close; do
-        run_wrk http "http://127.0.0.1:$PORT/health" "$mode"
-        run_wrk https "https://127.0.0.1:$TPORT/health" "$mode"
+        run_wrk http "http://127.0.0.1:$PORT/_hbf/health" "$mode"
+        run_wrk https "https://127.0.0.1:$TPORT/_hbf/health" "$mode"
     done
     echo
-    echo "== wrk GET /health (DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS WARMUP=$WARMUP)"
+    echo "== wrk GET /_hbf/health (DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS WARMUP=$WARMUP)"
     printf '%-6s %-11s %12s %10s %12s %9s\n' proto mode req/s p99 sock-errors non-2xx
     printf '%s\n' "${ROWS[@]}"
 fi
@@ -247,7 +258,7 @@ fi
 model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
 echo
 echo "machine: nproc=$(nproc) cpu=\"${model:-unknown}\" kernel=$(uname -r)"
-echo "handshakes: $(curl -sf "http://127.0.0.1:$PORT/metrics" | grep -E '^hbf_handshakes_total' | sed 's/hbf_handshakes_total//' | paste -sd' ' -)"
+echo "handshakes: $(curl -sf "http://127.0.0.1:$APORT/metrics" | grep -E '^hbf_handshakes_total' | sed 's/hbf_handshakes_total//' | paste -sd' ' -)"
 echo "commands:"
 printf '  %s\n' "${COMMANDS[@]}"
 exit "$status"

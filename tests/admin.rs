@@ -32,7 +32,16 @@ impl Drop for Serve {
 fn serve() -> Serve {
     let dir = TempDir::new("admin");
     let mut child = Command::new(env!("CARGO_BIN_EXE_hbf"))
-        .args(["serve", "--port", "0", "--workers", "2", "--storage_dir"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--admin_bind",
+            "",
+            "--workers",
+            "2",
+            "--storage_dir",
+        ])
         .arg(dir.path().join("henvs"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

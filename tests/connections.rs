@@ -38,7 +38,7 @@ fn pipelined_chunked_and_builtin_requests() {
     let mut raw = b"POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n\
                     3\r\nabc\r\n0\r\n\r\n"
         .to_vec();
-    raw.extend_from_slice(&get("/health"));
+    raw.extend_from_slice(&get("/_hbf/health"));
     raw.extend_from_slice(&post("/echo", b"xyz"));
     c.send(&raw);
     assert_eq!(c.read_response().text(), "abc");
@@ -55,7 +55,7 @@ fn keep_alive_serves_many_requests_on_one_socket() {
         let resp = match i % 3 {
             0 => c.request(&get("/hello")),
             1 => c.request(&post("/echo", format!("body {i}").as_bytes())),
-            _ => c.request(&get("/health")),
+            _ => c.request(&get("/_hbf/health")),
         };
         assert_eq!(resp.status, 200, "request {i}: {resp:?}");
         assert!(!resp.says_close(), "request {i}");
@@ -169,7 +169,7 @@ fn slow_handler_gets_504_and_the_server_keeps_serving() {
     assert_eq!(srv.metrics().labelled("timeouts", "handler"), 1);
     // The loop and the other worker still serve.
     let mut c = srv.client();
-    assert_eq!(c.request(&get("/health")).status, 200);
+    assert_eq!(c.request(&get("/_hbf/health")).status, 200);
     assert_eq!(c.request(&get("/hello")).status, 200);
     // Once the slow handler returns, its late reply is dropped and its worker serves again.
     assert!(wait_until(IO_TIMEOUT, || srv.probe.finished() >= 2));
@@ -334,7 +334,7 @@ fn per_ip_rate_limit_answers_429() {
     for _ in 0..3 {
         assert_eq!(c.request(&get("/hello")).status, 200);
     }
-    for path in ["/hello", "/health"] {
+    for path in ["/hello", "/_hbf/health"] {
         let resp = c.request(&get(path));
         resp.assert_json_error(429);
         let retry: u64 = resp

@@ -63,12 +63,16 @@ impl Multi {
         self.request("GET", host, path, b"")
     }
 
+    fn admin_addr(&self) -> SocketAddr {
+        self._handle.admin_addr().expect("operator listener is on")
+    }
+
     fn health(&self) -> serde_json::Value {
-        self.get("localhost", "/health").json()
+        request(self.admin_addr(), "GET", "localhost", "/health", b"").json()
     }
 
     fn metrics_text(&self) -> String {
-        self.get("localhost", "/metrics").text()
+        request(self.admin_addr(), "GET", "localhost", "/metrics", b"").text()
     }
 }
 
@@ -621,7 +625,7 @@ fn sql_from_js_cannot_reach_other_files() {
     assert_eq!(r.status, 403, "{}", r.text());
 }
 
-/// Polls /health every few milliseconds while `work` runs; returns the highest
+/// Polls the operator's /health every few milliseconds while `work` runs; returns the highest
 /// `db_connections` and `active_henvs` seen.
 fn max_gauges_during(addr: SocketAddr, work: impl FnOnce()) -> (u64, u64) {
     let stop = Arc::new(AtomicBool::new(false));
@@ -662,7 +666,7 @@ fn db_max_open_bounds_connections_across_workers() {
     }
     let addr = srv.addr;
     let hosts = Arc::new(hosts);
-    let (conns, _) = max_gauges_during(addr, || {
+    let (conns, _) = max_gauges_during(srv.admin_addr(), || {
         let clients: Vec<_> = (0..2)
             .map(|t| {
                 let hosts = hosts.clone();
@@ -699,7 +703,7 @@ fn runtimes_per_worker_are_bounded_and_idle_henvs_are_closed() {
         c.henv_idle_secs = 1;
     });
     let addr = srv.addr;
-    let (conns, active) = max_gauges_during(addr, || {
+    let (conns, active) = max_gauges_during(srv.admin_addr(), || {
         for _ in 0..2 {
             for h in &hosts {
                 assert_eq!(request(addr, "GET", h, "/get", b"").status, 200);

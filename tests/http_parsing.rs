@@ -320,7 +320,7 @@ fn head_gets_headers_with_length_and_no_body() {
     // HEAD then GET in one write: if HEAD leaked a body, the GET's response would be garbled.
     let mut raw = b"HEAD /hello HTTP/1.1\r\nHost: test\r\n\r\n".to_vec();
     raw.extend_from_slice(&get("/hello"));
-    raw.extend_from_slice(b"HEAD /health HTTP/1.1\r\nHost: test\r\n\r\n");
+    raw.extend_from_slice(b"HEAD /_hbf/health HTTP/1.1\r\nHost: test\r\n\r\n");
     raw.extend_from_slice(&get_close("/hello"));
     c.send(&raw);
     let head = c.read_head_response();
@@ -366,7 +366,7 @@ fn no_content_has_no_length_and_no_body() {
 fn date_and_server_headers_are_present() {
     let srv = start_default();
     let mut c = srv.client();
-    for raw in [get("/hello"), get("/health"), get("/missing")] {
+    for raw in [get("/hello"), get("/_hbf/health"), get("/missing")] {
         let resp = c.request(&raw);
         let date = resp.header("date").expect("Date header");
         assert!(httpdate::parse_http_date(date).is_ok(), "bad Date {date:?}");
@@ -393,7 +393,7 @@ fn unknown_route_is_a_json_404() {
 fn builtins_refuse_other_methods() {
     let srv = start_default();
     let mut c = srv.client();
-    let resp = c.request(&post("/health", b"x"));
+    let resp = c.request(&post("/_hbf/health", b"x"));
     resp.assert_json_error(405);
     assert_eq!(resp.header("allow"), Some("GET, HEAD"));
 }
@@ -406,4 +406,66 @@ fn connect_is_501() {
         b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
         501,
     );
+}
+
+#[test]
+fn methods_are_case_sensitive_tokens_refused_before_the_handler() {
+    let srv = start_default();
+    for (method, status) in [
+        ("get", 400),
+        ("Get", 400),
+        ("post", 400),
+        ("FOO", 501),
+        ("BREW", 501),
+        ("TRACE", 501),
+    ] {
+        let raw = format!("{method} /echo HTTP/1.1\r\nHost: test\r\n\r\n");
+        assert_refused(&srv, raw.as_bytes(), status);
+    }
+    assert_eq!(
+        srv.probe.started(),
+        0,
+        "no refused method reached the handler"
+    );
+    // Methods Node knows still reach it, case preserved.
+    let resp = srv
+        .client()
+        .request(b"PROPFIND /echo HTTP/1.1\r\nHost: test\r\n\r\n");
+    assert_eq!(resp.header("x-method"), Some("PROPFIND"));
+}
+
+#[test]
+fn trace_and_connect_reach_the_handler_only_with_their_flags() {
+    let srv = start(|c| {
+        c.allow_trace = true;
+        c.allow_connect = true;
+    });
+    let mut c = srv.client();
+    let resp = c.request(b"TRACE /echo HTTP/1.1\r\nHost: test\r\n\r\n");
+    assert_eq!(resp.header("x-method"), Some("TRACE"));
+    let resp = c.request(b"CONNECT test:443 HTTP/1.1\r\nHost: test:443\r\n\r\n");
+    assert_eq!(resp.status, 404, "CONNECT reaches the handler (path /)");
+    assert_eq!(srv.probe.started(), 2);
+}
+
+#[test]
+fn chunk_lines_follow_the_rfc_9112_grammar() {
+    let srv = start_default();
+    let head = "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for line in [
+        "5 ", "5\t", "5;", "5; ", "5;;a", "5;a ", "5;a=", "5;=v", "5 x",
+    ] {
+        let raw = format!("{head}{line}\r\nhello\r\n0\r\n\r\n");
+        let resp = assert_refused(&srv, raw.as_bytes(), 400);
+        assert!(resp.text().contains("chunk"), "{line:?}: {}", resp.text());
+    }
+    let mut c = srv.client();
+    for line in ["5 ;a", "5;a = \"b c\"", "5;a=b;c"] {
+        let resp = c.request(format!("{head}{line}\r\nhello\r\n0\r\n\r\n").as_bytes());
+        assert_eq!(
+            (resp.status, resp.text().as_str()),
+            (200, "hello"),
+            "{line:?}"
+        );
+    }
 }

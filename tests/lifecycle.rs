@@ -91,7 +91,7 @@ fn stop_closes_a_keep_alive_connection_once_its_response_is_written() {
 fn stop_with_nothing_open_returns_at_once() {
     let _serial = serial();
     let srv = start_default();
-    assert_eq!(srv.client().request(&get_close("/health")).status, 200);
+    assert_eq!(srv.client().request(&get_close("/_hbf/health")).status, 200);
     srv.stop_and_wait().expect("clean stop");
 }
 
@@ -106,7 +106,7 @@ fn start_stop_100_times_leaks_no_fd_thread_or_memory() {
             .expect("server starts");
         let mut c = Client::connect(handle.local_addr());
         assert_eq!(c.request(&get("/hello")).status, 200);
-        assert_eq!(c.request(&get("/health")).status, 200);
+        assert_eq!(c.request(&get("/_hbf/health")).status, 200);
         handle.stop();
         c.expect_closed();
         handle.wait().expect("clean stop");
@@ -279,6 +279,8 @@ fn sigterm_stops_the_binary_cleanly() {
             "info",
             "--workers",
             "2",
+            "--admin_bind",
+            "127.0.0.1:0",
         ])
         .arg("--storage_dir")
         .arg(dir.path())
@@ -299,7 +301,7 @@ fn sigterm_stops_the_binary_cleanly() {
         }
     });
     let mut seen = Vec::new();
-    let addr = loop {
+    let (addr, admin) = loop {
         let line = rx
             .recv_timeout(Duration::from_secs(10))
             .unwrap_or_else(|_| panic!("no \"listening\" log line; stderr so far: {seen:#?}"));
@@ -308,17 +310,22 @@ fn sigterm_stops_the_binary_cleanly() {
             continue;
         };
         if v["msg"] == "listening" {
-            break v["addr"]
-                .as_str()
-                .expect("addr field")
-                .parse::<std::net::SocketAddr>()
-                .unwrap();
+            let field = |name: &str| {
+                v[name]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name} field in {v}"))
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+            };
+            break (field("addr"), field("admin_addr"));
         }
     };
-    let mut c = Client::connect(addr);
-    let resp = c.request(&get("/health"));
-    assert_eq!(resp.status, 200);
+    let resp = Client::connect(admin).request(&get_close("/health"));
     assert_eq!(resp.json()["version"], hbf::VERSION);
+    let mut c = Client::connect(addr);
+    let resp = c.request(&get("/_hbf/health"));
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json()["status"], "ok");
     // An idle keep-alive connection is open when the signal arrives.
     let pid = child.0.id() as libc::pid_t;
     // SAFETY: kill(2) with a valid signal number has no memory-safety requirements.

@@ -1,5 +1,6 @@
 //! `/metrics` is valid Prometheus text and its counters move with what happens; `/health`
-//! reports the documented fields.
+//! reports the documented fields. Both live on the operator listener; app hosts get liveness
+//! only and never the metrics.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::process::{Command, Stdio};
 use common::*;
 
 fn scrape(srv: &TestServer) -> String {
-    let resp = srv.client().request(&get_close("/metrics"));
+    let resp = srv.admin().request(&get_close("/metrics"));
     assert_eq!(resp.status, 200);
     let ct = resp.header("content-type").unwrap_or("");
     assert!(
@@ -435,10 +436,10 @@ fn rate_limited_counter_moves() {
     });
     let mut c = srv.client();
     assert_eq!(c.request(&get("/hello")).status, 200);
-    assert_eq!(c.request(&get("/metrics")).status, 200);
+    assert_eq!(c.request(&get("/_hbf/health")).status, 200);
     assert_eq!(c.request(&get("/hello")).status, 429);
-    assert_eq!(c.request(&get("/metrics")).status, 429);
-    // Read through the public API, as the limiter also guards /metrics. A response is counted
+    assert_eq!(c.request(&get("/_hbf/health")).status, 429);
+    // Read through the public API, as the limiter also guards the built-ins. A response is counted
     // right after it is written, so the client may see it a moment before the counter moves.
     let m = srv.metrics();
     assert!(wait_until(IO_TIMEOUT, || m.requests_in_class(4) == 2));
@@ -450,7 +451,7 @@ fn rate_limited_counter_moves() {
 #[test]
 fn health_reports_the_documented_fields() {
     let srv = start_default();
-    let resp = srv.client().request(&get("/health"));
+    let resp = srv.admin().request(&get("/health"));
     assert_eq!(resp.status, 200);
     assert!(resp
         .header("content-type")
@@ -475,9 +476,86 @@ fn health_reports_the_documented_fields() {
         "memory_mb is 0 on Linux: {h}"
     );
     // HEAD is answered too, without a body.
-    let mut c = srv.client();
+    let mut c = srv.admin();
     c.send(b"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n");
     let head = c.read_head_response();
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
+}
+
+#[test]
+fn app_hosts_get_liveness_only_and_never_metrics() {
+    let srv = start_default();
+    for host in ["any-tenant", "localhost", "shop.example.com"] {
+        for path in ["/metrics", "/_hbf/metrics"] {
+            let raw = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            let resp = srv.client().request(raw.as_bytes());
+            assert!(
+                resp.status == 404 || resp.status == 401,
+                "{path} on {host}: {}",
+                resp.status
+            );
+            assert!(
+                !resp.text().contains("hbf_requests_total"),
+                "{path} on {host}"
+            );
+        }
+        let raw = format!("GET /_hbf/health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let resp = srv.client().request(raw.as_bytes());
+        assert_eq!(resp.status, 200);
+        assert_eq!(
+            resp.text().trim_end(),
+            r#"{"status":"ok"}"#,
+            "liveness only on {host}"
+        );
+    }
+    // The bare paths belong to the app (the test handler's JSON 404 here).
+    let resp = srv.client().request(&get_close("/health"));
+    assert_eq!(resp.json()["error"], "no such test route");
+    // With curl, as an operator would try it.
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            "Host: any-tenant",
+        ])
+        .arg(format!("http://{}/metrics", srv.addr))
+        .output();
+    if let Ok(out) = out {
+        let code = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(code == "404" || code == "401", "curl got {code}");
+    }
+    // The operator listener answers both, whatever the Host.
+    let mut admin = srv.admin();
+    let raw = b"GET /metrics HTTP/1.1\r\nHost: any-tenant\r\n\r\n";
+    assert_eq!(admin.request(raw).status, 200);
+    assert_eq!(
+        admin.request(&get("/")).status,
+        404,
+        "nothing else on the operator port"
+    );
+}
+
+#[test]
+fn metrics_token_opens_public_metrics_to_its_bearer() {
+    let srv = start(|c| {
+        c.metrics_token = Some("tok-123".into());
+        c.admin_bind = hbf::AdminBind(None);
+    });
+    assert!(srv.handle.admin_addr().is_none(), "--admin_bind '' is off");
+    let ask = |auth: &str| {
+        let raw = format!(
+            "GET /_hbf/metrics HTTP/1.1\r\nHost: any-tenant\r\n{auth}Connection: close\r\n\r\n"
+        );
+        srv.client().request(raw.as_bytes())
+    };
+    assert_eq!(ask("").status, 401);
+    assert_eq!(ask("Authorization: Bearer tok-12\r\n").status, 401);
+    let resp = ask("Authorization: Bearer tok-123\r\n");
+    assert_eq!(resp.status, 200);
+    assert_prometheus_valid(&resp.text());
 }

@@ -75,7 +75,8 @@ fn curl_get_health() {
         return;
     }
     let srv = start_default();
-    let out = curl(&[&format!("http://{}/health", srv.addr)], b"");
+    let admin = srv.handle.admin_addr().expect("operator listener");
+    let out = curl(&[&format!("http://{admin}/health")], b"");
     let resp = final_response(&out);
     assert_eq!(resp.status, 200);
     assert!(resp
@@ -152,7 +153,7 @@ fn curl_reuses_one_connection_for_several_urls() {
         return;
     }
     let srv = start_default();
-    let urls: Vec<String> = ["/hello", "/health", "/hello"]
+    let urls: Vec<String> = ["/hello", "/_hbf/health", "/hello"]
         .iter()
         .map(|p| format!("http://{}{p}", srv.addr))
         .collect();
@@ -170,7 +171,7 @@ import http.client, json, sys
 conn = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=10)
 results, ports = [], set()
 for i in range(5):
-    path = "/health" if i % 2 == 0 else "/hello"
+    path = "/_hbf/health" if i % 2 == 0 else "/hello"
     conn.request("GET", path)
     resp = conn.getresponse()
     body = resp.read()
@@ -192,7 +193,7 @@ fn python_http_client_keep_alive() {
     assert_eq!(results.len(), 5);
     for r in results {
         assert_eq!(r["status"], 200, "{r}");
-        if r["path"] == "/health" {
+        if r["path"] == "/_hbf/health" {
             let health: serde_json::Value =
                 serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
             assert_eq!(health["status"], "ok");

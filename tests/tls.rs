@@ -134,7 +134,7 @@ fn curl_gets_https_and_plain_http_is_served_beside_it() {
     // Handshakes are counted and timed.
     assert_eq!(handshakes(&srv, "ok"), 1);
     assert_eq!(srv.metrics().handshake_duration.count(), 1);
-    let metrics = srv.client().request(&get("/metrics")).text();
+    let metrics = srv.admin().request(&get("/metrics")).text();
     assert!(
         metrics.contains("hbf_handshakes_total{result=\"ok\"} 1\n"),
         "{metrics}"
@@ -343,6 +343,7 @@ fn sighup_reloads_certificates_of_the_hbf_binary() {
     let key = dir.path().join("server.key");
     let mut child = Command::new(env!("CARGO_BIN_EXE_hbf"))
         .args(["serve", "--port", "0", "--tls_port", "0", "--workers", "1"])
+        .args(["--admin_bind", ""])
         .args(["--log_level", "info", "--access_log", "false"])
         .arg("--tls_cert")
         .arg(&crt)
@@ -373,7 +374,7 @@ fn sighup_reloads_certificates_of_the_hbf_binary() {
         let _ = stderr.read_to_string(&mut rest);
         rest
     });
-    let health = b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let health = b"GET /_hbf/health HTTP/1.1\r\nHost: localhost\r\n\r\n";
     let mut old = tls_connect(addr, Some("localhost")).unwrap();
     assert_eq!(old.peer_leaf(), "localhost");
     assert_eq!(old.request(health).status, 200);
@@ -675,7 +676,7 @@ fn redirect_to_https_and_hsts() {
         "redirected requests never reach the handler"
     );
     // Built-ins still answer on the plain port (local health checks).
-    assert_eq!(srv.client().request(&get("/health")).status, 200);
+    assert_eq!(srv.client().request(&get("/_hbf/health")).status, 200);
     // HTTPS responses carry HSTS.
     let mut c = tls_connect(tls_addr(&srv), Some("localhost")).unwrap();
     let resp = c.request(&get_localhost("/hello"));
@@ -742,7 +743,15 @@ fn unreadable_or_mismatched_certificates_are_startup_errors_naming_the_file() {
     );
     // The binary reports the same line and fails.
     let out = Command::new(env!("CARGO_BIN_EXE_hbf"))
-        .args(["serve", "--port", "0", "--tls_port", "0"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--tls_port",
+            "0",
+            "--admin_bind",
+            "",
+        ])
         .arg("--tls_cert")
         .arg(&crt)
         .arg("--tls_key")
@@ -754,4 +763,66 @@ fn unreadable_or_mismatched_certificates_are_startup_errors_naming_the_file() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("hbf: --tls_key: "), "{stderr}");
+}
+
+#[test]
+fn session_tickets_resume_without_a_full_handshake() {
+    if !have_openssl() {
+        return;
+    }
+    let srv = start_tls(|_| {});
+    let dir = TempDir::new("tls-sess");
+    let sess = dir.path().join("session.pem");
+    let sess = sess.to_str().unwrap();
+    let request = b"GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    let first = s_client(
+        tls_addr(&srv),
+        &["-servername", "localhost", "-sess_out", sess, "-ign_eof"],
+        request,
+    );
+    let all = text(&first);
+    assert!(all.contains("New, TLSv1.2"), "{all}");
+    assert!(
+        all.contains("TLS session ticket lifetime hint: 3600"),
+        "{all}"
+    );
+    let again = s_client(
+        tls_addr(&srv),
+        &["-servername", "localhost", "-sess_in", sess, "-ign_eof"],
+        request,
+    );
+    let all = text(&again);
+    assert!(all.contains("Reused, TLSv1.2"), "{all}");
+    assert!(all.contains("\r\n\r\nhello"), "no HTTP response in {all}");
+    // A reload keeps the ticket keys: the session still resumes.
+    srv.handle.reload_tls().expect("reload");
+    let after = s_client(
+        tls_addr(&srv),
+        &["-servername", "localhost", "-sess_in", sess],
+        b"",
+    );
+    assert!(text(&after).contains("Reused, TLSv1.2"), "{}", text(&after));
+    // Tickets off: every connection is a full handshake.
+    let off = start_tls(|c| c.tls_ticket_lifetime_secs = 0);
+    let out = s_client(tls_addr(&off), &["-sess_out", sess], b"");
+    assert!(!text(&out).contains("session ticket lifetime hint"));
+    let out = s_client(tls_addr(&off), &["-sess_in", sess], b"");
+    assert!(text(&out).contains("New, TLSv1.2"), "{}", text(&out));
+}
+
+#[test]
+fn handshakes_run_on_the_loop_when_the_pool_is_off() {
+    if !have_openssl() || !have_program("curl") {
+        return;
+    }
+    for threads in [0, 3] {
+        let srv = start_tls(|c| c.tls_handshake_threads = threads);
+        for _ in 0..3 {
+            let out = curl_https(&srv, "localhost", "/hello");
+            assert!(out.status.success(), "curl failed: {}", text(&out));
+            assert_eq!(parse_all(&out.stdout)[0].text(), "hello");
+        }
+        assert_eq!(handshakes(&srv, "ok"), 3, "threads={threads}");
+        assert_healthy(&srv);
+    }
 }

@@ -17,6 +17,7 @@ fn limits() -> Limits {
         max_body: 4096,
         max_chunk_line: 32,
         max_trailer_bytes: 64,
+        methods: Default::default(),
     }
 }
 

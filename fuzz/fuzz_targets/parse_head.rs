@@ -10,7 +10,7 @@
 //!   depend on how TCP split the bytes).
 #![no_main]
 
-use hbf::http::{parse_head, Limits};
+use hbf::http::{parse_head, Limits, MethodPolicy};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -27,6 +27,11 @@ fuzz_target!(|data: &[u8]| {
         max_body: u64::from(knob) * 4,
         max_chunk_line: 8,
         max_trailer_bytes: 32,
+        // The knob's top bits open TRACE and CONNECT, so both policy paths are reached.
+        methods: MethodPolicy {
+            allow_trace: knob & 0x40 != 0,
+            allow_connect: knob & 0x80 != 0,
+        },
     };
     match parse_head(buf, &limits) {
         Ok(Some((head, len))) => {

@@ -30,7 +30,7 @@ function bundle(outFile) {
 function serve(storage) {
   return new Promise((resolve, reject) => {
     const child = spawn(HBF, ['serve', '--port', '0', '--storage_dir', storage, '--workers', '1',
-      '--access_log', 'false', '--qjs_timeout_ms', '60000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--access_log', 'false', '--qjs_timeout_ms', '60000', '--admin_bind', ''], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (d) => {
       log += d;

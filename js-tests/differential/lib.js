@@ -106,7 +106,7 @@ function serveHbf(bin, storage, extra = []) {
   const { spawn } = require('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['serve', '--port', '0', '--storage_dir', storage, '--log_level', 'info',
-      '--access_log', 'false', '--workers', '1', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--access_log', 'false', '--workers', '1', '--admin_bind', '', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (d) => {
       log += d;

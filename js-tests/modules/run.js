@@ -97,7 +97,7 @@ async function runApp(name) {
     execFileSync(HBF, ['sql', "INSERT OR REPLACE INTO _hbf_config (key, value) VALUES ('security_headers', 'false')",
       '--host', 'localhost', '--storage_dir', storage], { stdio: 'ignore' });
     const hbf = await start(HBF, ['serve', '--port', '0', '--storage_dir', storage, '--access_log', 'false',
-      '--workers', '1', '--builtin_bare_paths', 'false'], /"addr":"127\.0\.0\.1:(\d+)"/, 'stderr');
+      '--workers', '1', '--builtin_bare_paths', 'false', '--admin_bind', ''], /"addr":"127\.0\.0\.1:(\d+)"/, 'stderr');
     const out = [];
     try {
       for (let i = 0; i < requests.length; i++) {

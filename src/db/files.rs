@@ -52,14 +52,17 @@ pub fn put_file_at(
         )));
     }
     let hash = sha256_hex(content);
-    let changed = conn.prepare_cached(
+    // (the content is already in memory: its size was bounded where it came from)
+    let changed = with_length_lifted(conn, || {
+        conn.prepare_cached(
         "INSERT INTO _hbf_files (path, content, hash, size, modified_at)
          VALUES (?1, ?2, ?3, ?4, COALESCE(?5, unixepoch()))
          ON CONFLICT(path) DO UPDATE SET content = excluded.content, hash = excluded.hash,
              size = excluded.size, modified_at = excluded.modified_at
          WHERE _hbf_files.hash <> excluded.hash OR (?5 IS NOT NULL AND _hbf_files.modified_at <> ?5)",
     )?
-    .execute(params![path, content, hash, content.len() as i64, modified_at])?;
+    .execute(params![path, content, hash, content.len() as i64, modified_at])
+    })?;
     if changed > 0 {
         note_code_change(conn, path)?;
     }
@@ -68,15 +71,31 @@ pub fn put_file_at(
 
 /// Reads a file, or `None` if there is none at `path`.
 pub fn read_file(conn: &Connection, path: &str) -> rusqlite::Result<Option<StoredFile>> {
-    conn.prepare_cached("SELECT content, hash, modified_at FROM _hbf_files WHERE path = ?1")?
-        .query_row([path], |r| {
-            Ok(StoredFile {
-                content: r.get(0)?,
-                hash: r.get(1)?,
-                modified_at: r.get(2)?,
+    with_length_lifted(conn, || {
+        conn.prepare_cached("SELECT content, hash, modified_at FROM _hbf_files WHERE path = ?1")?
+            .query_row([path], |r| {
+                Ok(StoredFile {
+                    content: r.get(0)?,
+                    hash: r.get(1)?,
+                    modified_at: r.get(2)?,
+                })
             })
-        })
-        .optional()
+            .optional()
+    })
+}
+
+/// Runs `f` with the length limit of `conn` raised to SQLite's maximum, then restores it: for
+/// HBF's own statements over app files, which may be larger than an app connection's
+/// `sql_limits.length` (`henv::sql_limits`).
+pub fn with_length_lifted<T>(
+    conn: &Connection,
+    f: impl FnOnce() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let limit = rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH;
+    let before = conn.set_limit(limit, i32::MAX)?;
+    let result = f();
+    conn.set_limit(limit, before)?;
+    result
 }
 
 /// The hash of a file, without reading its content.
@@ -144,9 +163,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::util::hex;
 
 #[cfg(test)]
 mod tests {

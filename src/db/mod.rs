@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use files::{
     delete_file, file_hash, files_version, list_files, put_file, put_file_at, read_file,
-    sha256_hex, valid_file_path, FileMeta, StoredFile,
+    sha256_hex, valid_file_path, with_length_lifted, FileMeta, StoredFile,
 };
 
 /// Busy timeout: writers wait for each other instead of failing with SQLITE_BUSY.
@@ -79,6 +79,24 @@ pub fn write_generation() -> u64 {
     WRITE_GENERATION.load(Ordering::Acquire)
 }
 
+/// `--durability` of this process: henv connections opened from now on use it. Process-wide
+/// because every henv file of a process is served with the same promise (0 = NORMAL, 1 = FULL).
+static DURABILITY_FULL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets the durability of henv connections opened from now on (`Server::start` calls it).
+pub fn set_durability(durability: crate::config::Durability) {
+    let full = durability == crate::config::Durability::Full;
+    DURABILITY_FULL.store(full, Ordering::Relaxed);
+}
+
+/// The `synchronous` pragma value for the current durability.
+pub fn synchronous() -> &'static str {
+    match DURABILITY_FULL.load(Ordering::Relaxed) {
+        true => "FULL",
+        false => "NORMAL",
+    }
+}
+
 /// WAL pages after which a commit checkpoints (SQLite's default auto-checkpoint).
 const AUTO_CHECKPOINT_PAGES: i32 = 1000;
 
@@ -125,9 +143,23 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
         }
         Ok(())
     }))?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", synchronous())?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Sets SQLite's process-wide heap limits, in MiB (0 = none): past `soft` SQLite frees cache
+/// memory to get back under it; past `hard` an allocation fails and the statement that asked
+/// gets SQLITE_NOMEM (an error, never a crash). Per-connection limits (`henv::sql_limits`)
+/// bound one statement; this bounds all connections together. App SQL cannot change either:
+/// the isolation authorizer refuses both pragmas.
+pub fn set_heap_limits(soft_mb: u64, hard_mb: u64) -> rusqlite::Result<()> {
+    let conn = Connection::open_in_memory()?;
+    let bytes = |mb: u64| i64::try_from(mb.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX);
+    // (hard first: SQLite caps the soft limit at the hard one)
+    conn.pragma_update(None, "hard_heap_limit", bytes(hard_mb))?;
+    conn.pragma_update(None, "soft_heap_limit", bytes(soft_mb))?;
     Ok(())
 }
 

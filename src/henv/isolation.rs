@@ -7,6 +7,7 @@
 //! heap limits, ...). No function of the JS `hbf:db` module takes a file path. A progress
 //! handler interrupts a statement still running past the request's deadline, so runaway SQL
 //! (a recursive CTE that never ends) occupies its worker no longer than runaway JavaScript.
+//! Per-connection SQLite limits (`sql_limits`) bound what one statement may allocate.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
@@ -102,6 +103,8 @@ pub fn restrict(conn: &mut Connection) -> rusqlite::Result<QueryDeadline> {
     let deadline = QueryDeadline::default();
     let check = deadline.clone();
     conn.progress_handler(PROGRESS_STEPS, Some(move || check.expired()))?;
+    // Memory: the default per-connection limits until the henv's settings are read.
+    super::sql_limits::SqlLimits::default().apply(conn)?;
     Ok(deadline)
 }
 

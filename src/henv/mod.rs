@@ -14,6 +14,7 @@ pub mod registry;
 pub mod router;
 pub mod settings;
 pub mod signup;
+pub mod sql_limits;
 pub mod store;
 pub mod tenancy;
 

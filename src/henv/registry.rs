@@ -151,7 +151,9 @@ impl Registry {
         registry.wrap(|| {
             registry.conn.busy_timeout(crate::db::BUSY_TIMEOUT)?;
             registry.conn.pragma_update(None, "journal_mode", "WAL")?;
-            registry.conn.pragma_update(None, "synchronous", "NORMAL")?;
+            registry
+                .conn
+                .pragma_update(None, "synchronous", crate::db::synchronous())?;
             registry.conn.pragma_update(None, "foreign_keys", "ON")?;
             registry.conn.execute_batch(SCHEMA)
         })?;

@@ -167,6 +167,30 @@ impl Router {
         Ok(true)
     }
 
+    /// The henv a request is for, from the in-memory table only (no file system access, so
+    /// the event loop may call it to place requests on workers). `None` for signup and for
+    /// unknown hosts without a default henv; a hint, not a route: `resolve` decides.
+    pub fn henv_hint(&self, table: &RouteTable, req: &Request) -> Option<String> {
+        let host = match req.head.host.as_deref() {
+            Some(h) if !h.is_empty() => normalize_hostname(h).ok()?,
+            _ => return self.default_hash.clone(),
+        };
+        if let Some(base) = &self.config.base_domain {
+            if host == *base {
+                return None;
+            }
+            if let Some(hash) = hash_label(&host, base) {
+                if table.hashes.contains_key(hash) || self.default_hash.as_deref() == Some(hash) {
+                    return Some(hash.to_owned());
+                }
+            }
+        }
+        if let Some(hash) = table.names.get(&host) {
+            return Some(hash.clone());
+        }
+        self.default_hash.clone()
+    }
+
     fn default_route(&self, host: String) -> Result<Route, RouteError> {
         match &self.default_hash {
             Some(hash) if self.default_available(hash) => Ok(Route::Henv {

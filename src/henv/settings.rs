@@ -4,8 +4,12 @@
 //! Keys: `isolation` ("worker" | "request"), `security_headers` (true | false | {name: value}),
 //! `cors` (null | {"origins": ["https://a.example"] or "*", "methods": [...], "headers": [...],
 //! "credentials": bool, "max_age": seconds}), `cache_control` (string for static assets),
+//! `sql_limits` ({"length": bytes, "sql_length": bytes, "column": n, ...}; see `sql_limits`),
 //! `documents_max_bytes`, `documents_max_id_bytes`, `documents_max_depth` (document limits,
-//! see `docs::Limits`) and `documents_serve` (true | false: default serving of documents).
+//! see `docs::Limits`), `documents_serve` (true | false: default serving of documents),
+//! `workers` (how many workers the henv's requests spread over, each with its own runtime,
+//! as a Node cluster; default 1: one runtime, one process), `max_inflight` (requests in
+//! flight at once before 503; default `--henv_max_inflight`).
 
 use rusqlite::Connection;
 
@@ -46,6 +50,12 @@ pub struct HenvSettings {
     pub security_headers: Vec<(String, String)>,
     pub cors: Option<Cors>,
     pub cache_control: String,
+    /// Workers the henv's requests spread over (1: all on one, as one Node process).
+    pub workers: usize,
+    /// Requests in flight at once (0: the server default).
+    pub max_inflight: usize,
+    /// Per-connection SQLite limits of app SQL.
+    pub sql_limits: super::sql_limits::SqlLimits,
     /// Document size and id limits.
     pub documents: crate::docs::Limits,
     /// Serve documents by path before the 404 (`docs::serve`).
@@ -62,6 +72,9 @@ impl Default for HenvSettings {
                 .collect(),
             cors: None,
             cache_control: super::assets::DEFAULT_CACHE_CONTROL.into(),
+            workers: 1,
+            max_inflight: 0,
+            sql_limits: Default::default(),
             documents: crate::docs::Limits::default(),
             documents_serve: true,
         }
@@ -70,11 +83,14 @@ impl Default for HenvSettings {
 
 impl HenvSettings {
     /// Reads the settings; unknown keys are ignored and malformed values keep their defaults.
+    /// The henv's `sql_limits` are applied to `conn` (the app connection they belong to) here,
+    /// so they follow every (re)load.
     pub fn load(conn: &Connection) -> rusqlite::Result<HenvSettings> {
         let mut settings = HenvSettings::default();
         let mut stmt = conn.prepare_cached(
             "SELECT key, value FROM _hbf_config WHERE key IN ('isolation', 'security_headers', 'cors', 'cache_control', \
-             'documents_max_bytes', 'documents_max_id_bytes', 'documents_max_depth', 'documents_serve')",
+             'sql_limits', 'documents_max_bytes', 'documents_max_id_bytes', 'documents_max_depth', 'documents_serve', \
+             'workers', 'max_inflight')",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -84,6 +100,7 @@ impl HenvSettings {
             };
             settings.apply(&key, &value);
         }
+        settings.sql_limits.apply(conn)?;
         Ok(settings)
     }
 
@@ -92,6 +109,12 @@ impl HenvSettings {
         match (key, value) {
             ("isolation", J::String(s)) if s == "request" => self.isolation = Isolation::Request,
             ("isolation", _) => self.isolation = Isolation::Worker,
+            ("workers", J::Number(n)) => {
+                self.workers = n.as_u64().map_or(1, |n| n.clamp(1, 1024) as usize);
+            }
+            ("max_inflight", J::Number(n)) => {
+                self.max_inflight = n.as_u64().map_or(0, |n| n.min(1 << 20) as usize);
+            }
             ("security_headers", J::Bool(false)) => self.security_headers.clear(),
             ("security_headers", J::Object(map)) => {
                 self.security_headers = map
@@ -129,6 +152,7 @@ impl HenvSettings {
                 });
             }
             ("cache_control", J::String(s)) => self.cache_control = s.clone(),
+            ("sql_limits", v) => self.sql_limits = super::sql_limits::SqlLimits::from_setting(v),
             ("documents_max_bytes", J::Number(n)) => {
                 if let Some(n) = n.as_u64().filter(|n| *n > 0) {
                     self.documents.max_bytes = n.min(usize::MAX as u64) as usize;

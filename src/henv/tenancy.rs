@@ -96,6 +96,10 @@ pub trait Resident {
     fn runtime_memory(&self) -> usize;
     /// Drops the runtime (keeping the connection); returns whether there was one.
     fn drop_runtime(&mut self) -> bool;
+    /// Whether requests wait in the henv's runtime: it is not closed or dropped then.
+    fn in_use(&self) -> bool {
+        false
+    }
 }
 
 /// Writes noted by workers, waiting for the next flush into the registry.
@@ -308,7 +312,7 @@ impl WorkerTenancy {
         let lru = henvs
             .iter()
             .enumerate()
-            .filter(|(_, h)| Some(h.hash()) != keep)
+            .filter(|(_, h)| Some(h.hash()) != keep && !h.in_use())
             .min_by_key(|(_, h)| h.residency_ref().last_used)
             .map(|(i, _)| i);
         match lru {
@@ -430,7 +434,7 @@ impl WorkerTenancy {
                 count += 1;
                 bytes += h.residency_ref().mem_bytes;
                 let used = h.residency_ref().last_used;
-                if Some(h.hash()) != keep && lru.is_none_or(|(_, t)| used < t) {
+                if Some(h.hash()) != keep && !h.in_use() && lru.is_none_or(|(_, t)| used < t) {
                     lru = Some((i, used));
                 }
             }
@@ -459,7 +463,7 @@ impl WorkerTenancy {
                 let stale = !self.view.serves(h.hash())
                     || store::file_identity(&store::hash_path(&storage, h.hash()))
                         != h.residency_ref().identity;
-                if stale {
+                if stale && !h.in_use() {
                     self.evict(henvs, i);
                 } else {
                     i += 1;
@@ -473,7 +477,7 @@ impl WorkerTenancy {
         let idle = self.shared.core.config.henv_idle;
         let mut i = 0;
         while i < henvs.len() {
-            if henvs[i].residency_ref().last_used.elapsed() >= idle {
+            if henvs[i].residency_ref().last_used.elapsed() >= idle && !henvs[i].in_use() {
                 self.evict(henvs, i);
             } else {
                 i += 1;

@@ -6,6 +6,7 @@
 //! chunk-size is an error, every line ends in CRLF, sizes are overflow-checked, extension and
 //! trailer bytes are bounded (trailers are discarded).
 
+use super::method::is_tchar;
 use super::Limits;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,8 +17,8 @@ enum State {
         value: u64,
         line: usize,
     },
-    /// Reading a chunk extension after the size, up to CR.
-    Extension { value: u64, line: usize },
+    /// Reading chunk extensions after the size, up to CR.
+    Extension { value: u64, line: usize, at: Ext },
     /// Expecting the LF that ends a chunk-size line.
     SizeLf { value: u64 },
     /// Copying chunk data.
@@ -38,6 +39,30 @@ enum State {
     Done,
 }
 
+/// Where the decoder is inside `chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )`
+/// (RFC 9112 §7.1.1; value = token / quoted-string).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ext {
+    /// After whitespace that follows the size or a value: only more whitespace or `;`.
+    BeforeSemi,
+    /// After `;`: whitespace, then the first character of a name.
+    BeforeName,
+    /// Inside a name.
+    Name,
+    /// Whitespace after a name: `=`, `;` or more whitespace.
+    AfterName,
+    /// After `=`: whitespace, then a token or a quoted string.
+    BeforeValue,
+    /// Inside a token value.
+    Token,
+    /// Inside a quoted-string value.
+    Quoted,
+    /// After a backslash inside a quoted string.
+    QuotedEscape,
+    /// Right after a closing quote: whitespace, `;` or the end of the line.
+    AfterValue,
+}
+
 /// Why a chunked body was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChunkError {
@@ -51,6 +76,10 @@ pub enum ChunkError {
     LineTooLong(usize),
     #[error("invalid byte in chunk extension")]
     InvalidExtension,
+    #[error("chunk extension without a name")]
+    ExtensionWithoutName,
+    #[error("whitespace in a chunk-size line not followed by a `;` extension")]
+    StrayWhitespace,
     #[error("chunk line ends with a bare LF or bare CR")]
     BadLineEnding,
     #[error("chunk data not followed by CRLF")]
@@ -81,6 +110,8 @@ impl ChunkError {
             ChunkError::SizeOverflow => "chunk_size_overflow",
             ChunkError::LineTooLong(_) => "chunk_line_too_long",
             ChunkError::InvalidExtension => "chunk_invalid_extension",
+            ChunkError::ExtensionWithoutName => "chunk_extension_without_name",
+            ChunkError::StrayWhitespace => "chunk_stray_whitespace",
             ChunkError::BadLineEnding => "chunk_bad_line_ending",
             ChunkError::MissingDataCrlf => "chunk_missing_data_crlf",
             ChunkError::InvalidTrailer => "chunk_invalid_trailer",
@@ -177,19 +208,26 @@ impl ChunkedDecoder {
                     b';' | b' ' | b'\t' | b'\r' if digits == 0 => {
                         return Err(ChunkError::EmptySize)
                     }
-                    b';' | b' ' | b'\t' => Extension { value, line },
+                    b';' => Extension {
+                        value,
+                        line,
+                        at: Ext::BeforeName,
+                    },
+                    b' ' | b'\t' => Extension {
+                        value,
+                        line,
+                        at: Ext::BeforeSemi,
+                    },
                     b'\r' => SizeLf { value },
                     b'\n' => return Err(ChunkError::BadLineEnding),
                     _ => return Err(ChunkError::InvalidSize),
                 }
             }
-            Extension { value, line } => {
+            Extension { value, line, at } => {
                 let line = self.count_line(line)?;
-                match b {
-                    b'\r' => SizeLf { value },
-                    b'\n' => return Err(ChunkError::BadLineEnding),
-                    b'\t' | 0x20..=0x7e | 0x80..=0xff => Extension { value, line },
-                    _ => return Err(ChunkError::InvalidExtension),
+                match extension_step(at, b)? {
+                    Some(at) => Extension { value, line, at },
+                    None => SizeLf { value },
                 }
             }
             SizeLf { value } => {
@@ -244,6 +282,34 @@ impl ChunkedDecoder {
     }
 }
 
+/// One byte of a chunk extension: the next position, or `None` at the CR ending the line.
+fn extension_step(at: Ext, b: u8) -> Result<Option<Ext>, ChunkError> {
+    use Ext::*;
+    let ws = b == b' ' || b == b'\t';
+    let tchar = is_tchar(b);
+    Ok(Some(match (at, b) {
+        (_, b'\n') => return Err(ChunkError::BadLineEnding),
+        (Quoted, b'"') => AfterValue,
+        (Quoted, b'\\') => QuotedEscape,
+        (Quoted, b'\t' | b' ' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80..=0xff) => Quoted,
+        (QuotedEscape, b'\t' | b' ' | 0x21..=0x7e | 0x80..=0xff) => Quoted,
+        (Quoted | QuotedEscape, _) => return Err(ChunkError::InvalidExtension),
+        (Name | Token | AfterValue, b'\r') => return Ok(None),
+        (BeforeSemi, b'\r') => return Err(ChunkError::StrayWhitespace),
+        (BeforeName, b'\r' | b';') => return Err(ChunkError::ExtensionWithoutName),
+        (AfterName, b'\r') => return Err(ChunkError::StrayWhitespace),
+        (BeforeSemi | Name | AfterName | Token | AfterValue, b';') => BeforeName,
+        (BeforeSemi | Token | AfterValue, _) if ws => BeforeSemi,
+        (BeforeName | BeforeValue | AfterName, _) if ws => at,
+        (Name, _) if ws => AfterName,
+        (Name | AfterName, b'=') => BeforeValue,
+        (BeforeName | Name, _) if tchar => Name,
+        (BeforeValue, b'"') => Quoted,
+        (BeforeValue | Token, _) if tchar => Token,
+        _ => return Err(ChunkError::InvalidExtension),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +323,7 @@ mod tests {
             max_body: 100,
             max_chunk_line: 32,
             max_trailer_bytes: 64,
+            methods: Default::default(),
         }
     }
 
@@ -317,6 +384,53 @@ mod tests {
             decode_all(b"0\r\n\rX").unwrap_err(),
             ChunkError::BadLineEnding
         );
+    }
+
+    #[test]
+    fn extension_grammar_is_rfc_9112() {
+        // Accepted: names, token and quoted values, BWS around `;` and `=`, several extensions.
+        for line in [
+            "5;a",
+            "5;a=b",
+            "5 ;a",
+            "5\t; a",
+            "5;a =b",
+            "5;a= b",
+            "5;a=\"x y\"",
+            "5;a=\"q\\\"q\"",
+            "5;a;b=c;d=\"e\"",
+            "5;a=b ;c",
+            "5;a=\"b\" ; c",
+        ] {
+            let input = format!("{line}\r\nhello\r\n0\r\n\r\n");
+            let (out, _, done) =
+                decode_all(input.as_bytes()).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            assert_eq!((out.as_slice(), done), (&b"hello"[..], true), "{line:?}");
+        }
+        // Refused: whitespace not leading to `;`, an extension without a name, bad values.
+        for (line, want) in [
+            ("5 ", ChunkError::StrayWhitespace),
+            ("5\t", ChunkError::StrayWhitespace),
+            ("5;a ", ChunkError::StrayWhitespace),
+            ("5;a=b ", ChunkError::StrayWhitespace),
+            ("5;", ChunkError::ExtensionWithoutName),
+            ("5; ", ChunkError::ExtensionWithoutName),
+            ("5;;a", ChunkError::ExtensionWithoutName),
+            ("5;a;", ChunkError::ExtensionWithoutName),
+            ("5;=b", ChunkError::InvalidExtension),
+            ("5;a=", ChunkError::InvalidExtension),
+            ("5;a==b", ChunkError::InvalidExtension),
+            ("5;a=b c", ChunkError::InvalidExtension),
+            ("5;a b", ChunkError::InvalidExtension),
+            ("5;a=\"open", ChunkError::InvalidExtension),
+            ("5;a=\"x\"y", ChunkError::InvalidExtension),
+            ("5;a(b", ChunkError::InvalidExtension),
+            ("5 x", ChunkError::InvalidExtension),
+        ] {
+            let input = format!("{line}\r\nhello\r\n0\r\n\r\n");
+            let e = decode_all(input.as_bytes()).expect_err(line);
+            assert_eq!((e.clone(), e.status()), (want, 400), "{line:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,12 @@
 //! head is complete) and rejects what httparse would let through — bare LF, bare CR, NUL,
 //! obs-fold, whitespace before the colon. The second is httparse's tokenising of the complete
 //! head. Then the semantic checks: version, target form, Host, Content-Length /
-//! Transfer-Encoding framing (RFC 9112 §6.3), Connection and Expect.
+//! Transfer-Encoding framing (RFC 9112 §6.3), Connection and Expect. The method policy (which
+//! tokens may reach an app) is `method.rs`.
+//!
+//! Over 800 lines because two thirds of it are the unit tests of the head grammar.
+
+use super::method::{check_method, is_tchar, MethodPolicy};
 
 /// Size limits applied while a request is parsed. `Config::limits()` builds it from the flags.
 #[derive(Clone, Debug)]
@@ -24,6 +29,8 @@ pub struct Limits {
     pub max_chunk_line: usize,
     /// All trailer bytes of a chunked body (431 past it).
     pub max_trailer_bytes: usize,
+    /// Which methods that are off by default (`TRACE`, `CONNECT`) are allowed.
+    pub methods: MethodPolicy,
 }
 
 impl Default for Limits {
@@ -130,6 +137,12 @@ pub enum HeadError {
     BadRequestLine,
     #[error("invalid method token")]
     InvalidMethod,
+    #[error("method must be an upper-case token")]
+    MethodNotUpperCase,
+    #[error("method not implemented")]
+    UnknownMethod,
+    #[error("TRACE is not allowed")]
+    TraceNotAllowed,
     #[error("invalid request target")]
     InvalidTarget,
     #[error("HTTP version not supported")]
@@ -168,7 +181,9 @@ impl HeadError {
             RequestLineTooLong(_) => 414,
             HeaderLineTooLong(_) | HeadersTooLarge(_) | TooManyHeaders(_) => 431,
             UnsupportedVersion => 505,
-            UnsupportedTransferCoding | ConnectNotSupported => 501,
+            UnsupportedTransferCoding | ConnectNotSupported | UnknownMethod | TraceNotAllowed => {
+                501
+            }
             BodyTooLarge(_) => 413,
             ExpectationFailed => 417,
             _ => 400,
@@ -192,6 +207,9 @@ impl HeadError {
             InvalidHeaderValue => "invalid_header_value",
             BadRequestLine => "bad_request_line",
             InvalidMethod => "invalid_method",
+            MethodNotUpperCase => "method_not_upper_case",
+            UnknownMethod => "unknown_method",
+            TraceNotAllowed => "trace_not_allowed",
             InvalidTarget => "invalid_target",
             UnsupportedVersion => "unsupported_version",
             MissingHost => "missing_host",
@@ -229,7 +247,7 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, us
     };
     let raw = &buf[start..start + head_end];
     let request_line_end = raw.iter().position(|&b| b == b'\r').unwrap_or(raw.len());
-    let version = check_request_line(&raw[..request_line_end])?;
+    let version = check_request_line(&raw[..request_line_end], limits.methods)?;
 
     let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut req = httparse::Request::new(&mut slots);
@@ -375,7 +393,7 @@ fn check_field_line(line: &[u8]) -> Result<(), HeadError> {
 }
 
 /// `method SP request-target SP HTTP-version`, with exactly single spaces.
-fn check_request_line(line: &[u8]) -> Result<Version, HeadError> {
+fn check_request_line(line: &[u8], methods: MethodPolicy) -> Result<Version, HeadError> {
     let mut parts = line.split(|&b| b == b' ');
     let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -388,17 +406,20 @@ fn check_request_line(line: &[u8]) -> Result<Version, HeadError> {
     if target.is_empty() {
         return Err(HeadError::InvalidTarget);
     }
-    match version {
-        b"HTTP/1.1" => Ok(Version::Http11),
-        b"HTTP/1.0" => Ok(Version::Http10),
+    // The version before the method policy: `PRI * HTTP/2.0` (an h2 preface) is 505.
+    let version = match version {
+        b"HTTP/1.1" => Version::Http11,
+        b"HTTP/1.0" => Version::Http10,
         [b'H', b'T', b'T', b'P', b'/', major, rest @ ..]
             if major.is_ascii_digit()
                 && (rest.is_empty() || matches!(rest, [b'.', minor] if minor.is_ascii_digit())) =>
         {
-            Err(HeadError::UnsupportedVersion)
+            return Err(HeadError::UnsupportedVersion);
         }
-        _ => Err(HeadError::BadRequestLine),
-    }
+        _ => return Err(HeadError::BadRequestLine),
+    };
+    check_method(method, methods)?;
+    Ok(version)
 }
 
 fn map_httparse_error(e: httparse::Error, limits: &Limits) -> HeadError {
@@ -418,7 +439,12 @@ fn split_target(
     target: &str,
 ) -> Result<(String, Option<String>, Option<String>), HeadError> {
     if method == "CONNECT" {
-        return Err(HeadError::ConnectNotSupported);
+        // Reached only with --allow_connect: authority-form, the app sees path `/`.
+        return if valid_host(target) && target.contains(':') {
+            Ok(("/".to_owned(), None, Some(target.to_owned())))
+        } else {
+            Err(HeadError::InvalidTarget)
+        };
     }
     if target == "*" {
         return if method == "OPTIONS" {
@@ -624,11 +650,6 @@ pub fn valid_host(value: &str) -> bool {
     reg_name_ok && port_ok
 }
 
-/// RFC 9110 §5.6.2 token characters.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
 fn trim_ows(v: &[u8]) -> &[u8] {
     let start = v
         .iter()
@@ -667,6 +688,7 @@ mod tests {
             max_body: 1024,
             max_chunk_line: 64,
             max_trailer_bytes: 256,
+            methods: MethodPolicy::default(),
         }
     }
 
@@ -803,6 +825,50 @@ mod tests {
             HeadError::InvalidMethod
         );
         assert_eq!(err("GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n").status(), 400);
+    }
+
+    #[test]
+    fn method_policy_applies_to_the_request_line() {
+        assert_eq!(
+            err("get / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadError::MethodNotUpperCase
+        );
+        assert_eq!(err("Get / HTTP/1.1\r\nHost: a\r\n\r\n").status(), 400);
+        assert_eq!(
+            err("FOO / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadError::UnknownMethod
+        );
+        assert_eq!(err("FOO / HTTP/1.1\r\nHost: a\r\n\r\n").status(), 501);
+        assert_eq!(
+            err("TRACE / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadError::TraceNotAllowed
+        );
+        assert_eq!(
+            ok("PROPFIND /d HTTP/1.1\r\nHost: a\r\n\r\n").method,
+            "PROPFIND"
+        );
+        let open = Limits {
+            methods: MethodPolicy {
+                allow_trace: true,
+                allow_connect: true,
+            },
+            ..limits()
+        };
+        let trace = parse_head(b"TRACE /t HTTP/1.1\r\nHost: a\r\n\r\n", &open);
+        assert_eq!(trace.unwrap().unwrap().0.path, "/t");
+        let connect = parse_head(
+            b"CONNECT h.test:443 HTTP/1.1\r\nHost: h.test:443\r\n\r\n",
+            &open,
+        );
+        let connect = connect.unwrap().unwrap().0;
+        assert_eq!(
+            (connect.path.as_str(), connect.host.as_deref()),
+            ("/", Some("h.test:443"))
+        );
+        assert_eq!(
+            parse_head(b"CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n", &open).unwrap_err(),
+            HeadError::InvalidTarget
+        );
     }
 
     #[test]

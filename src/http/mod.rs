@@ -9,10 +9,12 @@
 
 mod chunked;
 mod head;
+mod method;
 mod request;
 mod response;
 
 pub use chunked::{ChunkError, ChunkedDecoder};
 pub use head::{parse_head, valid_host, BodyFraming, HeadError, Limits, RequestHead, Version};
+pub use method::{check_method, MethodPolicy, KNOWN_METHODS};
 pub use request::Request;
 pub use response::{encode_response, reason_phrase, EncodeOptions, Response};

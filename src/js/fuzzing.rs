@@ -66,13 +66,14 @@ fn build() -> Result<Harness, String> {
     let mut conn = Connection::open_in_memory().map_err(|e| e.to_string())?;
     db::migrate(&mut conn, ":memory:").map_err(|e| e.to_string())?;
     let authz = Authz::install(&mut conn).map_err(|e| e.to_string())?;
-    let env = HostEnv {
-        conn: Rc::new(conn),
-        authz: Rc::new(authz),
-        user: Rc::default(),
-        log: Arc::new(Logger::new(LogLevel::Error, LogFormat::Text).map_err(|e| e.to_string())?),
-        log_ctx: Rc::new(RefCell::new(LogContext::default())),
-    };
+    let env = HostEnv::new(
+        Rc::new(conn),
+        Rc::new(authz),
+        Rc::default(),
+        Arc::new(Logger::new(LogLevel::Error, LogFormat::Text).map_err(|e| e.to_string())?),
+        Rc::new(RefCell::new(LogContext::default())),
+        Default::default(),
+    );
     let check = context.with(|ctx| -> Result<_, String> {
         let err = |e: CaughtError<'_>| e.to_string();
         let host_obj = host::install(&ctx, &env).map_err(|e| e.to_string())?;

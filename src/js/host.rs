@@ -10,7 +10,9 @@ use rquickjs::{function::Opt, Array, Ctx, Exception, Function, Object, TypedArra
 use rusqlite::Connection;
 use sha1::{Digest, Sha1};
 
+use super::completion::{Completer, CompletionSender};
 use super::convert::{bytes_of, plain_json, sql_param, sql_to_js, PlainProtos};
+use super::scope::Scopes;
 use crate::db;
 use crate::db::authz::{Authz, AuthzError, Handle};
 use crate::henv::assets;
@@ -23,7 +25,8 @@ pub struct LogContext {
     pub request_id: u64,
 }
 
-/// Everything the host functions of one runtime share.
+/// Everything the host functions of one runtime share (cheap to clone into a closure).
+#[derive(Clone)]
 pub struct HostEnv {
     pub conn: Rc<Connection>,
     /// Every statement of app code runs through it, as the request's user or as the system.
@@ -32,6 +35,57 @@ pub struct HostEnv {
     pub user: Rc<RefCell<Option<crate::auth::User>>>,
     pub log: Arc<Logger>,
     pub log_ctx: Rc<RefCell<LogContext>>,
+    /// The request bindings: which request the running turn belongs to.
+    pub scopes: Rc<Scopes>,
+    /// This worker's completion channel (`None` where nothing can complete later, e.g. a
+    /// runtime driven without a worker loop).
+    pub completions: Option<CompletionSender>,
+    /// This runtime's generation (`Completion::runtime_id`).
+    pub runtime_id: u64,
+}
+
+impl HostEnv {
+    /// A host environment without a completion channel (its scopes bound to `conn`).
+    pub fn new(
+        conn: Rc<Connection>,
+        authz: Rc<Authz>,
+        user: Rc<RefCell<Option<crate::auth::User>>>,
+        log: Arc<Logger>,
+        log_ctx: Rc<RefCell<LogContext>>,
+        sql_deadline: crate::henv::isolation::QueryDeadline,
+    ) -> HostEnv {
+        let scopes = Rc::new(Scopes::new(
+            authz.clone(),
+            conn.clone(),
+            user.clone(),
+            log_ctx.clone(),
+            sql_deadline,
+        ));
+        HostEnv {
+            conn,
+            authz,
+            user,
+            log,
+            log_ctx,
+            scopes,
+            completions: None,
+            runtime_id: 0,
+        }
+    }
+
+    /// Starts an operation that completes later, for the request whose turn is running (see
+    /// the protocol in `super::completion`). `None` without a completion channel.
+    pub fn completer(&self) -> Option<Completer> {
+        let sender = self.completions.clone()?;
+        let (request, cancelled) = self.scopes.start_operation();
+        Some(Completer {
+            sender,
+            henv: self.log_ctx.borrow().henv.clone(),
+            runtime_id: self.runtime_id,
+            request,
+            cancelled,
+        })
+    }
 }
 
 /// Installs `globalThis.__hbf_host` and `globalThis.__hbf_db_native`.
@@ -163,6 +217,12 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
             }
         })?,
     )?;
+    let scopes = env.scopes.clone();
+    host.set(
+        "currentRequest",
+        // The request whose turn runs now (0: none): timers remember it as their owner.
+        Function::new(ctx.clone(), move || scopes.timer_owner() as f64)?,
+    )?;
     super::host_buffer::install(ctx, &host)?;
     super::host_crypto::install(ctx, &host)?;
     super::host_zlib::install(ctx, &host)?;
@@ -209,7 +269,10 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
 }
 
 fn sql_error(ctx: &Ctx<'_>, e: rusqlite::Error) -> rquickjs::Error {
-    Exception::throw_message(ctx, &format!("SQLite: {e}"))
+    match crate::henv::sql_limits::explain(&e) {
+        Some(why) => Exception::throw_message(ctx, &format!("SQLite: {e}: {why}")),
+        None => Exception::throw_message(ctx, &format!("SQLite: {e}")),
+    }
 }
 
 fn authz_error(ctx: &Ctx<'_>, e: AuthzError) -> rquickjs::Error {

@@ -15,7 +15,9 @@ use rquickjs::{
     Runtime, Value,
 };
 
+use super::completion::Completion;
 use super::host::{self, HostEnv, LogContext};
+use super::scope::{Binding, Scopes};
 use super::{convert, Bytecode};
 use crate::http::{Request, Response};
 
@@ -24,6 +26,10 @@ use crate::http::{Request, Response};
 pub enum JsError {
     #[error("app did not answer before its deadline")]
     Deadline,
+    /// The request's deadline passed while it waited (no JavaScript was running): the
+    /// runtime is kept.
+    #[error("app did not answer before its deadline (the request was waiting)")]
+    Expired,
     #[error("app ran out of memory")]
     OutOfMemory,
     #[error("app never sent a response")]
@@ -51,13 +57,25 @@ pub struct AppRuntime {
     /// `express.__serve`.
     serve: Persistent<Function<'static>>,
     timers: Persistent<Object<'static>>,
-    /// Called after every request: clears its timers, then `express.__release`.
-    after_request: Persistent<Function<'static>>,
+    /// `__hbf_timers.clearOwner`, called once a request is over.
+    clear_owner: Persistent<Function<'static>>,
+    /// `express.__release`, called once a request is over.
+    release: Persistent<Function<'static>>,
+    /// Requests whose response has not ended yet, with their `__serve` promise.
+    parked: RefCell<Vec<Parked>>,
     strings: RefCell<convert::StringCache>,
     context: Context,
     runtime: Runtime,
     deadline: Rc<Cell<Option<Instant>>>,
+    /// Set by the interrupt handler when it stopped running JavaScript.
+    interrupted: Rc<Cell<bool>>,
+    /// Set by `abandon`: the runtime must not serve again.
+    lost: Cell<bool>,
     pub log_ctx: Rc<RefCell<LogContext>>,
+    /// Which request each turn runs for.
+    pub scopes: Rc<Scopes>,
+    /// The generation of this runtime (`Completion::runtime_id`).
+    pub id: u64,
     /// Hash of the server.js this runtime runs.
     pub code_hash: String,
     /// Clock origin for JS timers.
@@ -67,6 +85,24 @@ pub struct AppRuntime {
     gc_slack: usize,
     gc_cap: usize,
 }
+
+/// A request waiting in the runtime (timers, completions, other requests' work).
+struct Parked {
+    request_id: u64,
+    deadline: Instant,
+    promise: Persistent<Promise<'static>>,
+}
+
+/// What starting a request in the runtime led to.
+pub enum Step {
+    /// Answered (or failed) in the first turn.
+    Done(Result<Response, JsError>),
+    /// The response did not end yet: the request is parked until a later turn settles it.
+    Parked,
+}
+
+/// A request that ended in a later turn, with its response or error.
+pub type Settled = (u64, Result<Response, JsError>);
 
 /// What a runtime is built from.
 pub struct AppSource<'a> {
@@ -93,9 +129,14 @@ impl AppRuntime {
         let gc_slack = (source.mem_limit_bytes / 16).clamp(1 << 20, 4 << 20);
         runtime.set_gc_threshold(gc_slack);
         let deadline = Rc::new(Cell::new(Some(startup_deadline)));
-        let watch = deadline.clone();
+        let interrupted = Rc::new(Cell::new(false));
+        let (watch, flag) = (deadline.clone(), interrupted.clone());
         runtime.set_interrupt_handler(Some(Box::new(move || {
-            watch.get().is_some_and(|d| Instant::now() >= d)
+            let stop = watch.get().is_some_and(|d| Instant::now() >= d);
+            if stop {
+                flag.set(true);
+            }
+            stop
         })));
         // require()/import over the henv's files (src/js/modules).
         let modules = super::modules::ModuleHost::new(env.conn.clone());
@@ -105,7 +146,8 @@ impl AppRuntime {
         );
         let context = Context::full(&runtime).map_err(engine)?;
         let log_ctx = env.log_ctx.clone();
-        let (app, serve, timers, after_request) = context.with(|ctx| -> Result<_, JsError> {
+        let (scopes, id) = (env.scopes.clone(), env.runtime_id);
+        let (app, serve, timers, clear_owner, release) = context.with(|ctx| -> Result<_, JsError> {
             let host_obj = host::install(&ctx, &env).map_err(engine)?;
             super::modules::install(&ctx, &host_obj, &modules).map_err(engine)?;
             let libs = library_bytecode()?;
@@ -133,20 +175,16 @@ impl AppRuntime {
             let express_mod: Object = require.call(("express",)).catch(&ctx).map_err(|e| caught(&ctx, e))?;
             let serve: Function = express_mod.get("__serve").map_err(engine)?;
             let timers: Object = ctx.globals().get("__hbf_timers").map_err(engine)?;
-            let make_after: Function = ctx
-                .eval("(function (clear, release) { return function () { clear(); release(); }; })")
-                .map_err(engine)?;
-            let after_request: Function = make_after
-                .call((
-                    timers.get::<_, Function>("clear").map_err(engine)?,
-                    express_mod.get::<_, Function>("__release").map_err(engine)?,
-                ))
-                .map_err(engine)?;
+            // Timers started while server.js loaded belong to no request: they never run.
+            timers.get::<_, Function>("clear").and_then(|f| f.call::<_, ()>(())).map_err(engine)?;
+            let release: Function = express_mod.get("__release").map_err(engine)?;
+            let clear_owner: Function = timers.get("clearOwner").map_err(engine)?;
             Ok((
                 Persistent::save(&ctx, app),
                 Persistent::save(&ctx, serve),
                 Persistent::save(&ctx, timers),
-                Persistent::save(&ctx, after_request),
+                Persistent::save(&ctx, clear_owner),
+                Persistent::save(&ctx, release),
             ))
         })?;
         deadline.set(None);
@@ -154,12 +192,18 @@ impl AppRuntime {
             app,
             serve,
             timers,
-            after_request,
+            clear_owner,
+            release,
+            parked: RefCell::default(),
             strings: RefCell::default(),
             context,
             runtime,
             deadline,
+            interrupted,
+            lost: Cell::new(false),
             log_ctx,
+            scopes,
+            id,
             code_hash: source.code_hash.clone(),
             epoch: Instant::now(),
             gc_threshold: Cell::new(gc_slack),
@@ -168,23 +212,283 @@ impl AppRuntime {
         })
     }
 
-    /// Runs one request through the app, until it responds, fails or passes its deadline.
-    pub fn handle(&mut self, req: &Request, hostname: &str) -> Result<Response, JsError> {
-        self.deadline.set(Some(req.deadline));
-        let (result, gc_threshold) = self.context.with(|ctx| {
-            let result = self.run(&ctx, req, hostname);
-            // Jobs the response left (e.g. 'finish' listeners of an async response) run now,
-            // still under the deadline, not in the next request.
+    /// Runs one request through the app to its end, waiting (sleeping) for its timers: for
+    /// callers without a worker loop (benchmarks, `isolation: "request"`).
+    pub fn handle(
+        &mut self,
+        req: &Request,
+        hostname: &str,
+        binding: Binding,
+    ) -> Result<Response, JsError> {
+        let id = binding.request_id;
+        match self.start(req, hostname, binding) {
+            Step::Done(result) => return result,
+            Step::Parked => {}
+        }
+        let mut done = Vec::new();
+        loop {
+            self.advance(Instant::now(), &mut done);
+            if let Some(i) = done.iter().position(|(r, _)| *r == id) {
+                return done.swap_remove(i).1;
+            }
+            match self.next_wake() {
+                Some(at) => std::thread::sleep(at.saturating_duration_since(Instant::now())),
+                None => return Err(JsError::NoResponse),
+            }
+        }
+    }
+
+    /// Starts one request (its first turn): `Done` when the app answered or failed in it,
+    /// else the request is parked and a later `advance`/`complete` reports it.
+    pub fn start(&mut self, req: &Request, hostname: &str, binding: Binding) -> Step {
+        let id = binding.request_id;
+        self.scopes.open(binding);
+        let deadline = self.scopes.enter(id);
+        self.deadline.set(Some(deadline));
+        let (step, gc_threshold) = self.context.with(|ctx| {
+            let step = match self.run(&ctx, req, hostname) {
+                Ok(out) => match out.as_promise() {
+                    Some(p) if p.state() == PromiseState::Pending => {
+                        self.parked.borrow_mut().push(Parked {
+                            request_id: id,
+                            deadline,
+                            promise: Persistent::save(&ctx, p.clone()),
+                        });
+                        Step::Parked
+                    }
+                    Some(p) => Step::Done(self.finish(&ctx, id, Some(p.clone()))),
+                    None => {
+                        self.finish(&ctx, id, None).ok();
+                        Step::Done(response(&out))
+                    }
+                },
+                Err(e) => {
+                    self.finish(&ctx, id, None).ok();
+                    Step::Done(Err(e))
+                }
+            };
+            (step, super::ffi::gc_threshold(&ctx))
+        });
+        self.deadline.set(None);
+        self.scopes.leave();
+        self.tune_gc(gc_threshold);
+        step
+    }
+
+    /// Moves parked requests on at `now`: runs due timers (each as a turn of its owner),
+    /// answers parked requests past their deadline with `Expired` (their timers cleared, the
+    /// runtime kept), and reports every request that ended into `done`.
+    pub fn advance(&mut self, now: Instant, done: &mut Vec<Settled>) {
+        if self.parked.borrow().is_empty() {
+            return;
+        }
+        self.context.with(|ctx| {
+            if let Err(e) = self.run_timers(&ctx) {
+                return self.abandon(&e, done);
+            }
+            self.collect(&ctx, now, done);
+        });
+    }
+
+    /// Runs a completion as a turn of the request that started its operation, then reports
+    /// the requests that ended. A completion for an ended request is dropped unrun.
+    pub fn complete(&mut self, completion: Completion, done: &mut Vec<Settled>) {
+        self.scopes.operation_done();
+        if !self.scopes.is_live(completion.request) {
+            return;
+        }
+        let deadline = self.scopes.enter(completion.request);
+        self.deadline.set(Some(deadline));
+        self.context.with(|ctx| {
+            (completion.run)(&ctx);
             drain_jobs(&ctx);
             self.deadline.set(None);
-            // Timers never outlive their request; req, res and the router's state are freed.
-            if let Ok(after) = self.after_request.clone().restore(&ctx) {
-                let _ = after.call::<_, ()>(());
+            self.scopes.leave();
+            if self.interrupted.get() {
+                return self.abandon(&JsError::Deadline, done);
             }
-            (result, super::ffi::gc_threshold(&ctx))
+            self.collect(&ctx, Instant::now(), done);
         });
-        self.tune_gc(gc_threshold);
+    }
+
+    /// The earliest instant `advance` has work: a timer due or a parked request's deadline.
+    pub fn next_wake(&self) -> Option<Instant> {
+        let parked = self.parked.borrow();
+        let earliest = parked.iter().map(|p| p.deadline).min()?;
+        let timer = self.context.with(|ctx| -> Option<Instant> {
+            let timers = self.timers.clone().restore(&ctx).ok()?;
+            let delay: f64 = timers
+                .get::<_, Function>("nextDelay")
+                .and_then(|f| f.call((self.now_ms(),)))
+                .ok()?;
+            (delay >= 0.0).then(|| Instant::now() + Duration::from_secs_f64(delay / 1000.0))
+        });
+        match timer {
+            Some(t) => Some(t.min(earliest)),
+            // Nothing left that could move a parked request on: `collect` answers them now.
+            // (due already: the runtime's birth is in the past)
+            None if !self.scopes.has_outstanding() => Some(self.epoch),
+            None => Some(earliest),
+        }
+    }
+
+    /// Whether running JavaScript had to be interrupted: the runtime must be discarded
+    /// (its parked requests were already answered by `abandon`).
+    pub fn broken(&self) -> bool {
+        self.interrupted.get() || self.lost.get()
+    }
+
+    /// Requests parked in this runtime.
+    pub fn parked(&self) -> usize {
+        self.parked.borrow().len()
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.epoch.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Runs the timers due now, one turn each (its owner bound, then its promise jobs).
+    /// `Err` only when running JavaScript had to be interrupted (the runtime is lost).
+    fn run_timers<'js>(&self, ctx: &Ctx<'js>) -> Result<(), JsError> {
+        let timers = self.timers.clone().restore(ctx).map_err(engine)?;
+        let peek: Function = timers.get("peek").map_err(engine)?;
+        let run_head: Function = timers.get("runHead").map_err(engine)?;
+        let limit: f64 = timers
+            .get::<_, Function>("seq")
+            .and_then(|f| f.call(()))
+            .map_err(engine)?;
+        loop {
+            let owner: f64 = peek.call((self.now_ms(), limit)).map_err(engine)?;
+            if owner < 0.0 {
+                return Ok(());
+            }
+            let deadline = self.scopes.enter(owner as u64);
+            self.deadline.set(Some(deadline));
+            let ran = run_head
+                .call::<_, ()>(())
+                .catch(ctx)
+                .map_err(|e| caught(ctx, e));
+            drain_jobs(ctx);
+            self.deadline.set(None);
+            self.scopes.leave();
+            if owner == 0.0 {
+                // (a timer started by a turn of no live request: it does not repeat)
+                let _ = timers
+                    .get::<_, Function>("clearOwner")
+                    .and_then(|f| f.call::<_, ()>((0.0,)));
+            }
+            if self.interrupted.get() {
+                return Err(JsError::Deadline);
+            }
+            if let Err(e) = ran {
+                if e.poisons_runtime() {
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Reports parked requests whose promise settled, or whose deadline passed, or that can
+    /// never be answered (nothing left that could run: no timer, no outstanding completion).
+    fn collect<'js>(&self, ctx: &Ctx<'js>, now: Instant, done: &mut Vec<Settled>) {
+        let stuck = !self.scopes.has_outstanding() && {
+            let timers = self.timers.clone().restore(ctx).ok();
+            let delay: f64 = timers
+                .and_then(|t| t.get::<_, Function>("nextDelay").ok())
+                .and_then(|f| f.call((self.now_ms(),)).ok())
+                .unwrap_or(-1.0);
+            delay < 0.0
+        };
+        let mut i = 0;
+        loop {
+            let (id, promise, deadline) = {
+                let parked = self.parked.borrow();
+                let Some(p) = parked.get(i) else { break };
+                (p.request_id, p.promise.clone().restore(ctx), p.deadline)
+            };
+            let Ok(promise) = promise else {
+                self.parked.borrow_mut().swap_remove(i);
+                done.push((id, Err(JsError::Engine("lost a parked request".into()))));
+                continue;
+            };
+            let result = match promise.state() {
+                PromiseState::Pending if now >= deadline => Some(Err(JsError::Expired)),
+                PromiseState::Pending if stuck => Some(Err(JsError::NoResponse)),
+                PromiseState::Pending => None,
+                _ => Some(Ok(())),
+            };
+            match result {
+                None => i += 1,
+                Some(r) => {
+                    self.parked.borrow_mut().swap_remove(i);
+                    // The jobs its end runs belong to it (or, past its deadline, to nobody).
+                    let turn = if r.is_ok() { id } else { 0 };
+                    self.deadline.set(Some(self.scopes.enter(turn)));
+                    let settled = self.finish(ctx, id, Some(promise));
+                    self.deadline.set(None);
+                    self.scopes.leave();
+                    done.push((id, r.and(settled)));
+                    if self.interrupted.get() {
+                        return self.abandon(&JsError::Deadline, done);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends a request in the runtime: its jobs run, its timers are cleared, its req/res are
+    /// released, its binding closed. Returns the response of a settled promise.
+    fn finish<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        id: u64,
+        promise: Option<Promise<'js>>,
+    ) -> Result<Response, JsError> {
+        // Jobs the response left (e.g. 'finish' listeners of an async response) run now,
+        // still under the deadline, not in the next request.
+        drain_jobs(ctx);
+        let result = match &promise {
+            Some(p) => match p.state() {
+                PromiseState::Resolved => p
+                    .result::<Value>()
+                    .unwrap_or_else(|| Ok(Value::new_undefined(ctx.clone())))
+                    .map_err(engine)
+                    .and_then(|v| response(&v)),
+                PromiseState::Rejected => match p.result::<Value>().map(|r| r.catch(ctx)) {
+                    Some(Err(e)) => Err(caught(ctx, e)),
+                    _ => Err(JsError::Engine("promise rejected without a reason".into())),
+                },
+                PromiseState::Pending => Err(JsError::NoResponse),
+            },
+            None => Err(JsError::NoResponse),
+        };
+        // Timers never outlive their request; req, res and the router's state are freed.
+        if self.scopes.close(id) {
+            if let Ok(clear) = self.clear_owner.clone().restore(ctx) {
+                let _ = clear.call::<_, ()>((id as f64,));
+            }
+        }
+        if let Ok(release) = self.release.clone().restore(ctx) {
+            let arg = promise.map_or_else(|| Value::new_undefined(ctx.clone()), |p| p.into_value());
+            let _ = release.call::<_, ()>((arg,));
+        }
         result
+    }
+
+    /// Running JavaScript had to be stopped (or the engine failed): every parked request
+    /// fails, the one whose deadline passed with 504, the others with 500.
+    pub fn abandon(&self, e: &JsError, done: &mut Vec<Settled>) {
+        self.lost.set(true);
+        let now = Instant::now();
+        for p in self.parked.borrow_mut().drain(..) {
+            self.scopes.close(p.request_id);
+            let err = if now >= p.deadline {
+                JsError::Deadline
+            } else {
+                JsError::Engine(format!("the app's runtime was reset: {e}"))
+            };
+            done.push((p.request_id, Err(err)));
+        }
     }
 
     /// After a collection QuickJS sets the next threshold to 1.5 × the heap in use: with a
@@ -205,7 +509,14 @@ impl AppRuntime {
         self.gc_threshold.set(next);
     }
 
-    fn run<'js>(&self, ctx: &Ctx<'js>, req: &Request, hostname: &str) -> Result<Response, JsError> {
+    /// The first turn of a request: `__serve` and the jobs it queued. Its value is the
+    /// rawRes, or a promise of it.
+    fn run<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        req: &Request,
+        hostname: &str,
+    ) -> Result<Value<'js>, JsError> {
         let serve = self.serve.clone().restore(ctx).map_err(engine)?;
         let app = self.app.clone().restore(ctx).map_err(engine)?;
         let args = {
@@ -220,64 +531,10 @@ impl AppRuntime {
         // `__serve` answers at once when the app responded synchronously; the jobs left are
         // the response's 'finish'/'close' events and the like.
         drain_jobs(ctx);
-        if self.deadline_passed() {
+        if self.interrupted.get() {
             return Err(JsError::Deadline);
         }
-        match out.as_promise() {
-            Some(promise) => self.settle(ctx, promise.clone()),
-            None => response(&out),
-        }
-    }
-
-    /// Waits for the response promise, running jobs and timers until it settles.
-    fn settle<'js>(&self, ctx: &Ctx<'js>, promise: Promise<'js>) -> Result<Response, JsError> {
-        loop {
-            match promise.state() {
-                PromiseState::Pending => {}
-                PromiseState::Resolved => {
-                    let value: Value = promise
-                        .result()
-                        .unwrap_or_else(|| Ok(Value::new_undefined(ctx.clone())))
-                        .map_err(engine)?;
-                    return response(&value);
-                }
-                PromiseState::Rejected => {
-                    return match promise.result::<Value>().map(|r| r.catch(ctx)) {
-                        Some(Err(e)) => Err(caught(ctx, e)),
-                        _ => Err(JsError::Engine("promise rejected without a reason".into())),
-                    };
-                }
-            }
-            // Pending: only timers can move it on.
-            let timers = self.timers.clone().restore(ctx).map_err(engine)?;
-            let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
-            let delay: f64 = timers
-                .get::<_, Function>("nextDelay")
-                .and_then(|f| f.call((now_ms,)))
-                .map_err(engine)?;
-            if delay < 0.0 {
-                return Err(JsError::NoResponse);
-            }
-            let wake = Instant::now() + Duration::from_secs_f64(delay / 1000.0);
-            let until = self.deadline.get().map_or(wake, |d| d.min(wake));
-            std::thread::sleep(until.saturating_duration_since(Instant::now()));
-            if self.deadline_passed() {
-                return Err(JsError::Deadline);
-            }
-            let now_ms = self.epoch.elapsed().as_secs_f64() * 1000.0;
-            let run: Function = timers.get("runDue").map_err(engine)?;
-            run.call::<_, f64>((now_ms,))
-                .catch(ctx)
-                .map_err(|e| caught(ctx, e))?;
-            drain_jobs(ctx);
-            if self.deadline_passed() {
-                return Err(JsError::Deadline);
-            }
-        }
-    }
-
-    fn deadline_passed(&self) -> bool {
-        self.deadline.get().is_some_and(|d| Instant::now() >= d)
+        Ok(out)
     }
 
     /// Bytes the runtime's heap uses now.
@@ -443,3 +700,7 @@ fn classify(message: String, stack: String) -> JsError {
         JsError::Exception { message, stack }
     }
 }
+
+#[cfg(test)]
+#[path = "runtime_tests.rs"]
+mod tests;

@@ -31,7 +31,7 @@ use crate::http::{
 use crate::observe::{Event, Field};
 use crate::server::Shared;
 
-use super::tls::{Handshake, Transport};
+use super::tls::{Handshake, Session, Transport};
 
 /// Bytes a lingering close reads and discards before giving up on a clean FIN.
 const LINGER_MAX_DISCARD: usize = 1 << 20;
@@ -53,6 +53,9 @@ pub(crate) enum Progress {
     },
     /// Remove and drop the connection.
     Close,
+    /// Run this handshake step on the handshake pool; the connection is parked in
+    /// `Handshake` until `handshake_returned`.
+    Handshake(Box<Session>),
 }
 
 /// Admission checks the loop makes for a freshly parsed head (rate limits, queue room for
@@ -110,8 +113,13 @@ enum AfterWrite {
 }
 
 enum State {
-    /// TLS handshake in progress (TLS connections only); `Reading` follows.
-    Handshake { deadline: Instant },
+    /// TLS handshake in progress (TLS connections only); `Reading` follows. `parked`: the
+    /// session is away on the handshake pool; `missed_ready`: readiness came meanwhile.
+    Handshake {
+        deadline: Instant,
+        parked: bool,
+        missed_ready: bool,
+    },
     /// Reading a request head (`body: None`) or its body. The deadline is the header deadline
     /// for the head and the idle deadline for the body.
     Reading {
@@ -151,6 +159,9 @@ pub(crate) struct Conn {
     /// Whether this connection was refused at accept (it only gets its 503/429, then a
     /// lingering close): it does not hold one of the `--max_conn` slots.
     pub refused_at_accept: bool,
+    /// Whether this connection came in on the operator listener (`--admin_bind`): only
+    /// built-ins answer it, never a worker.
+    pub operator: bool,
     state: State,
     inbuf: Vec<u8>,
     spare_out: Vec<u8>,
@@ -174,6 +185,8 @@ impl Conn {
         let state = if transport.is_tls() {
             State::Handshake {
                 deadline: now + handshake_timeout,
+                parked: false,
+                missed_ready: false,
             }
         } else {
             State::Reading {
@@ -187,6 +200,7 @@ impl Conn {
             serial,
             counted_per_ip: false,
             refused_at_accept: false,
+            operator: false,
             state,
             inbuf: Vec::new(),
             spare_out: Vec::new(),
@@ -258,7 +272,7 @@ impl Conn {
     /// The deadline of the current state.
     pub fn deadline(&self) -> Option<Instant> {
         match &self.state {
-            State::Handshake { deadline }
+            State::Handshake { deadline, .. }
             | State::Reading { deadline, .. }
             | State::Handling { deadline, .. }
             | State::Writing { deadline, .. }
@@ -444,11 +458,69 @@ impl Conn {
     }
 
     /// Drives the TLS handshake; on success the connection waits for its first request head.
+    /// With a handshake pool the step is handed to it (`Progress::Handshake`) and the
+    /// connection parks; readiness while parked is only remembered.
     fn handshake(&mut self, ctx: &mut Ctx<'_>) -> Step {
+        let State::Handshake {
+            parked,
+            missed_ready,
+            ..
+        } = &mut self.state
+        else {
+            return Step::Done(Progress::Close);
+        };
+        if *parked {
+            *missed_ready = true;
+            return Step::Wait;
+        }
         let Transport::Tls(tls) = &mut self.transport else {
             return Step::Done(Progress::Close);
         };
-        match tls.handshake() {
+        if ctx.shared.config.tls_handshake_threads > 0 {
+            if let Some(session) = tls.take_session() {
+                *parked = true;
+                *missed_ready = false;
+                return Step::Done(Progress::Handshake(session));
+            }
+        }
+        let outcome = tls.handshake();
+        self.after_handshake_step(outcome, ctx)
+    }
+
+    /// The session is back from the handshake pool with the outcome of its step.
+    pub fn handshake_returned(
+        &mut self,
+        session: Box<Session>,
+        outcome: Handshake,
+        ctx: &mut Ctx<'_>,
+    ) -> Progress {
+        let State::Handshake {
+            parked,
+            missed_ready,
+            ..
+        } = &mut self.state
+        else {
+            return Progress::Close;
+        };
+        let Transport::Tls(tls) = &mut self.transport else {
+            return Progress::Close;
+        };
+        tls.restore_session(session, &outcome);
+        *parked = false;
+        let retry = std::mem::take(missed_ready);
+        match self.after_handshake_step(outcome, ctx) {
+            Step::Continue => self.on_ready(ctx),
+            Step::Wait if retry => self.on_ready(ctx),
+            Step::Wait => Progress::Idle,
+            Step::Done(progress) => progress,
+        }
+    }
+
+    fn after_handshake_step(&mut self, outcome: Handshake, ctx: &mut Ctx<'_>) -> Step {
+        let Transport::Tls(tls) = &mut self.transport else {
+            return Step::Done(Progress::Close);
+        };
+        match outcome {
             Handshake::Wait => Step::Wait,
             Handshake::Done => {
                 let duration = tls.started.elapsed();

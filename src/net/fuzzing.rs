@@ -97,6 +97,7 @@ pub fn fuzz_limits() -> Limits {
         max_body: 2048,
         max_chunk_line: 32,
         max_trailer_bytes: 256,
+        methods: Default::default(),
     }
 }
 
@@ -360,6 +361,7 @@ impl Run {
             progress = match progress {
                 Progress::Idle => return,
                 Progress::Close => break,
+                Progress::Handshake(_) => unreachable!("the memory transport has no TLS"),
                 Progress::Request { head, body, .. } => {
                     let request = Seen::from(&head, &body);
                     let echo = request.echo(seen.len());

@@ -7,11 +7,13 @@
 //! connection's state decides what it does with each event.
 //!
 //! There are up to two listeners: plain HTTP (`--port`) and HTTPS (`--tls_port`). A TLS
-//! connection differs only in its `Transport` and in starting in the `Handshake` state.
+//! connection differs only in its `Transport` and in starting in the `Handshake` state, whose
+//! crypto runs on the handshake pool (`handshake.rs`).
 
 mod conn;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzzing;
+mod handshake;
 mod limiter;
 mod proxy;
 mod tls;
@@ -27,7 +29,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::Receiver;
 use mio::net::{TcpListener, TcpStream};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
@@ -37,13 +39,16 @@ use crate::builtin::{self, Snapshot};
 use crate::http::{Limits, Request, RequestHead, Response};
 use crate::observe::{rss_bytes, Event, Field};
 use crate::server::{Shared, WAKER};
-use crate::worker::{Job, Pool, Reply};
+use crate::worker::{Dispatch, DispatchError, Job, Pool, Reply};
 use conn::{Admission, Conn, Ctx, Progress};
+use handshake::HandshakePool;
 use limiter::PerIp;
 use tls::Transport;
 
 const LISTENER: Token = Token(usize::MAX - 2);
 const TLS_LISTENER: Token = Token(usize::MAX - 3);
+/// The operator listener (`--admin_bind`): built-ins only, never a worker.
+const ADMIN_LISTENER: Token = Token(usize::MAX - 4);
 /// How often deadlines are checked; timeouts fire within this much of their value.
 const SWEEP_EVERY: Duration = Duration::from_millis(50);
 /// Connections being refused (503/429 then lingering close) at once; beyond, refused
@@ -56,13 +61,16 @@ pub(crate) struct EventLoop {
     poll: Poll,
     listener: Option<TcpListener>,
     tls_listener: Option<TcpListener>,
+    admin_listener: Option<TcpListener>,
     /// The bound HTTPS port (for redirects).
     tls_port: Option<u16>,
     conns: Slab<Conn>,
     /// Connections in `conns` that were refused at accept (the rest hold `--max_conn` slots).
     refusing: usize,
-    jobs: Option<Sender<Job>>,
+    jobs: Option<Dispatch>,
     replies: Receiver<Reply>,
+    /// Where TLS handshake steps run (TLS on and `--tls_handshake_threads` > 0).
+    handshakes: Option<HandshakePool>,
     shared: Arc<Shared>,
     limits: Limits,
     per_ip: PerIp,
@@ -80,14 +88,17 @@ pub(crate) struct EventLoop {
 impl EventLoop {
     pub fn new(
         poll: Poll,
-        mut listener: Option<TcpListener>,
-        mut tls_listener: Option<TcpListener>,
-        jobs: Sender<Job>,
+        [mut listener, mut tls_listener, mut admin_listener]: [Option<TcpListener>; 3],
+        jobs: Dispatch,
         replies: Receiver<Reply>,
         shared: Arc<Shared>,
     ) -> io::Result<Self> {
         if let Some(l) = &mut listener {
             poll.registry().register(l, LISTENER, Interest::READABLE)?;
+        }
+        if let Some(l) = &mut admin_listener {
+            poll.registry()
+                .register(l, ADMIN_LISTENER, Interest::READABLE)?;
         }
         let mut tls_port = None;
         if let Some(l) = &mut tls_listener {
@@ -97,7 +108,16 @@ impl EventLoop {
         }
         let c = &shared.config;
         let now = Instant::now();
+        let handshakes = match (&shared.tls, c.tls_handshake_threads) {
+            (Some(_), threads) if threads > 0 => Some(HandshakePool::start(
+                threads,
+                c.tls_handshake_queue,
+                shared.clone(),
+            )?),
+            _ => None,
+        };
         Ok(EventLoop {
+            handshakes,
             limits: c.limits(),
             per_ip: PerIp::new(c.max_conn_per_ip, c.rate_limit_rps, c.rate_limit_burst),
             conns: Slab::with_capacity(c.max_conn.min(1024)),
@@ -105,6 +125,7 @@ impl EventLoop {
             poll,
             listener,
             tls_listener,
+            admin_listener,
             tls_port,
             jobs: Some(jobs),
             replies,
@@ -138,20 +159,23 @@ impl EventLoop {
             self.date.refresh();
             for event in events.iter() {
                 match event.token() {
-                    LISTENER => self.accept(now, false),
-                    TLS_LISTENER => self.accept(now, true),
+                    LISTENER => self.accept(now, Listener::Plain),
+                    TLS_LISTENER => self.accept(now, Listener::Tls),
+                    ADMIN_LISTENER => self.accept(now, Listener::Admin),
                     WAKER => {}
                     Token(t) => self.drive(t, now),
                 }
             }
             self.deliver_replies(now);
+            self.deliver_handshakes(now);
             if self.shared.stop.load(Ordering::SeqCst) && self.stop_deadline.is_none() {
                 self.begin_stop(now);
             }
             if self.accept_paused_until.is_some_and(|t| now >= t) {
                 self.accept_paused_until = None;
-                self.accept(now, false);
-                self.accept(now, true);
+                self.accept(now, Listener::Plain);
+                self.accept(now, Listener::Tls);
+                self.accept(now, Listener::Admin);
             }
             if now >= self.next_sweep {
                 self.sweep(now);
@@ -183,21 +207,21 @@ impl EventLoop {
     }
 
     /// Accepts until the backlog is empty, the descriptor limit is hit, or we are stopping.
-    fn accept(&mut self, now: Instant, tls: bool) {
+    fn accept(&mut self, now: Instant, which: Listener) {
         if self.accept_paused_until.is_some() {
             return;
         }
         loop {
-            let listener = if tls {
-                &self.tls_listener
-            } else {
-                &self.listener
+            let listener = match which {
+                Listener::Plain => &self.listener,
+                Listener::Tls => &self.tls_listener,
+                Listener::Admin => &self.admin_listener,
             };
             let Some(listener) = listener else {
                 return;
             };
             match listener.accept() {
-                Ok((stream, peer)) => self.admit_connection(stream, peer, now, tls),
+                Ok((stream, peer)) => self.admit_connection(stream, peer, now, which),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) => {
@@ -232,8 +256,9 @@ impl EventLoop {
         mut stream: TcpStream,
         peer: SocketAddr,
         now: Instant,
-        tls: bool,
+        which: Listener,
     ) {
+        let tls = matches!(which, Listener::Tls);
         let _ = stream.set_nodelay(true);
         let max_conn = self.shared.config.max_conn;
         // Refusals in flight do not hold slots: counting them would let a flood of new
@@ -309,6 +334,7 @@ impl EventLoop {
                     config.tls_handshake_timeout(),
                 );
                 conn.counted_per_ip = self.per_ip.counts_connections();
+                conn.operator = matches!(which, Listener::Admin);
                 conn
             }
         };
@@ -321,7 +347,7 @@ impl EventLoop {
 
     /// Steps connection `token` until it waits, closes, or produces a request.
     fn drive(&mut self, token: usize, now: Instant) {
-        let mut progress = {
+        let progress = {
             let Some(conn) = self.conns.get_mut(token) else {
                 return;
             };
@@ -342,10 +368,17 @@ impl EventLoop {
             };
             conn.on_ready(&mut ctx)
         };
+        self.follow(token, progress, now);
+    }
+
+    /// Acts on what a connection step asked for until the connection waits: routes complete
+    /// requests (a pipelined one may follow an answer), parks handshakes, closes.
+    fn follow(&mut self, token: usize, mut progress: Progress, now: Instant) {
         loop {
             progress = match progress {
                 Progress::Idle => return,
                 Progress::Close => return self.close(token),
+                Progress::Handshake(session) => return self.park_handshake(token, session),
                 Progress::Request {
                     id,
                     head,
@@ -356,6 +389,47 @@ impl EventLoop {
                     None => return,
                 },
             };
+        }
+    }
+
+    /// Sends connection `token`'s handshake step to the pool; closes it when the pool's queue
+    /// is full (a handshake flood is shed here, not on the loop's CPU).
+    fn park_handshake(&mut self, token: usize, session: Box<tls::Session>) {
+        let Some(serial) = self.conns.get(token).map(|c| c.serial) else {
+            return;
+        };
+        let refused = match &self.handshakes {
+            Some(pool) => pool.submit(token, serial, session).is_err(),
+            None => true,
+        };
+        if refused {
+            self.shared.emit(&Event::Handshake {
+                result: "overload",
+                duration: Duration::ZERO,
+            });
+            self.close(token);
+        }
+    }
+
+    /// Gives sessions back from the handshake pool to their connections; sessions of
+    /// connections that timed out or closed meanwhile are dropped.
+    fn deliver_handshakes(&mut self, now: Instant) {
+        let Some(pool) = &self.handshakes else {
+            return;
+        };
+        let done: Vec<handshake::Done> = pool.completed().collect();
+        for step in done {
+            if self
+                .conns
+                .get(step.token)
+                .is_none_or(|c| c.serial != step.serial)
+            {
+                continue;
+            }
+            let progress = self.with_conn(step.token, now, |conn, ctx| {
+                conn.handshake_returned(step.session, step.outcome, ctx)
+            });
+            self.follow(step.token, progress, now);
         }
     }
 
@@ -398,15 +472,18 @@ impl EventLoop {
         received_at: Instant,
         now: Instant,
     ) -> Option<Response> {
-        if let Some(resp) = builtin::answer(
-            &head,
-            self.shared.config.builtin_bare_paths,
-            &self.shared.metrics,
-            &self.snapshot,
-        ) {
+        let conn = self.conns.get(token)?;
+        let config = &self.shared.config;
+        let surface = match conn.operator {
+            true => builtin::Surface::Operator,
+            false => builtin::Surface::Public {
+                bare_paths: config.builtin_bare_paths,
+                metrics_token: config.metrics_token.as_deref(),
+            },
+        };
+        if let Some(resp) = builtin::answer(&head, surface, &self.shared.metrics, &self.snapshot) {
             return Some(resp);
         }
-        let conn = self.conns.get(token)?;
         let deadline = now + self.shared.config.handler_timeout();
         let mut request = Request {
             id,
@@ -430,16 +507,12 @@ impl EventLoop {
             token,
             serial,
             request,
+            inflight: None,
         };
-        let Some(jobs) = &self.jobs else {
-            self.shared.emit(&Event::Overload {
-                reason: "shutting_down",
-            });
-            return Some(
-                Response::error(503, "server is shutting down").with_header("Retry-After", "1"),
-            );
+        let Some(jobs) = &mut self.jobs else {
+            return Some(self.overload("shutting_down", "server is shutting down"));
         };
-        match jobs.try_send(job) {
+        match jobs.send(job) {
             Ok(()) => {
                 self.shared.emit(&Event::Queued);
                 if let Some(conn) = self.conns.get_mut(token) {
@@ -447,24 +520,23 @@ impl EventLoop {
                 }
                 None
             }
-            Err(TrySendError::Full(_)) => {
-                self.shared.emit(&Event::Overload {
-                    reason: "queue_full",
-                });
-                Some(
-                    Response::error(503, "server busy: worker queue full")
-                        .with_header("Retry-After", "1"),
-                )
+            Err(DispatchError::HenvBusy) => Some(self.overload(
+                "henv_busy",
+                "app busy: too many requests in flight for this app",
+            )),
+            Err(DispatchError::QueueFull) => {
+                Some(self.overload("queue_full", "server busy: worker queue full"))
             }
-            Err(TrySendError::Disconnected(_)) => {
-                self.shared.emit(&Event::Overload {
-                    reason: "shutting_down",
-                });
-                Some(
-                    Response::error(503, "server is shutting down").with_header("Retry-After", "1"),
-                )
+            Err(DispatchError::Disconnected) => {
+                Some(self.overload("shutting_down", "server is shutting down"))
             }
         }
+    }
+
+    /// A 503 for a request that was not queued (counted by `reason`).
+    fn overload(&self, reason: &'static str, message: &str) -> Response {
+        self.shared.emit(&Event::Overload { reason });
+        Response::error(503, message).with_header("Retry-After", "1")
     }
 
     /// 308 to the same target on the HTTPS listener.
@@ -505,30 +577,11 @@ impl EventLoop {
             if !current {
                 continue;
             }
-            let mut progress = self.with_conn(reply.token, now, |conn, ctx| {
+            let progress = self.with_conn(reply.token, now, |conn, ctx| {
                 conn.respond(reply.response, ctx)
             });
             // A pipelined request may follow immediately.
-            loop {
-                progress = match progress {
-                    Progress::Idle => break,
-                    Progress::Close => {
-                        self.close(reply.token);
-                        break;
-                    }
-                    Progress::Request {
-                        id,
-                        head,
-                        body,
-                        received_at,
-                    } => match self.route(reply.token, id, head, body, received_at, now) {
-                        Some(resp) => {
-                            self.with_conn(reply.token, now, |conn, ctx| conn.respond(resp, ctx))
-                        }
-                        None => break,
-                    },
-                };
-            }
+            self.follow(reply.token, progress, now);
         }
     }
 
@@ -572,7 +625,9 @@ impl EventLoop {
             match progress {
                 Progress::Close => self.close(token),
                 Progress::Idle => {}
-                Progress::Request { .. } => unreachable!("a timeout never completes a request"),
+                Progress::Request { .. } | Progress::Handshake(_) => {
+                    unreachable!("a timeout never completes a request or a handshake step")
+                }
             }
         }
         self.sweep_tokens = expired;
@@ -581,9 +636,13 @@ impl EventLoop {
     /// Stops accepting and closes idle connections; busy ones finish (with `Connection: close`).
     fn begin_stop(&mut self, now: Instant) {
         self.stop_deadline = Some(now + self.shared.config.shutdown_timeout());
-        for mut listener in [self.listener.take(), self.tls_listener.take()]
-            .into_iter()
-            .flatten()
+        for mut listener in [
+            self.listener.take(),
+            self.tls_listener.take(),
+            self.admin_listener.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             let _ = self.poll.registry().deregister(&mut listener);
         }
@@ -616,6 +675,9 @@ impl EventLoop {
             self.close(token);
         }
         self.jobs = None; // closing the channel lets idle workers exit
+        if let Some(handshakes) = &mut self.handshakes {
+            handshakes.stop();
+        }
         let deadline = Instant::now()
             + Duration::from_millis(self.shared.config.shutdown_timeout_ms.min(1_000));
         let detached = pool.join_until(deadline);
@@ -627,6 +689,14 @@ impl EventLoop {
         }
         self.shared.log.info("stopped", &[]);
     }
+}
+
+/// The listener a connection came from.
+#[derive(Clone, Copy, Debug)]
+enum Listener {
+    Plain,
+    Tls,
+    Admin,
 }
 
 /// Applies what a trusted proxy says about the client to `req`.
@@ -660,7 +730,7 @@ fn strip_port(host: &str) -> &str {
 /// before promising `100 Continue`.
 struct LoopAdmission<'a> {
     per_ip: &'a mut PerIp,
-    jobs: Option<&'a Sender<Job>>,
+    jobs: Option<&'a Dispatch>,
     shared: &'a Shared,
     now: Instant,
 }

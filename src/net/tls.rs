@@ -4,8 +4,10 @@
 //! Policy (see SECURITY.md): TLS 1.2 only (mbed TLS 2.28 has no TLS 1.3 server, and TLS 1.0/1.1
 //! are not even compiled in); ECDHE key exchange with AEAD suites only (AES-GCM and
 //! ChaCha20-Poly1305, ECDSA or RSA certificates); curves X25519, P-256, P-384; no renegotiation;
-//! no compression (mbed TLS is built without zlib); ALPN `http/1.1`; no client certificates; no
-//! session resumption (every connection does a full handshake).
+//! no compression (mbed TLS is built without zlib); ALPN `http/1.1`; no client certificates;
+//! session resumption by RFC 5077 session tickets (AES-256-GCM, keys rotated every
+//! `--tls_ticket_lifetime_secs`, the previous key still accepted; the keys live in memory only
+//! and survive certificate reloads, not restarts). AES-GCM runs on AES-NI where the CPU has it.
 //!
 //! The handshake never blocks: `TlsStream::handshake` runs mbed TLS as far as the socket allows
 //! and reports `WouldBlock` when it needs the peer (WANT_READ) or room in the send buffer
@@ -25,13 +27,14 @@ use std::sync::{Arc, Once, RwLock};
 use std::time::Instant;
 
 use mbedtls::alloc::List as CertList;
+use mbedtls::cipher::raw::CipherType;
 use mbedtls::error::codes;
 use mbedtls::pk::{EcGroupId, Pk};
 use mbedtls::rng::{CtrDrbg, OsEntropy};
 use mbedtls::ssl::config::{
     AuthMode, Endpoint, NullTerminatedStrList, Preset, Renegotiation, Transport as SslTransport,
 };
-use mbedtls::ssl::{Config as SslConfig, Context, Version};
+use mbedtls::ssl::{Config as SslConfig, Context, TicketContext, Version};
 use mbedtls::x509::Certificate;
 use mio::net::TcpStream;
 
@@ -264,19 +267,39 @@ pub(crate) struct Acceptor {
     pub names: Vec<String>,
 }
 
+/// Session-ticket keys: one set per server, shared by every acceptor (so tickets survive a
+/// certificate reload). mbed TLS rotates the key every lifetime and accepts the previous one.
+fn ticket_keys(lifetime_secs: u32) -> Result<Option<Arc<TicketContext>>, TlsError> {
+    if lifetime_secs == 0 {
+        return Ok(None);
+    }
+    init_mbedtls_tables();
+    let rng = CtrDrbg::new(Arc::new(OsEntropy::new()), None).map_err(setup("ticket RNG"))?;
+    let tickets = TicketContext::new(Arc::new(rng), CipherType::Aes256Gcm, lifetime_secs)
+        .map_err(setup("session tickets"))?;
+    Ok(Some(Arc::new(tickets)))
+}
+
+/// mbed TLS fills a few tables (the list of supported cipher suites, for one) on first use.
+/// Do that once, before two threads can race on it (a reload, or several servers in one
+/// process).
+fn init_mbedtls_tables() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        drop(SslConfig::new(
+            Endpoint::Server,
+            SslTransport::Stream,
+            Preset::Default,
+        ))
+    });
+}
+
 impl Acceptor {
-    fn build(source: &CertSource) -> Result<Acceptor, TlsError> {
-        // mbed TLS is built without its threading layer, and a few of its tables (the list of
-        // supported cipher suites, for one) are filled in on first use. Do that once, before
-        // two threads can race on it (a reload, or several servers in one process).
-        static INIT: Once = Once::new();
-        INIT.call_once(|| {
-            drop(SslConfig::new(
-                Endpoint::Server,
-                SslTransport::Stream,
-                Preset::Default,
-            ))
-        });
+    fn build(
+        source: &CertSource,
+        tickets: Option<&Arc<TicketContext>>,
+    ) -> Result<Acceptor, TlsError> {
+        init_mbedtls_tables();
         let (default, by_name) = source.load()?;
         let mut cfg = SslConfig::new(Endpoint::Server, SslTransport::Stream, Preset::Default);
         let entropy = Arc::new(OsEntropy::new());
@@ -296,6 +319,9 @@ impl Acceptor {
             EcGroupId::None.into(),
         ]));
         cfg.set_renegotiation(Renegotiation::Disabled);
+        if let Some(tickets) = tickets {
+            cfg.set_session_tickets_callback(tickets.clone());
+        }
         cfg.set_authmode(AuthMode::None);
         let alpn = NullTerminatedStrList::new(&["http/1.1"]).map_err(setup("ALPN"))?;
         cfg.set_alpn_protocols(Arc::new(alpn))
@@ -328,10 +354,14 @@ impl Acceptor {
 
     /// Wraps an accepted socket; the handshake starts on its first readiness.
     pub fn stream(&self, sock: TcpStream) -> TlsStream {
+        let sock = Arc::new(sock);
         TlsStream {
-            ctx: Context::new(self.config.clone()),
-            sock: Arc::new(sock),
-            first_byte: None,
+            session: Some(Box::new(Session {
+                ctx: Context::new(self.config.clone()),
+                sock: sock.clone(),
+                first_byte: None,
+            })),
+            sock,
             established: false,
             started: Instant::now(),
         }
@@ -341,6 +371,7 @@ impl Acceptor {
 /// TLS for the whole server: where certificates come from and the acceptor in use.
 pub(crate) struct TlsState {
     source: CertSource,
+    tickets: Option<Arc<TicketContext>>,
     current: RwLock<Arc<Acceptor>>,
 }
 
@@ -350,9 +381,11 @@ impl TlsState {
         let Some(source) = CertSource::from_config(config) else {
             return Ok(None);
         };
-        let acceptor = Acceptor::build(&source)?;
+        let tickets = ticket_keys(config.tls_ticket_lifetime_secs)?;
+        let acceptor = Acceptor::build(&source, tickets.as_ref())?;
         Ok(Some(TlsState {
             source,
+            tickets,
             current: RwLock::new(Arc::new(acceptor)),
         }))
     }
@@ -368,7 +401,7 @@ impl TlsState {
     /// Re-reads every certificate; on success new connections use them. On failure the old
     /// ones stay in use. Returns the acceptor now in use.
     pub fn reload(&self) -> Result<Arc<Acceptor>, TlsError> {
-        let acceptor = Arc::new(Acceptor::build(&self.source)?);
+        let acceptor = Arc::new(Acceptor::build(&self.source, self.tickets.as_ref())?);
         match self.current.write() {
             Ok(mut a) => *a = acceptor.clone(),
             Err(poisoned) => *poisoned.into_inner() = acceptor.clone(),
@@ -377,16 +410,60 @@ impl TlsState {
     }
 }
 
+/// Bytes read from the socket at once for mbed TLS: several small records (a request is
+/// usually one). mbed TLS's reads of a larger record body go to the socket directly.
+const READ_AHEAD: usize = 4096;
+
 /// The socket as mbed TLS sees it. It shares the socket with `TlsStream` so that the stream can
 /// still shut it down and drain it (lingering close) after the TLS session is closed.
+///
+/// Reads are buffered: mbed TLS asks for a record's 5-byte header and then for its body, two
+/// `recv` calls per record unbuffered; one read-ahead serves both (and any records behind
+/// them). The buffer exists only during a read burst: it is freed when the socket has nothing
+/// more (`WouldBlock`), so an idle connection holds none.
 struct SockIo {
     sock: Arc<TcpStream>,
     /// The peer closed the TCP connection (possibly without a `close_notify`).
     eof: bool,
+    ahead: Vec<u8>,
+    pos: usize,
 }
 
 impl Read for SockIo {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos < self.ahead.len() {
+            let n = buf.len().min(self.ahead.len() - self.pos);
+            buf[..n].copy_from_slice(&self.ahead[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        if buf.len() >= READ_AHEAD {
+            return self.read_socket(buf);
+        }
+        let mut ahead = std::mem::take(&mut self.ahead);
+        ahead.resize(READ_AHEAD, 0);
+        // On an error (WouldBlock: the burst is over) the buffer is dropped here.
+        let n = self.read_socket(&mut ahead)?;
+        ahead.truncate(n);
+        let give = buf.len().min(n);
+        buf[..give].copy_from_slice(&ahead[..give]);
+        self.ahead = ahead;
+        self.pos = give;
+        Ok(give)
+    }
+}
+
+impl SockIo {
+    fn new(sock: Arc<TcpStream>) -> SockIo {
+        SockIo {
+            sock,
+            eof: false,
+            ahead: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    fn read_socket(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = (&*self.sock).read(buf)?;
         if n == 0 {
             self.eof = true;
@@ -406,6 +483,7 @@ impl Write for SockIo {
 }
 
 /// How a handshake step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Handshake {
     /// Established: application data may flow.
     Done,
@@ -415,23 +493,17 @@ pub(crate) enum Handshake {
     Failed(&'static str),
 }
 
-/// A TLS server session over a non-blocking socket.
-pub(crate) struct TlsStream {
+/// The mbed TLS session of one connection: what a handshake step needs, and nothing the loop
+/// owns, so the step can run on a handshake-pool thread (`net::handshake`) while the
+/// connection stays parked in `Handshake`. `Send`: the socket inside is an `Arc<TcpStream>`.
+pub(crate) struct Session {
     ctx: Context<SockIo>,
     sock: Arc<TcpStream>,
     first_byte: Option<u8>,
-    established: bool,
-    /// When the connection was accepted (for the handshake duration).
-    pub started: Instant,
 }
 
-impl TlsStream {
-    /// The socket (for registration and shutdown).
-    pub fn socket(&self) -> &TcpStream {
-        &self.sock
-    }
-
-    /// Advances the handshake as far as the socket allows.
+impl Session {
+    /// Advances the handshake as far as the socket allows (one step: it never blocks).
     pub fn handshake(&mut self) -> Handshake {
         if self.first_byte.is_none() {
             // Look before mbed TLS does: a client speaking plain HTTP (or anything else) to the
@@ -447,10 +519,7 @@ impl TlsStream {
             if b[0] != TLS_HANDSHAKE_RECORD {
                 return Handshake::Failed("not_tls");
             }
-            let io = SockIo {
-                sock: self.sock.clone(),
-                eof: false,
-            };
+            let io = SockIo::new(self.sock.clone());
             return self.step(|ctx| ctx.establish(io, None));
         }
         self.step(|ctx| ctx.handshake())
@@ -458,10 +527,7 @@ impl TlsStream {
 
     fn step(&mut self, f: impl FnOnce(&mut Context<SockIo>) -> mbedtls::Result<()>) -> Handshake {
         let e = match f(&mut self.ctx) {
-            Ok(()) => {
-                self.established = true;
-                return Handshake::Done;
-            }
+            Ok(()) => return Handshake::Done,
             Err(e) => e,
         };
         if e.low_level() == Some(codes::NetRecvFailed)
@@ -481,15 +547,64 @@ impl TlsStream {
             None => Handshake::Failed("other"),
         }
     }
+}
+
+/// A TLS server session over a non-blocking socket. The session is absent only while a
+/// handshake step runs on the handshake pool.
+pub(crate) struct TlsStream {
+    session: Option<Box<Session>>,
+    sock: Arc<TcpStream>,
+    established: bool,
+    /// When the connection was accepted (for the handshake duration).
+    pub started: Instant,
+}
+
+/// What `TlsStream` answers while its session is away on the handshake pool (never asked: a
+/// parked connection neither reads nor writes).
+fn session_away() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::WouldBlock,
+        "TLS session on the handshake pool",
+    )
+}
+
+impl TlsStream {
+    /// The socket (for registration and shutdown).
+    pub fn socket(&self) -> &TcpStream {
+        &self.sock
+    }
+
+    /// Advances the handshake on this thread as far as the socket allows.
+    pub fn handshake(&mut self) -> Handshake {
+        let Some(session) = &mut self.session else {
+            return Handshake::Wait;
+        };
+        let outcome = session.handshake();
+        self.established = matches!(outcome, Handshake::Done);
+        outcome
+    }
+
+    /// Takes the session out for a handshake step elsewhere (the handshake pool).
+    pub fn take_session(&mut self) -> Option<Box<Session>> {
+        self.session.take()
+    }
+
+    /// Puts the session back after a step elsewhere, with that step's outcome.
+    pub fn restore_session(&mut self, session: Box<Session>, outcome: &Handshake) {
+        self.session = Some(session);
+        self.established = matches!(outcome, Handshake::Done);
+    }
 
     fn peer_eof(&self) -> bool {
         // `io()` is gone once mbed TLS closed the session after a fatal error.
-        self.ctx.io().is_some_and(|io| io.eof)
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.ctx.io().is_some_and(|io| io.eof))
     }
 
     /// The negotiated protocol and suite, e.g. `TLSv1.2 TLS_ECDHE_...`, for debug logs.
     pub fn describe(&self) -> String {
-        let suite = self.ctx.ciphersuite().ok();
+        let suite = self.session.as_ref().and_then(|s| s.ctx.ciphersuite().ok());
         let name = CIPHER_SUITES
             .iter()
             .find(|(id, _)| suite.is_some_and(|s| c_int::from(s) == *id))
@@ -501,7 +616,9 @@ impl TlsStream {
     /// socket stays open for a lingering close, read with `read_raw`.
     pub fn shutdown_write(&mut self) -> io::Result<()> {
         if self.established {
-            self.ctx.close(); // close_notify, then mbed TLS lets go of the socket
+            if let Some(session) = &mut self.session {
+                session.ctx.close(); // close_notify, then mbed TLS lets go of the socket
+            }
             self.established = false;
         }
         self.sock.shutdown(Shutdown::Write)
@@ -517,7 +634,10 @@ impl Read for TlsStream {
     /// Decrypted application data. `WouldBlock` when mbed TLS needs the socket (either way);
     /// `Ok(0)` at `close_notify` or when the peer closed the TCP connection.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.ctx.read(buf) {
+        let Some(session) = &mut self.session else {
+            return Err(session_away());
+        };
+        match session.ctx.read(buf) {
             Err(e) if e.kind() != io::ErrorKind::WouldBlock && self.peer_eof() => Ok(0),
             other => other,
         }
@@ -528,7 +648,10 @@ impl Write for TlsStream {
     /// Encrypts and sends. After `WouldBlock` the caller must retry with the same bytes (mbed TLS
     /// may already hold them in its output buffer), which the connection's write loop does.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.ctx.write(buf)
+        match &mut self.session {
+            Some(session) => session.ctx.write(buf),
+            None => Err(session_away()),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -26,7 +26,7 @@ pub enum Event<'a> {
     ParseError { kind: &'static str },
     /// A deadline passed (`header`, `body`, `keepalive`, `write`, `handler`).
     Timeout { kind: &'static str },
-    /// A request got 503 without running (`queue_full`, `shutting_down`).
+    /// A request got 503 without running (`queue_full`, `henv_busy`, `shutting_down`).
     Overload { reason: &'static str },
     /// A request got 429 from the per-IP rate limiter.
     RateLimited,

@@ -12,6 +12,8 @@
 
 pub mod apps;
 pub mod docs;
+pub mod ledger;
+pub mod proc;
 pub mod tls;
 
 use std::io::{self, Read, Write};
@@ -184,6 +186,11 @@ impl TestServer {
 
     pub fn metrics(&self) -> &hbf::Metrics {
         self.handle.metrics()
+    }
+
+    /// A client of the operator listener (`/metrics`, the full `/health`).
+    pub fn admin(&self) -> Client {
+        Client::connect(self.handle.admin_addr().expect("operator listener is on"))
     }
 
     /// Stops the server and waits for its event loop to exit.

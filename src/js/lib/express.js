@@ -3205,9 +3205,19 @@ let currentReq, currentRes;
 // cycles between req, res and the router's state, so reference counting frees them at once:
 // left to the cycle collector, they made it run every few hundred requests, walking the
 // whole heap each time. Router callbacks called after this do nothing.
-function release() {
-  const req = currentReq, res = currentRes;
-  currentReq = currentRes = undefined;
+// `pending` is the promise __serve returned for a response that did not end at once (its
+// request may interleave with others, so it is not the current one any more).
+const pendingPairs = new WeakMap();
+function release(pending) {
+  let req = currentReq, res = currentRes;
+  if (pending !== undefined) {
+    const pair = pendingPairs.get(pending);
+    if (pair === undefined) return;
+    pendingPairs.delete(pending);
+    [req, res] = pair;
+  } else {
+    currentReq = currentRes = undefined;
+  }
   if (req === undefined) return;
   const st = req[kReq];
   const seen = st !== undefined ? st[Q_ROUTERS] : undefined;
@@ -3251,7 +3261,13 @@ function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostna
     retainShapes(req.params);
   }
   if (st[S_RESULT] !== undefined) return st[S_RESULT];
-  return new Promise((resolve) => { st[S_RESOLVE] = resolve; });
+  // The request waits (timers, I/O) and others may run meanwhile: req.user is read now, while
+  // this request's user is the bound one, and release() will need this pair, not the current.
+  void req.user;
+  currentReq = currentRes = undefined;
+  const pending = new Promise((resolve) => { st[S_RESOLVE] = resolve; });
+  pendingPairs.set(pending, [req, res]);
+  return pending;
 }
 
 /**
@@ -3260,7 +3276,7 @@ function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostna
  */
 express.__serve = serve;
 
-/** The host's call once a request is over (see `release`). */
+/** The host's call once a request is over (see `release`; the promise __serve returned, if any). */
 express.__release = release;
 
 /**

@@ -409,6 +409,7 @@
   // wait in `unanchored` and count their delay from the next nowMs the host passes, so a delay can
   // end late by the time until that call but never early, however stale the last nowMs was.
   const timerMap = new Map();
+  const currentRequest = typeof host.currentRequest === "function" ? host.currentRequest : undefined;
   let queue = [], unanchored = [], nextTimerId = 1, seqCounter = 0, clock = 0, inRunDue = false;
   const before = (x, y) => x.due < y.due || (x.due === y.due && x.seq < y.seq);
   function position(t) { // binary search: first index whose entry is not before t
@@ -437,7 +438,10 @@
     delay = Number(delay);
     if (!(delay >= 0)) delay = 0; // NaN, negative
     if (delay > 2147483647) delay = 1; // overflow, as Node and browsers do
-    const t = { id: nextTimerId++, cb, args, interval: repeat ? Math.max(1, delay) : -1, delay: 0, due: 0, seq: 0 };
+    // (owner: the request whose turn created it, so its callback runs as that request and the
+    // timer ends with it; 0 outside requests)
+    const owner = currentRequest === undefined ? 0 : currentRequest();
+    const t = { id: nextTimerId++, cb, args, interval: repeat ? Math.max(1, delay) : -1, delay: 0, due: 0, seq: 0, owner };
     timerMap.set(t.id, t);
     schedule(t, delay);
     return new Timeout(t.id);
@@ -507,6 +511,32 @@
       return ran;
     },
     clear() { timerMap.clear(); queue = []; unanchored = []; },
+    // One timer at a time, so the host can bind each callback's request first and run the
+    // microtasks it queued before the next one (as Node does): seq() marks the timers that
+    // exist when a sweep begins, peek(nowMs, limit) is the owner of the next due one (or -1),
+    // runHead() runs it.
+    seq() { return seqCounter; },
+    peek(nowMs, limit) {
+      advance(nowMs);
+      return queue.length && queue[0].due <= clock && queue[0].seq < limit ? queue[0].owner : -1;
+    },
+    runHead() {
+      const t = queue.shift();
+      if (t === undefined) return;
+      if (t.interval < 0) timerMap.delete(t.id);
+      inRunDue = true;
+      try { Reflect.apply(t.cb, undefined, t.args); } catch (e) {
+        emit("error", `Uncaught exception in timer callback: ${inspect(e)}`);
+      } finally {
+        inRunDue = false;
+      }
+      if (t.interval >= 0 && timerMap.get(t.id) === t) schedule(t, t.interval);
+    },
+    // The timers of one request (its response is sent, or it ran out of time).
+    clearOwner(owner) {
+      if (timerMap.size === 0) return;
+      for (const [id, t] of timerMap) if (t.owner === owner) cancelTimer(id);
+    },
   }) });
 
   // ---------------------------------------------------------------- TextEncoder / TextDecoder
