@@ -46,14 +46,15 @@ test('module shape', async (t) => {
     assert.equal(closed, true);
   });
 
-  await t.test('source uses no Node globals and requires only hbf:host, hbf:proxy-addr, node:buffer and node:zlib', () => {
+  await t.test('source uses no Node globals and requires only hbf:host, hbf:proxy-addr, node:buffer, node:zlib and the views modules', () => {
     const src = fs.readFileSync(shim.EXPRESS_JS, 'utf8').replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
     // globals only (not method names such as req.setTimeout or `setTimeout() {}` stubs)
     const globals = /(?<![.\w])(Buffer|process|setImmediate|setTimeout|TextEncoder|TextDecoder|queueMicrotask|__dirname|global)\b(?!\s*\(\)\s*\{)/g;
     assert.deepEqual([...src.matchAll(globals)].map((m) => m[0]), []);
     // (buffer: the built-in module, loaded only when a body is streamed or parsed raw; zlib:
-    // only when a compressed request body arrives; hbf:proxy-addr: when the app trusts proxies)
-    assert.deepEqual([...new Set([...src.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1]))].sort(), ["'buffer'", "'hbf:host'", "'hbf:proxy-addr'", "'zlib'"]);
+    // only when a compressed request body arrives; hbf:proxy-addr: when the app trusts proxies;
+    // hbf:express-view: on a render; hbf:templates: on a template preview)
+    assert.deepEqual([...new Set([...src.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1]))].sort(), ["'buffer'", "'hbf:express-view'", "'hbf:host'", "'hbf:proxy-addr'", "'hbf:templates'", "'zlib'"]);
   });
 
   await t.test('runs in a realm without Node globals', async () => {
@@ -900,6 +901,35 @@ test('response helpers', async (t) => {
     assert.equal(res.header('x-y'), 'z');
   });
 
+  await t.test('end()/write() send the head through a wrapped writeHead (on-headers)', async () => {
+    const app = express();
+    // What on-headers (express-session, response-time) does: wrap writeHead, set headers there.
+    app.use((req, res, next) => {
+      const prev = res.writeHead;
+      res.writeHead = function (status) {
+        this.setHeader('X-Hooked', String(this._header === null) + ':' + status);
+        return prev.apply(this, arguments);
+      };
+      next();
+    });
+    app.get('/send', (req, res) => res.status(201).send('body'));
+    app.get('/write', (req, res) => { res.write('a'); res.end('b'); });
+    app.get('/implicit', (req, res) => {
+      res._implicitHeader();
+      res.end(String(Boolean(res._header)) + String(res.headersSent));
+    });
+    let res = await send(app, { url: '/send' });
+    assert.equal(res.status, 201);
+    assert.equal(res.header('x-hooked'), 'true:201');
+    assert.equal(res.header('content-length'), '4', 'Content-Length stays implicit');
+    res = await send(app, { url: '/write' });
+    assert.equal(res.text, 'ab');
+    assert.equal(res.header('x-hooked'), 'true:200');
+    res = await send(app, { url: '/implicit' });
+    assert.equal(res.text, 'truetrue');
+    assert.equal(res.header('x-hooked'), 'true:200');
+  });
+
   await t.test('finish event, locals, app.locals', async () => {
     const app = express();
     let finished = false;
@@ -911,12 +941,17 @@ test('response helpers', async (t) => {
     assert.equal(finished, true);
   });
 
-  await t.test('render explains that templates are not available', async () => {
+  await t.test('render without a view engine or a view file fails as Express does', async () => {
     const app = express();
     app.get('/', (req, res) => res.render('index', { a: 1 }));
+    app.get('/ext', (req, res) => res.render('index.tpl'));
+    app.engine('tpl', (file, opts, cb) => cb(null, 'never'));
     app.use((err, req, res, next) => res.status(500).send(err.message));
-    assert.match((await send(app, { url: '/' })).text, /templates are not available yet/);
-    assert.throws(() => app.render('x'), /templates are not available yet/);
+    assert.equal((await send(app, { url: '/' })).text, 'No default engine was specified and no extension was provided.');
+    assert.equal((await send(app, { url: '/ext' })).text, 'Failed to lookup view "index.tpl" in views directory "/views"');
+    let seen;
+    app.render('x.tpl', (err) => { seen = err.message; });
+    assert.equal(seen, 'Failed to lookup view "x.tpl" in views directory "/views"');
   });
 });
 

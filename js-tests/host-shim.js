@@ -10,6 +10,7 @@ const vm = require('node:vm');
 
 const EXPRESS_JS = path.join(__dirname, '..', 'src', 'js', 'lib', 'express.js');
 const PROXY_ADDR_JS = path.join(__dirname, '..', 'src', 'js', 'lib', 'proxy_addr.js');
+const EXPRESS_VIEW_JS = path.join(__dirname, '..', 'src', 'js', 'lib', 'express_view.js');
 
 const TYPES = {
   html: 'text/html; charset=utf-8', htm: 'text/html; charset=utf-8', txt: 'text/plain; charset=utf-8',
@@ -144,7 +145,15 @@ function loadExpress(host, context) {
     // (HBF's built-in node:buffer; Node's own stands in, made when a body is streamed)
     if (name === 'buffer') return require('node:buffer');
     if (name === 'zlib') return require('node:zlib'); // stands in for HBF's zlib built-in
-    throw new Error('express.js may only require hbf:host, hbf:proxy-addr, buffer and zlib, not ' + name);
+    // views (express_view.js): Node's path; no view files here (every stat fails)
+    if (name === 'hbf:express-view') {
+      return loadModule(EXPRESS_VIEW_JS, (n) => {
+        if (n === 'path') return require('node:path').posix;
+        if (n === 'fs') return { statSync(p) { const e = new Error('ENOENT: ' + p); e.code = 'ENOENT'; throw e; } };
+        throw new Error('express_view.js may only require path and fs here, not ' + n);
+      }, context);
+    }
+    throw new Error('express.js may only require hbf:host, hbf:proxy-addr, hbf:express-view, buffer and zlib, not ' + name);
   }, context);
 }
 

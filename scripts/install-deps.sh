@@ -83,6 +83,10 @@ npm_suite crypto
 # (run.js also installs them itself when missing).
 npm_suite modules --ignore-scripts
 
+# The EJS / Express views differential suite (tests/js.rs, js-tests/ejs/run.js): the real ejs,
+# express and hbs packages (run.js also installs them itself when missing).
+npm_suite ejs --ignore-scripts
+
 # `make test` also needs the rustfmt and clippy cargo subcommands.
 command -v cargo >/dev/null 2>&1 ||
     { echo "install-deps: cargo not found; install Rust via https://rustup.rs" >&2; exit 1; }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::apps::{put_file, start_app_server, AppServer};
+use common::apps::{hbf_import, put_file, start_app_server, AppServer};
 use common::{Client, TempDir};
 use hbf::{henv, Config};
 
@@ -301,22 +301,7 @@ fn hot_reload_sees_server_js_imported_by_another_process() {
         "const app = require('express')(); app.get('/v', (q, s) => s.send('two')); module.exports = app;",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hbf"))
-        .args([
-            "import",
-            src.path().to_str().unwrap(),
-            "--host",
-            "localhost",
-            "--storage_dir",
-        ])
-        .arg(app.dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    hbf_import(src.path(), app.dir.path());
     let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
     let mut seen = app.get("/v").text();
     while seen != "two" && std::time::Instant::now() < until {

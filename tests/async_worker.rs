@@ -16,7 +16,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::apps::{put_file, start_app_server, AppServer};
+use common::apps::{put_file, set_henv_workers, start_app_server, AppServer};
 use common::{Client, TempDir};
 use hbf::{auth, henv, Config};
 use serde_json::{json, Value};
@@ -264,15 +264,7 @@ fn a_henvs_requests_share_one_runtime_unless_its_workers_setting_spreads_them() 
     assert_eq!(*ns, (1..=200).collect::<Vec<_>>());
 
     // workers = 2: a Node cluster of two.
-    {
-        let (conn, _) = henv::open_henv(app.dir.path(), "localhost").unwrap();
-        conn.execute(
-            "INSERT OR REPLACE INTO _hbf_config (key, value) VALUES ('workers', '2')",
-            [],
-        )
-        .unwrap();
-    }
-    thread::sleep(Duration::from_millis(150)); // (outside writes are seen within 100 ms)
+    set_henv_workers(app.dir.path(), 2);
     app.get("/count"); // (its worker reads the new setting)
     let by_runtime = count_over_8_connections(&app);
     assert_eq!(by_runtime.len(), 2, "{:?}", by_runtime.keys());

@@ -89,3 +89,21 @@ fn builtins_answer_like_node() {
     let text = run(cmd);
     assert!(text.contains(" 0 failed"), "{text}");
 }
+
+/// EJS templates (the built-in `ejs` against the real `ejs` package: every tag, option and
+/// include form, malformed templates) and Express views (the same app on Node + Express 5 and
+/// on `hbf`, with an npm engine): `js-tests/ejs/run.js`, its npm packages installed from
+/// `js-tests/ejs/package-lock.json` on first run.
+#[test]
+fn ejs_and_views_answer_like_node() {
+    let Some(mut cmd) = node() else { return };
+    cmd.arg("js-tests/ejs/run.js")
+        .env("HBF_BIN", env!("CARGO_BIN_EXE_hbf"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    let text = run(cmd);
+    if text.contains("SKIP:") {
+        eprintln!("note: {text}");
+        return;
+    }
+    assert!(text.contains(" 0 failed"), "{text}");
+}

@@ -23,6 +23,14 @@ app.get('/hello', (req, res) => {
   res.type('text').send(`Hello from HBF, ${req.query.name || 'world'}!`);
 });
 
+// A server-rendered page: views/notes.ejs with the layout parts in views/partials/ (EJS is
+// built in; `res.render` looks in views/). Request data is HTML-escaped by `<%= %>`.
+app.set('view engine', 'ejs');
+app.get('/notes', (req, res) => {
+  const rows = db.query('SELECT id, title, body, created_at FROM notes ORDER BY id DESC LIMIT 100');
+  res.render('notes', { title: 'Notes', notes: rows });
+});
+
 app.get('/api/info', (req, res) => {
   res.json({ host: req.hostname, time: new Date().toISOString(), notes: db.get('SELECT COUNT(*) AS n FROM notes').n });
 });

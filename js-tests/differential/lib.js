@@ -117,6 +117,52 @@ function serveHbf(bin, storage, extra = []) {
   });
 }
 
+// For the runners that install npm packages and run whole servers (js-tests/modules,
+// js-tests/ejs): `npm ci` in `dir` unless its node_modules is there (false if that fails);
+// a server process resolved with { child, port } once `match` finds the port in `stream`;
+// its stop; a recursive copy leaving out the names `skip` says.
+function ensurePackages(dir) {
+  if (fs.existsSync(path.join(dir, 'node_modules', '.package-lock.json'))) return true;
+  try {
+    require('node:child_process').execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel', 'error'],
+      { cwd: dir, stdio: 'inherit' });
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+function startServer(cmd, args, match, stream) {
+  const { spawn } = require('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child[stream].on('data', (d) => {
+      out += d;
+      const m = match.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(cmd + ' exited ' + code + ': ' + out)));
+  });
+}
+
+async function stopServer(child) {
+  child.removeAllListeners('exit');
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+}
+
+function copyDir(from, to, skip) {
+  fs.mkdirSync(to, { recursive: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    if (skip && skip(e.name)) continue;
+    const src = path.join(from, e.name);
+    const dst = path.join(to, e.name);
+    if (e.isDirectory()) copyDir(src, dst);
+    else if (e.isFile()) fs.copyFileSync(src, dst);
+  }
+}
+
 function writeResults(file, results) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(results, null, 1) + '\n');
@@ -125,4 +171,5 @@ function writeResults(file, results) {
 module.exports = {
   DIR, APPS_DIR, PUBLIC_DIR, SELECTED_HEADERS, FIXTURE_MTIME,
   prepareFixtures, listApps, loadRequests, requestBody, wireHeaders, record, send, writeResults, serveHbf,
+  ensurePackages, startServer, stopServer, copyDir,
 };

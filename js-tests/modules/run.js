@@ -8,27 +8,18 @@
 //   HBF_BIN=target/debug/hbf node js-tests/modules/run.js [app...]
 // Installs the npm packages (package-lock.json) into ./node_modules on first use.
 
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const lib = require('../differential/lib');
+const { startServer: start, stopServer: stop, copyDir } = lib;
 
 const DIR = __dirname;
 const HBF = process.env.HBF_BIN || path.join(DIR, '..', '..', 'target', 'debug', 'hbf');
 // Headers that differ by nature (connection handling, clocks, the server's own).
 // X-Powered-By: HBF never sends it (README, "Differences from Node").
 const IGNORED = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'server', 'x-request-id', 'x-powered-by']);
-
-function ensurePackages() {
-  if (fs.existsSync(path.join(DIR, 'node_modules', '.package-lock.json'))) return true;
-  try {
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel', 'error'], { cwd: DIR, stdio: 'inherit' });
-    return true;
-  } catch (e) {
-    return false;
-  }
-}
 
 function record(spec, status, pairs, body) {
   const headers = {};
@@ -46,35 +37,6 @@ function record(spec, status, pairs, body) {
 const send = (port, spec) => lib.send(port, spec, record);
 
 // Spawns a server process and resolves with { child, port } once `match` finds the port.
-function start(cmd, args, match, stream) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child[stream].on('data', (d) => {
-      out += d;
-      const m = match.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(cmd + ' exited ' + code + ': ' + out)));
-  });
-}
-
-async function stop(child) {
-  child.removeAllListeners('exit');
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
-}
-
-function copyDir(from, to, skip) {
-  fs.mkdirSync(to, { recursive: true });
-  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
-    if (skip && skip(e.name)) continue;
-    const src = path.join(from, e.name);
-    const dst = path.join(to, e.name);
-    if (e.isDirectory()) copyDir(src, dst);
-    else if (e.isFile()) fs.copyFileSync(src, dst);
-  }
-}
 
 async function runApp(name) {
   const appDir = path.join(DIR, 'apps', name);
@@ -131,7 +93,7 @@ async function runApp(name) {
 }
 
 async function main() {
-  if (!ensurePackages()) {
+  if (!lib.ensurePackages(DIR)) {
     console.log('SKIP: npm packages not installed and `npm ci` failed (no registry?)');
     return;
   }

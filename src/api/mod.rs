@@ -18,6 +18,7 @@
 pub mod documents;
 pub mod openapi;
 pub mod routes;
+pub mod templates;
 
 use std::time::Instant;
 
@@ -177,6 +178,9 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
     let segs: Vec<String> = segs
         .map(|s| crate::util::percent_decode(s).unwrap_or_default())
         .collect();
+    if first == "templates" {
+        return templates::endpoint(env, req, caller, &segs);
+    }
     Some(match first {
         "tables" => tables_endpoint(env, req, caller, &segs),
         "documents" => documents::endpoint(env, req, caller, &path["/_api/documents".len()..]),

@@ -232,6 +232,32 @@ fn operation(op: &str) -> Operation {
             None,
             vec![("204", no_content)],
         ),
+        "listTemplates" => (
+            "The henv's template files: `*.ejs`, and every file under `views/` (owner/admin)",
+            vec![],
+            None,
+            vec![(
+                "200",
+                ok_json(
+                    "Templates",
+                    json!({ "type": "object", "properties": { "templates": { "type": "array", "items": {
+                        "type": "object", "properties": { "path": { "type": "string" }, "hash": { "type": "string" },
+                        "size": { "type": "integer" }, "modified_at": { "type": "integer" }, "engine": { "type": "string" } } } } } }),
+                ),
+            )],
+        ),
+        "previewTemplate" => (
+            "Render an EJS template file or source string with JSON data, in the henv's runtime under the request deadline (owner/admin)",
+            vec![],
+            Some(json_body(json!({ "type": "object", "properties": {
+                "source": { "type": "string", "description": "EJS source (or give `file`)" },
+                "file": { "type": "string", "description": "A template path, e.g. views/index.ejs" },
+                "data": { "type": "object" } } }))),
+            vec![
+                ("200", ok_json("Rendered", json!({ "type": "object", "properties": { "html": { "type": "string" } } }))),
+                ("422", ok_json("Template error (file, line, column, EJS's message)", json!({ "type": "object" }))),
+            ],
+        ),
         "listAudit" => (
             "The audit log, newest first (owner/admin)",
             paging(),

@@ -61,6 +61,13 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/_api/policies", "createPolicy", "admin"),
     r("DELETE", "/_api/policies/{pid}", "deletePolicy", "admin"),
     r("GET", "/_api/audit", "listAudit", "admin"),
+    r("GET", "/_api/templates", "listTemplates", "templates"),
+    r(
+        "POST",
+        "/_api/templates/preview",
+        "previewTemplate",
+        "templates",
+    ),
     r("GET", "/_api/documents", "listDocuments", "documents"),
     r("GET", "/_api/documents/search", "searchDocuments", "search"),
     r("GET", "/_api/documents/{id}/edges", "listEdges", "graph"),

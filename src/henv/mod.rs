@@ -48,6 +48,18 @@ pub const STARTER_FILES: &[(&str, &[u8])] = &[
         "www/app.js",
         include_bytes!("../../examples/starter/www/app.js"),
     ),
+    (
+        "views/notes.ejs",
+        include_bytes!("../../examples/starter/views/notes.ejs"),
+    ),
+    (
+        "views/partials/header.ejs",
+        include_bytes!("../../examples/starter/views/partials/header.ejs"),
+    ),
+    (
+        "views/partials/footer.ejs",
+        include_bytes!("../../examples/starter/views/partials/footer.ejs"),
+    ),
 ];
 
 /// `{storage_dir}/{hash}.db` for a normalised hostname.

@@ -19,6 +19,11 @@ pub(crate) const BUILTINS: &[(&str, &str)] = &[
     ("fs/promises", "module.exports = require('fs').promises;"),
     // Express's `trust proxy` (proxy-addr), for express.js (not a Node module).
     ("hbf:proxy-addr", include_str!("lib/proxy_addr.js")),
+    // views helper: the EJS engine (not a Node module: an app's node_modules/ejs wins).
+    ("ejs", "module.exports = require('hbf:ejs');"),
+    ("hbf:ejs", include_str!("lib/ejs.js")),
+    ("hbf:express-view", include_str!("lib/express_view.js")),
+    ("hbf:templates", include_str!("lib/templates.js")),
     ("_stream_duplex", include_str!("lib/node/_stream_duplex.js")),
     (
         "_stream_passthrough",

@@ -17,6 +17,7 @@ mod host;
 mod host_buffer;
 mod host_crypto;
 mod host_docs;
+mod host_templates;
 mod host_zlib;
 pub(crate) mod modules;
 mod native;

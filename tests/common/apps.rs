@@ -91,3 +91,32 @@ impl AppServer {
         put_file(self.dir.path(), path, content);
     }
 }
+
+/// `hbf import SRC` into the `localhost` henv of `storage`, with the real binary; panics with
+/// its error output if it fails.
+pub fn hbf_import(src: &Path, storage: &Path) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hbf"))
+        .arg("import")
+        .arg(src)
+        .args(["--host", "localhost", "--storage_dir"])
+        .arg(storage)
+        .output()
+        .expect("run hbf import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Sets the `localhost` henv's `workers` setting (a Node cluster of `n`) through a separate
+/// connection, and waits until the server has seen the write.
+pub fn set_henv_workers(storage: &Path, n: usize) {
+    let (conn, _) = henv::open_henv(storage, "localhost").expect("open henv");
+    conn.execute(
+        "INSERT OR REPLACE INTO _hbf_config (key, value) VALUES ('workers', ?1)",
+        [n.to_string()],
+    )
+    .expect("set workers");
+    std::thread::sleep(std::time::Duration::from_millis(150)); // (outside writes are seen within 100 ms)
+}

@@ -72,7 +72,10 @@ function defer(fn, ...args) {
 }
 
 function logError(err) {
-  try { host.log('error', stackOf(err) || String(err)); } catch (e) { /* logging must never throw */ }
+  try {
+    const where = err && err.templateFile !== undefined ? viewLib().describeTemplateError(err) : '';
+    host.log('error', where + (stackOf(err) || String(err)));
+  } catch (e) { /* logging must never throw */ }
 }
 
 // V8's err.stack starts with "Name: message"; QuickJS's holds only the frames.
@@ -1924,13 +1927,26 @@ ServerResponse.writeHead = function (statusCode, reason, headers) {
     for (const k of Object.keys(headers)) if (headers[k] !== undefined) this.setHeader(k, headers[k]);
   }
   st[S_SENT] = true; // as in Node: framing is decided now, no implicit Content-Length
-  st[S_EXPLICIT] = true;
+  if (!implicitHead) st[S_EXPLICIT] = true;
   return this;
 };
+// Node's write()/end() send the head through `this.writeHead(this.statusCode)`
+// (_implicitHeader), so a wrapped writeHead (on-headers: express-session's Set-Cookie,
+// response-time) runs as the head goes out. HBF calls it only when writeHead was replaced;
+// the Content-Length stays implicit then.
+let implicitHead = false;
+ServerResponse._implicitHeader = function () {
+  implicitHead = true;
+  try { this.writeHead(this.statusCode); } finally { implicitHead = false; }
+};
+function headHook(res, st) {
+  if (!st[S_SENT] && res.writeHead !== ServerResponse.writeHead) res._implicitHeader();
+}
 ServerResponse.write = function (chunk, encoding, cb) {
   const st = this[kRes];
   if (st[S_FINISHED]) return false;
   if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
+  headHook(this, st);
   st[S_SENT] = true;
   st[S_EXPLICIT] = true;
   if (chunk != null) (st[S_CHUNKS] || (st[S_CHUNKS] = [])).push(toBytes(chunk, encoding));
@@ -1969,6 +1985,7 @@ ServerResponse.end = function (chunk, encoding, cb) {
 function endResponse(res, chunk, encoding, cb, textLength) {
   const st = res[kRes];
   if (st[S_FINISHED]) { if (typeof cb === 'function') defer(cb); return res; }
+  headHook(res, st);
   const status = res.statusCode;
   if (typeof status !== 'number' || status % 1 !== 0 || status < 100 || status > 999) { // (!isInteger)
     // Node throws here too; from a handler this becomes next(err) and a 500
@@ -2012,6 +2029,8 @@ ServerResponse.setTimeout = function () { return this; };
 ServerResponse.cork = ServerResponse.uncork = function () {};
 for (const [name, get] of Object.entries({
   headersSent() { return this[kRes][S_SENT]; },
+  // Node's head text once sent, else null; packages test it for "headers sent"
+  _header() { return this[kRes][S_SENT] ? 'HTTP/1.1' : null; },
   finished() { return this[kRes][S_FINISHED]; },
   writableEnded() { return this[kRes][S_FINISHED]; },
   writableFinished() { return this[kRes][S_FINISHED]; },
@@ -2544,10 +2563,12 @@ response.vary = function vary(field) {
   return this;
 };
 
-const TEMPLATES_UNAVAILABLE = 'res.render(): templates are not available yet in HBF (no view engine); send HTML with res.send() instead';
+// Views (src/js/lib/express_view.js: Express's View lookup, app.render, res.render).
+let viewsLib = null;
+const viewLib = () => viewsLib || (viewsLib = require('hbf:express-view'));
 
-response.render = function render() {
-  throw new Error(TEMPLATES_UNAVAILABLE);
+response.render = function render(view, options, callback) {
+  viewLib().resRender(this, view, options, callback);
 };
 
 // ---------------------------------------------------------------------------
@@ -2683,6 +2704,7 @@ application.defaultConfiguration = function defaultConfiguration() {
   this.mountpath = '/';
   this.locals.settings = this.settings;
   this.set('jsonp callback name', 'callback');
+  this.set('views', '/views'); // the henv's views/ ('view': express_view.js's View, on first use)
   this.enable('view cache');
 };
 
@@ -2785,10 +2807,7 @@ application.all = function all(path, ...handlers) {
 };
 
 application.render = function render(name, options, callback) {
-  const done = typeof options === 'function' ? options : callback;
-  const err = new Error(TEMPLATES_UNAVAILABLE);
-  if (typeof done === 'function') done(err);
-  else throw err;
+  viewLib().appRender(this, name, options, callback);
 };
 
 // HBF owns the socket: listen() only reports success, so `app.listen(port, cb)` apps run as-is.
@@ -3238,6 +3257,8 @@ function releaseRouterState(d) {
 
 let lastApp, lastTarget, lastIsApp; // (the host serves the same export every time)
 function serve(app, method, url, headers, rawHeaders, body, ip, protocol, hostname, httpVersion, ips) {
+  // a template preview, already authorised by the host (src/api/templates.rs)
+  if (method === 'POST' && url.split('?')[0] === '/_api/templates/preview') app = require('hbf:templates').previewApp(express);
   if (app !== lastApp || lastApp === undefined) {
     lastTarget = appFor(app);
     lastIsApp = applications.has(lastTarget);

@@ -10,6 +10,8 @@
   const builtins = new Map(); // instantiated built-in modules, by name
   const cache = Object.create(null); // require.cache, by filename ("/lib/x.js")
   let host = null;
+  // Built-ins that are npm packages, not Node core modules: node_modules wins (views helper).
+  const YIELDING = new Set(["ejs"]);
   let mainModule;
 
   function theHost() {
@@ -74,10 +76,11 @@
     enumerable: true,
     get: function () {
       const names = factories.has("hbf:host") ? theHost().builtinNames() : [];
-      return names.filter((n) => !n.startsWith("hbf:")).concat(["module"]).sort();
+      return names.filter((n) => !n.startsWith("hbf:") && !YIELDING.has(n)).concat(["module"]).sort();
     },
   });
   Module.isBuiltin = function (name) {
+    if (YIELDING.has(name)) return false;
     return isBuiltin(name.startsWith("node:") ? name.slice(5) : name);
   };
   Module._cache = cache;
@@ -117,9 +120,19 @@
       err.code = "ERR_UNKNOWN_BUILTIN_MODULE";
       throw err;
     }
+    const from = parent && parent.filename ? parent.filename.slice(1) : "";
+    if (YIELDING.has(request) && factories.has("hbf:host")) {
+      // not a Node core module: the app's own node_modules copy wins over the built-in
+      try {
+        const r = theHost().resolveModule(request, from, !!isImport);
+        return { path: r[0], format: r[1] };
+      } catch (e) {
+        if (!e || e.code !== "MODULE_NOT_FOUND") throw e;
+        return { builtin: request };
+      }
+    }
     if (isBuiltin(request)) return { builtin: request };
     if (!factories.has("hbf:host")) throw notFound(request, parent);
-    const from = parent && parent.filename ? parent.filename.slice(1) : "";
     const r = theHost().resolveModule(request, from, !!isImport);
     return { path: r[0], format: r[1] };
   }

@@ -44,11 +44,17 @@ impl Resolver for EsmResolver {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<String> {
+        let base = if base.contains(':') { "" } else { base };
+        let base = base.strip_prefix('/').unwrap_or(base);
+        if name == "ejs" {
+            // not a Node core module: the app's own node_modules/ejs wins over the built-in
+            if let Ok(r) = self.0.resolver.resolve(name, base, Mode::Import) {
+                return Ok(r.path);
+            }
+        }
         if let Some(b) = builtin_name(name) {
             return Ok(b);
         }
-        let base = if base.contains(':') { "" } else { base };
-        let base = base.strip_prefix('/').unwrap_or(base);
         self.0
             .resolver
             .resolve(name, base, Mode::Import)

@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::{Bytecode, JsError};
 use crate::db;
 pub(crate) use esm::{load_main, EsmLoader, EsmResolver};
-pub(crate) use resolve::{Format, Mode, ResolveError, Resolver};
+pub(crate) use resolve::{join, Format, Mode, ResolveError, Resolver};
 
 /// The henv's files, as the resolver sees them.
 pub(crate) struct HenvFiles {
@@ -363,6 +363,7 @@ pub(crate) fn install<'js>(
         })?,
     )?;
     fs_host::install(ctx, host, modules)?;
+    super::host_templates::install(ctx, host, modules)?;
     Ok(())
 }
 
