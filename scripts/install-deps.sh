@@ -6,9 +6,10 @@
 set -euo pipefail
 
 # cmake + clang/libclang build mbed TLS (mbedtls-sys); nginx is the reverse proxy of tests/proxy.rs.
-APT_PACKAGES=(cmake clang libclang-dev nginx "$@") # checked with `dpkg -s`
+# chromium + nodejs/npm: the /_admin browser test (tests/admin.rs) and Monaco's build-time fetch.
+APT_PACKAGES=(cmake clang libclang-dev nginx chromium "$@") # checked with `dpkg -s`
 # command -> apt package (promtool validates /metrics in tests; openssl makes the TLS tests' PKI)
-declare -A COMMANDS=([curl]=curl [python3]=python3 [promtool]=prometheus [openssl]=openssl)
+declare -A COMMANDS=([curl]=curl [python3]=python3 [promtool]=prometheus [openssl]=openssl [npm]=npm)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -112,4 +113,14 @@ elif [[ -d $fetch_dir/node_modules/axios && -x $fetch_dir/node_modules/.bin/esbu
 else
     echo "install-deps: + npm ci (js-tests/fetch)"
     (cd "$fetch_dir" && npm ci --no-audit --no-fund)
+fi
+
+# The /_admin UI's npm packages, pinned by admin/package-lock.json: monaco-editor (packed into
+# the binary by build.rs) and playwright-core (the browser test). `npm ci` when missing.
+ADMIN_DIR="$(dirname "$0")/../admin"
+if [[ -d "$ADMIN_DIR/node_modules/monaco-editor" && -d "$ADMIN_DIR/node_modules/playwright-core" ]]; then
+    echo "install-deps: admin npm packages: present"
+else
+    echo "install-deps: + (cd admin && npm ci)"
+    (cd "$ADMIN_DIR" && npm ci --no-audit --no-fund)
 fi

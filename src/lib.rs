@@ -4,6 +4,7 @@
 //! → `worker` (pool, handler seam) → application runtime → response → `net` (writer).
 //! See `ARCHITECTURE.md` for the codemap and the invariants each layer keeps.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 mod builtin;

@@ -18,6 +18,7 @@ macro_rules! println {
 }
 
 mod docs_cli;
+mod user_cli;
 
 use clap::{Args, Parser, Subcommand};
 use hbf::js::{AppConfig, AppHandler};
@@ -84,6 +85,11 @@ enum Command {
     Docs {
         #[command(subcommand)]
         command: docs_cli::DocsCommand,
+    },
+    /// Users of a henv: `hbf user add NAME --role owner`.
+    User {
+        #[command(subcommand)]
+        command: user_cli::UserCommand,
     },
 }
 
@@ -205,6 +211,7 @@ fn main() -> ExitCode {
         Command::Henv { command } => henv_command(command),
         Command::Ops(command) => hbf::ops::cli::run(command),
         Command::Docs { command } => docs_cli::run(command),
+        Command::User { command } => user_cli::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -260,6 +267,9 @@ fn serve(config: Config) -> ExitCode {
                 eprintln!("hbf: cannot create the default henv: {e}");
                 return ExitCode::FAILURE;
             }
+        }
+        if let Ok(conn) = open(&default) {
+            user_cli::print_setup_token(&conn, &host);
         }
     } else {
         eprintln!(
@@ -348,6 +358,7 @@ fn init(h: &HenvArgs) -> Result<(), String> {
         "henv {host} ({}) ready: {written} starter files written",
         henv::henv_path(&h.storage_dir, &host).display()
     );
+    user_cli::print_setup_token(&conn, &host);
     Ok(())
 }
 

@@ -135,7 +135,8 @@ pub fn csrf_ok(req: &Request, caller: &Caller) -> bool {
     origin.is_some_and(|o| o.to_ascii_lowercase() == own)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Byte equality in time independent of where they differ (tokens, hashes).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -162,6 +163,9 @@ pub fn handle_alias(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<
 pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Response> {
     let path = req.path();
     let method = req.method();
+    if crate::admin::is_admin_path(path) {
+        return Some(crate::admin::page(req, caller));
+    }
     if let Some(op) = path.strip_prefix("/_api/auth/") {
         return Some(auth_endpoint(env, req, caller, op));
     }
@@ -181,6 +185,7 @@ pub fn handle(env: &ApiEnv<'_>, req: &Request, caller: &Caller) -> Option<Respon
         "tables" => tables_endpoint(env, req, caller, &segs),
         "documents" => documents::endpoint(env, req, caller, &path["/_api/documents".len()..]),
         "openapi.json" => Response::json(200, &openapi::document()),
+        "admin" => crate::admin::api(env, req, caller, &rest["admin/".len()..]),
         "users" | "permissions" | "policies" | "audit" => {
             admin_endpoint(env, req, caller, first, &segs)
         }
@@ -397,7 +402,7 @@ pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn sql_to_json(v: ValueRef<'_>) -> J {
+pub(crate) fn sql_to_json(v: ValueRef<'_>) -> J {
     match v {
         ValueRef::Null => J::Null,
         ValueRef::Integer(i) => i.into(),
@@ -747,6 +752,10 @@ fn admin_endpoint(
                 .map_err(|e| e.to_string())?;
             Ok(Response::json(201, &json!(user)))
         })(),
+        ("PATCH", "users", Some(id)) => match body() {
+            Some(f) => crate::admin::people::update_user(conn, env.settings, admin, id, &f),
+            None => Err("expected a JSON object {role?, password?, enabled?}".into()),
+        },
         ("DELETE", "users", Some(id)) => (|| {
             let target = auth::user_by_id(conn, id).map_err(|e| e.to_string())?;
             let Some(target) = target else {

@@ -502,6 +502,123 @@ fn operation(op: &str) -> Operation {
                 vec![("204", no_content)],
             )
         }
+        "setupStatus" => (
+            "Whether the henv still needs its owner created (first run)",
+            vec![],
+            None,
+            vec![(
+                "200",
+                ok_json(
+                    "Status",
+                    json!({ "type": "object", "properties": { "needed": { "type": "boolean" } } }),
+                ),
+            )],
+        ),
+        "setupOwner" => (
+            "Create the owner with the one-time setup token printed by hbf serve / hbf init",
+            vec![],
+            Some(json_body(
+                json!({ "type": "object", "required": ["token", "username", "password"], "properties": {
+                "token": { "type": "string" }, "username": { "type": "string" }, "password": { "type": "string" } } }),
+            )),
+            vec![("201", ok_json("The owner", schema("User")))],
+        ),
+        "listFiles" => (
+            "The henv's files (owner/admin)",
+            vec![],
+            None,
+            vec![("200", ok_json("Files", page_of(json!({ "type": "object" }))))],
+        ),
+        "readFile" => (
+            "A file's content (owner/admin)",
+            vec![path_param("path", "File path, e.g. server.js or www/logo.png")],
+            None,
+            vec![("200", json!({ "description": "The file's bytes" }))],
+        ),
+        "writeFile" => (
+            "Create or replace a file; JavaScript and JSON are compiled first (422 with file, line, col on a syntax error); node_modules is read-only",
+            vec![path_param("path", "File path")],
+            Some(json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } })),
+            vec![("200", ok_json("Saved", json!({ "type": "object" })))],
+        ),
+        "deleteFile" => (
+            "Delete a file (kept in its history)",
+            vec![path_param("path", "File path")],
+            None,
+            vec![("204", no_content.clone())],
+        ),
+        "renameFile" => (
+            "Rename a file",
+            vec![],
+            Some(json_body(
+                json!({ "type": "object", "required": ["from", "to"], "properties": {
+                "from": { "type": "string" }, "to": { "type": "string" } } }),
+            )),
+            vec![("200", ok_json("Renamed", json!({ "type": "object" })))],
+        ),
+        "listFileHistory" => (
+            "Earlier versions of a file, newest first",
+            vec![q("path", "File path", json!({ "type": "string" }))],
+            None,
+            vec![("200", ok_json("Versions", page_of(json!({ "type": "object" }))))],
+        ),
+        "readFileVersion" => (
+            "An earlier version's content",
+            vec![path_param("hid", "Version id")],
+            None,
+            vec![("200", json!({ "description": "The version's bytes" }))],
+        ),
+        "restoreFileVersion" => (
+            "Make an earlier version current (compiled first, like a save)",
+            vec![path_param("hid", "Version id")],
+            None,
+            vec![("200", ok_json("Saved", json!({ "type": "object" })))],
+        ),
+        "updateUser" => (
+            "Change a user's role, reset their password (ends their sessions) or disable them",
+            vec![path_param("uid", "User id")],
+            Some(json_body(
+                json!({ "type": "object", "properties": {
+                "role": { "type": "string", "enum": ["owner", "admin", "user"] },
+                "password": { "type": "string" }, "enabled": { "type": "boolean" } } }),
+            )),
+            vec![("200", ok_json("The user", schema("User")))],
+        ),
+        "previewAsUser" => (
+            "Run a read-only statement as another user (their permissions and row policies)",
+            vec![],
+            Some(json_body(
+                json!({ "type": "object", "required": ["user_id", "sql"], "properties": {
+                "user_id": { "type": "integer" }, "sql": { "type": "string" } } }),
+            )),
+            vec![("200", ok_json("Result", json!({ "type": "object" })))],
+        ),
+        "listTables" => (
+            "The app's tables (owner/admin)",
+            vec![],
+            None,
+            vec![(
+                "200",
+                ok_json(
+                    "Table names",
+                    json!({ "type": "object", "properties": { "data": { "type": "array", "items": { "type": "string" } } } }),
+                ),
+            )],
+        ),
+        "runSql" => (
+            "Run one SQL statement as the signed-in owner/admin (through the authorizer)",
+            vec![],
+            Some(json_body(
+                json!({ "type": "object", "required": ["sql"], "properties": { "sql": { "type": "string" } } }),
+            )),
+            vec![(
+                "200",
+                ok_json(
+                    "Result",
+                    json!({ "type": "object", "properties": { "columns": { "type": "array" }, "rows": { "type": "array" }, "changes": { "type": "integer" } } }),
+                ),
+            )],
+        ),
         _ => ("", vec![], None, vec![]),
     }
 }

@@ -2,8 +2,8 @@
 //! 404, a known path with another method a 405 with `Allow`) and the source of the OpenAPI
 //! document (`openapi`), so the two cannot drift apart.
 //!
-//! Templates use OpenAPI's `{name}`; `{id}` of documents matches one or more segments (ids
-//! contain `/`), every other parameter exactly one.
+//! Templates use OpenAPI's `{name}`; `{id}` of documents and `{path}` of admin files match one
+//! or more segments (they contain `/`), every other parameter exactly one.
 
 use crate::http::Response;
 
@@ -47,6 +47,7 @@ pub const ROUTES: &[Route] = &[
     ),
     r("GET", "/_api/users", "listUsers", "admin"),
     r("POST", "/_api/users", "createUser", "admin"),
+    r("PATCH", "/_api/users/{uid}", "updateUser", "admin"),
     r("DELETE", "/_api/users/{uid}", "deleteUser", "admin"),
     r("GET", "/_api/permissions", "listPermissions", "admin"),
     r("POST", "/_api/permissions", "grantPermission", "admin"),
@@ -92,14 +93,42 @@ pub const ROUTES: &[Route] = &[
         "deleteDocument",
         "documents",
     ),
+    r("GET", "/_api/admin/setup", "setupStatus", "admin-ui"),
+    r("POST", "/_api/admin/setup", "setupOwner", "admin-ui"),
+    r("GET", "/_api/admin/files", "listFiles", "admin-ui"),
+    r("GET", "/_api/admin/files/{path}", "readFile", "admin-ui"),
+    r("PUT", "/_api/admin/files/{path}", "writeFile", "admin-ui"),
+    r(
+        "DELETE",
+        "/_api/admin/files/{path}",
+        "deleteFile",
+        "admin-ui",
+    ),
+    r("POST", "/_api/admin/rename", "renameFile", "admin-ui"),
+    r("GET", "/_api/admin/history", "listFileHistory", "admin-ui"),
+    r(
+        "POST",
+        "/_api/admin/history/{hid}/restore",
+        "restoreFileVersion",
+        "admin-ui",
+    ),
+    r(
+        "GET",
+        "/_api/admin/history/{hid}",
+        "readFileVersion",
+        "admin-ui",
+    ),
+    r("POST", "/_api/admin/sql", "runSql", "admin-ui"),
+    r("GET", "/_api/admin/tables", "listTables", "admin-ui"),
+    r("POST", "/_api/admin/preview", "previewAsUser", "admin-ui"),
 ];
 
 /// Whether a raw request path matches a template.
 pub fn matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.split('/').collect();
     let p: Vec<&str> = path.split('/').collect();
-    match t.iter().position(|s| *s == "{id}") {
-        // `{id}`: one or more non-empty segments between the fixed head and tail.
+    match t.iter().position(|s| *s == "{id}" || *s == "{path}") {
+        // `{id}` and `{path}`: one or more non-empty segments between the fixed head and tail.
         Some(i) => {
             let tail = t.len() - i - 1;
             p.len() > i + tail

@@ -538,6 +538,13 @@ impl Authz {
         lock(&self.state).model.app.contains(table)
     }
 
+    /// The app's tables (what the data API serves), sorted.
+    pub fn app_tables(&self) -> Vec<String> {
+        let mut v: Vec<String> = lock(&self.state).model.app.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
     /// Drops our TEMP objects and builds them again from the current policies.
     fn rebuild(&self, conn: &Connection) -> rusqlite::Result<()> {
         // Internal principal for the whole rebuild.

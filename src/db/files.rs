@@ -51,7 +51,7 @@ pub fn put_file_at(
             "invalid file path {path:?}"
         )));
     }
-    let hash = hex(&Sha256::digest(content));
+    let hash = sha256_hex(content);
     // (the content is already in memory: its size was bounded where it came from)
     let changed = with_length_lifted(conn, || {
         conn.prepare_cached(
@@ -156,6 +156,11 @@ pub fn files_version(conn: &Connection) -> i64 {
     .ok()
     .flatten()
     .unwrap_or(0)
+}
+
+/// Lowercase hex SHA-256 of `bytes` (a file's hash, as stored).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 use crate::util::hex;

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use files::{
     delete_file, file_hash, files_version, list_files, put_file, put_file_at, read_file,
-    valid_file_path, with_length_lifted, FileMeta, StoredFile,
+    sha256_hex, valid_file_path, with_length_lifted, FileMeta, StoredFile,
 };
 
 /// Busy timeout: writers wait for each other instead of failing with SQLITE_BUSY.
@@ -39,6 +39,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "documents: ids, content, revisions, index over title and text",
         include_str!("schema_v3.sql"),
     ),
+    (4, "admin UI: file history", include_str!("schema_v4.sql")),
 ];
 
 /// The schema version this build expects.

@@ -221,7 +221,12 @@ impl WorkerHandler for AppWorker {
         // 3. endpoints
         let caller = match stages::endpoints(henv, req) {
             Ok(caller) => caller,
-            Err(resp) => return Started::Done(self.respond(req, &hash, Ok(resp))),
+            Err(resp) => {
+                if req.path().starts_with("/_api/admin/") {
+                    henv.data_version = -1; // (this connection's own file writes: reread)
+                }
+                return Started::Done(self.respond(req, &hash, Ok(resp)));
+            }
         };
         // 4. static / 5. app
         if henv.settings.isolation == henv::Isolation::Request

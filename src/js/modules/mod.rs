@@ -215,7 +215,7 @@ fn strip_shebang(source: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Whether a source has `import`/`export` statements (ES module syntax) at a line start.
-fn looks_like_esm(source: &str) -> bool {
+pub(crate) fn looks_like_esm(source: &str) -> bool {
     source.lines().any(|l| {
         let l = l.trim_start();
         [
