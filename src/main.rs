@@ -269,7 +269,7 @@ fn serve(config: Config) -> ExitCode {
             }
         }
         if let Ok(conn) = open(&default) {
-            user_cli::print_setup_token(&conn, &host);
+            user_cli::print_setup_token(&conn, &host, Some(config.port).filter(|p| *p != 0));
         }
     } else {
         eprintln!(
@@ -358,7 +358,7 @@ fn init(h: &HenvArgs) -> Result<(), String> {
         "henv {host} ({}) ready: {written} starter files written",
         henv::henv_path(&h.storage_dir, &host).display()
     );
-    user_cli::print_setup_token(&conn, &host);
+    user_cli::print_setup_token(&conn, &host, None);
     Ok(())
 }
 

@@ -59,11 +59,16 @@ pub fn run(cmd: UserCommand) -> Result<(), String> {
 }
 
 /// Prints a fresh setup token for the henv when it has no owner yet (to stderr, once).
-pub fn print_setup_token(conn: &rusqlite::Connection, host: &str) {
+/// `port`: where `hbf serve` listens, for a setup address that can be opened as printed.
+pub fn print_setup_token(conn: &rusqlite::Connection, host: &str, port: Option<u16>) {
     let now = hbf::api::now();
+    let origin = match port {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
     match setup::issue(conn, now, SETUP_TOKEN_TTL_SECS) {
         Ok(Some(token)) => eprintln!(
-            "hbf: {host} has no owner yet. Open http://{host}/_admin/setup and use the setup token {token} (valid {}h), or run `hbf user add NAME --role owner --host {host}`",
+            "hbf: {host} has no owner yet. Open http://{origin}/_admin/setup and use the setup token {token} (valid {}h), or run `hbf user add NAME --role owner --host {host}`",
             SETUP_TOKEN_TTL_SECS / 3600
         ),
         Ok(None) => {}
