@@ -222,6 +222,8 @@ fn a_template_error_is_logged_with_its_place() {
             "1",
             "--access_log",
             "false",
+            "--admin_bind",
+            "",
         ])
         .arg("--storage_dir")
         .arg(dir.path())
@@ -277,6 +279,20 @@ fn a_template_error_is_logged_with_its_place() {
         "{log}"
     );
     assert!(log.contains("missing is not defined"), "{log}");
+}
+
+/// With `--dev` the 500 of a template error carries its detail (Express in development mode,
+/// as on Node without NODE_ENV=production), and `process.env.NODE_ENV` says so.
+#[test]
+fn dev_mode_shows_template_error_detail() {
+    let dir = TempDir::new("views-dev");
+    setup(&dir);
+    let app = start_app_server(dir, true, |c| c.qjs_timeout_ms = 1500);
+    let r = app.get("/broken");
+    assert_eq!(r.status, 500);
+    assert!(r.text().contains("missing is not defined"), "{}", r.text());
+    assert!(r.text().contains("broken.ejs"), "{}", r.text());
+    // (and without --dev the same error is a bare 500: `a_template_error_is_logged_with_its_place`)
 }
 
 /// The starter app (`hbf init`) has a server-rendered page with a layout include.

@@ -44,6 +44,9 @@ pub struct HostEnv {
     pub runtime_id: u64,
     /// Outbound requests (`fetch`); `None` when the embedding gives apps no network.
     pub fetch: Option<Rc<super::host_fetch::FetchEnv>>,
+    /// `--dev`: Express and `process.env.NODE_ENV` run in development mode (error details
+    /// in responses, no view cache), as Node does without NODE_ENV=production.
+    pub dev: bool,
 }
 
 impl HostEnv {
@@ -73,6 +76,7 @@ impl HostEnv {
             completions: None,
             runtime_id: 0,
             fetch: None,
+            dev: false,
         }
     }
 
@@ -237,6 +241,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &HostEnv) -> rquickjs::Result<Object<'j
     super::host_crypto::install(ctx, &host)?;
     super::host_zlib::install(ctx, &host)?;
     super::host_fetch::install(ctx, &host, env)?;
+    host.set("dev", env.dev)?;
     ctx.globals().set("__hbf_host", host.clone())?;
 
     let native = Object::new(ctx.clone())?;

@@ -108,6 +108,7 @@ pub(super) fn runtime<'a>(
         );
         env.completions = completions.cloned();
         env.runtime_id = next_runtime_id();
+        env.dev = config.dev;
         // Its deliveries travel on the worker's completion channel, which only a runtime the
         // worker keeps receives (`isolation: "request"` runs to its end in `handle`).
         if completions.is_some() && henv.settings.isolation != henv::Isolation::Request {

@@ -2681,7 +2681,9 @@ application.init = function init() {
 };
 
 application.defaultConfiguration = function defaultConfiguration() {
-  const env = 'production'; // HBF default; apps may app.set('env', 'development')
+  // HBF runs apps in production mode (apps may app.set('env', ...)); `hbf serve --dev` in
+  // development mode, as Express without NODE_ENV=production: error details, no view cache.
+  const env = hbfDevMode() ? 'development' : 'production';
   this.enable('x-powered-by'); // kept for app.get(); the header itself is never sent
   this.set('etag', 'weak');
   this.set('env', env);
@@ -2705,8 +2707,12 @@ application.defaultConfiguration = function defaultConfiguration() {
   this.locals.settings = this.settings;
   this.set('jsonp callback name', 'callback');
   this.set('views', '/views'); // the henv's views/ ('view': express_view.js's View, on first use)
-  this.enable('view cache');
+  if (env === 'production') this.enable('view cache');
 };
+
+function hbfDevMode() {
+  try { return require('hbf:host').dev === true; } catch (e) { return false; } // (no host: tests)
+}
 
 application.handle = function handle(req, res, callback) {
   req.res = res;

@@ -5,7 +5,8 @@
 // cpuUsage, resourceUsage, emitWarning (logged once per warning through console.warn, and
 // emitted as 'warning'), umask, features, config, stdout/stderr (write goes to the log),
 // stdin (an empty stream), exit/abort/kill/chdir/setuid… (throw a clear HBF error).
-// env: NODE_ENV is 'production' (HBF's Express runs in production mode); the henv setting
+// env: NODE_ENV is 'production' (HBF's Express runs in production mode; 'development' under
+// `hbf serve --dev`); the henv setting
 // `env` (a JSON object in _hbf_config, set with `hbf sql`) adds variables.
 // Left out: signals, IPC (send/disconnect), real resource figures (the sandbox has none
 // worth reporting: memoryUsage gives the JS heap's limit-free estimate of 0s).
@@ -26,7 +27,9 @@ function unavailable(name) {
 }
 
 function loadEnv() {
-  const env = { NODE_ENV: 'production' };
+  let dev = false;
+  try { dev = require('hbf:host').dev === true; } catch { /* no host (tests) */ }
+  const env = { NODE_ENV: dev ? 'development' : 'production' };
   try {
     const row = require('hbf:db').system.get("SELECT value FROM _hbf_config WHERE key = 'env'");
     const extra = row && JSON.parse(row.value);
