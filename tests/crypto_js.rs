@@ -5,37 +5,13 @@
 //! Express 5. Skipped with a note when Node is absent; the npm packages come from
 //! `scripts/install-deps.sh` (`npm ci` in `js-tests/crypto`).
 
-use std::path::Path;
-use std::process::Command;
+mod node_suite;
 
 #[test]
 fn crypto_and_zlib_match_node() {
-    let node_ok = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !node_ok {
+    if !node_suite::have("node") {
         eprintln!("note: node not found; crypto differential suite skipped");
         return;
     }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js-tests/crypto");
-    assert!(
-        dir.join("node_modules/jose").is_dir(),
-        "js-tests/crypto/node_modules is missing: run scripts/install-deps.sh (npm ci there)"
-    );
-    let out = Command::new("node")
-        .arg("run.js")
-        .env("HBF_BIN", env!("CARGO_BIN_EXE_hbf"))
-        .current_dir(&dir)
-        .output()
-        .expect("run node");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && text.contains(", 0 failed"),
-        "{text}"
-    );
+    node_suite::run_node_suite("crypto", "jose");
 }
