@@ -2,6 +2,10 @@
 /*
  * HBF's Express 5 compatible layer.
  *
+ * Size: one file of ~3,300 lines because it is compiled to one bytecode blob and its parts
+ * share private helpers; issue 18 splits it along Express's own boundaries (application,
+ * router, request, response, body parsers, static), as express_view.js already is.
+ *
  * Apps written for Express 5 run unchanged: `require('express')` resolves to this module.
  * It re-implements the parts of express@5, router@2, path-to-regexp@8, finalhandler@2,
  * body-parser@2, cookie, accepts/negotiator, type-is, vary, fresh, etag and

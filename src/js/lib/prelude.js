@@ -1,5 +1,8 @@
 "use strict";
 // HBF prelude: web globals that QuickJS-NG lacks. Runs once per context, before app code.
+// Size: over 800 lines because every global it defines shares the captured intrinsics below
+// (so app code that overwrites globals cannot break them); heavier globals already live apart
+// and load lazily (src/js/lib/web/, src/js/lib/node/).
 // The host object arrives as globalThis.__hbf_host and is kept only in this closure.
 // Host contract (implemented in Rust):
 //   host.log(level, message)      level: "info" | "warn" | "error" | "debug"
